@@ -1,0 +1,1 @@
+"""Composition roots: the only code that reads argv and the environment."""

@@ -1,0 +1,1 @@
+"""radswift.publisher."""

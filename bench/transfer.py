@@ -1,0 +1,163 @@
+"""Benchmark: `radswift cp` versus python-swiftclient's `swift upload` / `swift download`.
+
+Both tools run against one local single-node Swift, in one run, alternating round by
+round so that machine noise hits both alike. Data sets:
+
+  small  a synthetic CT series: 1,000 DICOM slices of 512x512 uint16 (about 512 KiB each),
+         written with pydicom;
+  large  one 2 GiB file.
+
+For each it prints MiB/s of each tool, the ratio radswift/swift (>= 1.0 means radswift is
+at least as fast) and each tool's peak RSS (from wait4, per process).
+
+    .venv/bin/python bench/transfer.py                 # both data sets, 3 rounds
+    .venv/bin/python bench/transfer.py --only small --rounds 1 --slices 200
+
+Uses ST_AUTH/ST_USER/ST_KEY when set, else starts its own local Swift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from datasets import make_ct_series, make_large_file  # noqa: E402
+
+BIN = Path(sys.executable).parent
+MiB = 1024 * 1024
+
+
+@dataclass
+class Measure:
+    seconds: float
+    peak_rss_mib: float
+
+
+def run_measured(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> Measure:
+    """Run `cmd`, returning wall time and that process's own peak RSS (wait4, not children's max)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, rusage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:3])}... failed ({proc.returncode}):\n{err[-2000:]}")
+    return Measure(elapsed, rusage.ru_maxrss / 1024)
+
+
+@contextmanager
+def swift_environment(workdir: Path) -> Iterator[dict[str, str]]:
+    env = dict(os.environ)
+    if all(k in env for k in ("ST_AUTH", "ST_USER", "ST_KEY")):
+        yield env
+        return
+    from radswift.devswift import LocalSwift
+
+    swift = LocalSwift.start(workdir / "swift")
+    try:
+        env.update(swift.environ())
+        yield env
+    finally:
+        swift.stop()
+
+
+def swift_cli(env: dict[str, str], *args: str) -> list[str]:
+    return [str(BIN / "swift"), "-A", env["ST_AUTH"], "-U", env["ST_USER"], "-K", env["ST_KEY"], *args]
+
+
+def tree_bytes(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def bench_dataset(name: str, data: Path, env: dict[str, str], rounds: int, scratch: Path) -> list[str]:
+    size = tree_bytes(data)
+    rates: dict[str, list[float]] = {k: [] for k in ("swift up", "radswift up", "swift down", "radswift down")}
+    rss: dict[str, float] = dict.fromkeys(rates, 0.0)
+    for r in range(rounds):
+        for tool in ("swift", "radswift") if r % 2 == 0 else ("radswift", "swift"):
+            container = f"bench-{tool}-{uuid.uuid4().hex[:8]}"
+            out = scratch / f"out-{container}"
+            if tool == "swift":
+                up = run_measured(
+                    swift_cli(env, "upload", "--object-threads", "10", container, data.name),
+                    env, cwd=data.parent,
+                )
+                out.mkdir()
+                down = run_measured(
+                    swift_cli(env, "download", "--object-threads", "10", container, "-D", str(out)),
+                    env,
+                )
+            else:
+                target = f"swift://{container}/{data.name}"
+                if data.is_dir():
+                    target += "/"
+                up = run_measured([str(BIN / "radswift"), "cp", str(data), target], env)
+                down = run_measured([str(BIN / "radswift"), "cp", target, str(out)], env)
+            got = tree_bytes(out)
+            if got != size:
+                raise SystemExit(f"{tool} downloaded {got} bytes, expected {size}")
+            shutil.rmtree(out)
+            for kind, m in (("up", up), ("down", down)):
+                key = f"{tool} {kind}"
+                rates[key].append(size / MiB / m.seconds)
+                rss[key] = max(rss[key], m.peak_rss_mib)
+            subprocess.run(swift_cli(env, "delete", container), env=env, capture_output=True, check=False)
+            subprocess.run(swift_cli(env, "delete", container + "_segments"), env=env, capture_output=True, check=False)
+    lines = []
+    for kind in ("up", "down"):
+        ours, ref = statistics.median(rates[f"radswift {kind}"]), statistics.median(rates[f"swift {kind}"])
+        lines.append(
+            f"| {name} | {kind}load | {ref:.1f} | {ours:.1f} | {ours / ref:.2f} "
+            f"| {rss[f'swift {kind}']:.0f} | {rss[f'radswift {kind}']:.0f} |"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", choices=["small", "large"])
+    parser.add_argument("--slices", type=int, default=1000, help="DICOM slices in the small set")
+    parser.add_argument("--large-mib", type=int, default=2048, help="size of the large file")
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "radswift" / "bench")
+    args = parser.parse_args()
+
+    datasets = []
+    if args.only in (None, "small"):
+        datasets.append(("CT series", make_ct_series(args.cache / f"ct-{args.slices}", args.slices)))
+    if args.only in (None, "large"):
+        datasets.append(("one large file", make_large_file(args.cache / f"large-{args.large_mib}", args.large_mib)))
+
+    header = [
+        "| data | direction | swift CLI MiB/s | radswift MiB/s | ratio | swift peak RSS MiB | radswift peak RSS MiB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory(prefix="radswift-bench-") as tmp, swift_environment(Path(tmp)) as env:
+        rows = []
+        for name, data in datasets:
+            label = f"{name} ({tree_bytes(data) / MiB:.0f} MiB)"
+            rows += bench_dataset(label, data, env, args.rounds, Path(tmp))
+            print("\n".join(header + rows), flush=True)
+    print(f"\nmedian of {args.rounds} alternating rounds; command: python bench/transfer.py "
+          + " ".join(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

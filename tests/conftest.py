@@ -1,0 +1,35 @@
+"""Fixtures shared by every test tier. Keep each fixture small; group them by what they start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from radswift.devswift import DEFAULT_CACHE_DIR, LocalSwift, default_venv_dir
+
+# --- the real local Swift (tests marked @pytest.mark.swift) ------------------------------
+
+
+@pytest.fixture(scope="session")
+def swift_venv_dir() -> Path:
+    """The Swift venv `radswift dev swift` uses too ($RADSWIFT_CACHE_DIR or ~/.cache/radswift)."""
+    return default_venv_dir(Path(os.environ.get("RADSWIFT_CACHE_DIR") or DEFAULT_CACHE_DIR))
+
+
+@pytest.fixture(scope="session")
+def local_swift(
+    tmp_path_factory: pytest.TempPathFactory, swift_venv_dir: Path
+) -> Iterator[LocalSwift]:
+    """One real single-node Swift for the whole session; a failure to start fails the test.
+
+    Credentials: `local_swift.environ()` (ST_AUTH/ST_USER/ST_KEY, admin `test:tester`);
+    `local_swift.users[1]` is `test2:tester2`, a user without admin rights.
+    """
+    swift = LocalSwift.start(tmp_path_factory.mktemp("local-swift"), venv_dir=swift_venv_dir)
+    try:
+        yield swift
+    finally:
+        swift.stop()

@@ -1,1 +1,13 @@
-"""radswift.swift."""
+"""radswift.swift: the only code that speaks Swift.
+
+    credentials.py  SwiftCredentials from ST_*/OS_* variables or the ChRIS INI file
+    auth.py         Authenticators: v1 tempauth, Keystone v3 (keystoneauth1), pre-authenticated
+    http.py         the urllib3 pool, URL quoting, connection-error wording
+    retry.py        RetryPolicy and the one retry loop
+    transport.py    authenticated requests through that loop; HTTP status -> radswift errors
+    body.py         upload bodies hashed once and rewound for every retry
+    slo.py          static large object manifests and bulk-delete results
+    client.py       SwiftClient: one method per Swift operation
+
+radswift.store.swift adapts SwiftClient to the ObjectStore interface.
+"""

@@ -1,0 +1,107 @@
+"""The one retry loop of radswift: every Swift request goes through `run_with_retries`.
+
+Policy (python-swiftclient's, minus its sprawl): capped exponential backoff with jitter;
+retry connection failures, 5xx, 429 and 498 (rate limited); a 401 is answered by
+re-authenticating once inside an attempt (see client.py), never by backing off. Callers
+above the Swift layer never retry a store call.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from radswift.errors import StorageError, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_MAX_ATTEMPTS = 7
+DEFAULT_BASE_DELAY = 0.5
+DEFAULT_MAX_DELAY = 10.0
+RETRYABLE_STATUSES = frozenset({429, 498})
+"""Besides every 5xx: rate limiting (498 is Swift's historical 'rate limited')."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryPolicy:
+    """How often and how patiently to retry.
+
+    With the defaults, the attempts span at least ~16 s of backoff: long enough for a
+    proxy restart, short enough to give up on a dead store within a minute."""
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    base_delay: float = DEFAULT_BASE_DELAY
+    max_delay: float = DEFAULT_MAX_DELAY
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.base_delay < 0 or self.max_delay < self.base_delay:
+            raise ValueError("need 0 <= base_delay <= max_delay")
+
+    def delay(self, retry: int, rand: float, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number `retry` (0-based), given `rand` in [0, 1).
+
+        "Equal jitter": half the capped exponential step is fixed, half random, so
+        concurrent workers spread out yet none retries at once. A server's Retry-After
+        is honoured up to `max_delay`."""
+        step = min(self.max_delay, self.base_delay * (2.0**retry))
+        wait = step / 2 + rand * step / 2
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.max_delay))
+        return wait
+
+
+def is_retryable_status(status: int) -> bool:
+    """Statuses worth another attempt after backing off."""
+    return status >= 500 or status in RETRYABLE_STATUSES
+
+
+class Retry(Exception):
+    """Raised by an attempt to ask `run_with_retries` for another one.
+
+    `cause` is the error to report if no attempt is left."""
+
+    def __init__(self, cause: StorageError, *, retry_after: float | None = None) -> None:
+        super().__init__(cause.message)
+        self.cause = cause
+        self.retry_after = retry_after
+
+
+def run_with_retries(
+    policy: RetryPolicy,
+    attempt: Callable[[int], T],
+    *,
+    what: str,
+    sleep: Callable[[float], None] = time.sleep,
+    rand: Callable[[], float] = random.random,
+) -> T:
+    """Call `attempt(n)` until it returns, raises a final error, or attempts run out.
+
+    `attempt` raises `Retry` for a transient failure; anything else propagates. When the
+    last attempt fails, StorageUnavailable says what failed and how often."""
+    cause: StorageError | None = None
+    retry_after: float | None = None
+    for n in range(policy.max_attempts):
+        if n:
+            assert cause is not None
+            wait = policy.delay(n - 1, rand(), retry_after)
+            log.info("retrying %s in %.1f s (attempt %d): %s", what, wait, n + 1, cause.message)
+            sleep(wait)
+        try:
+            return attempt(n)
+        except Retry as signal:
+            cause, retry_after = signal.cause, signal.retry_after
+    assert cause is not None
+    error = StorageUnavailable(
+        f"{what} failed after {policy.max_attempts} attempts: {cause.message}",
+        status=cause.status,
+    )
+    error.trans_id = cause.trans_id  # already quoted in cause.message
+    raise error from None

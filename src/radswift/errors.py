@@ -9,16 +9,20 @@ that uses them: that layer translates them into one of these.
     │   └── CredentialsError           Swift credentials missing or malformed
     ├── InvalidInput                   a request or argument is wrong (HTTP 400/422)
     │   ├── InvalidName                key / object name breaks Swift's rules
-    │   └── UnsafeArchive              archive entry escapes its target, a link, a bomb (HTTP 400/413)
+    │   └── UnsafeArchive              entry escapes its target, a link, a bomb (HTTP 400/413)
     ├── StorageError                   the object store failed
     │   ├── AuthenticationError        credentials rejected (HTTP 401 from auth)
     │   ├── StorageUnavailable         cannot reach the store, or it keeps failing (HTTP 503)
     │   ├── NotFound                   container or object does not exist (HTTP 404)
+    │   │   └── NoInput                a job key has no input/ (publisher get: exit 3)
     │   ├── Conflict                   e.g. deleting a non-empty container (HTTP 409)
     │   └── IntegrityError             bytes received differ from what the store vouches for
     ├── TransferError                  one or more files of a tree transfer failed
     ├── AuthorizationError             a service request without a valid token (HTTP 401)
     └── JobError                       a job could not be run, or its processor failed
+        ├── ProcessorFailed            the processor exited non-zero (publisher put)
+        └── WaitFailed                 waiting for the processor failed (API refused, signal)
+            └── DeadlineExceeded       ... because the deadline passed (exit 124, as timeout(1))
 
 `http_status` says which HTTP status a service maps the error to and
 `exit_code` which exit code the CLI returns; both are decided here, once.
@@ -114,6 +118,12 @@ class NotFound(StorageError):
     exit_code = 1
 
 
+class NoInput(NotFound):
+    """A job key has no `input/` objects (or no container): the publisher's get exits 3."""
+
+    exit_code = 3
+
+
 class Conflict(StorageError):
     """The request conflicts with the current state (e.g. container not empty)."""
 
@@ -141,3 +151,19 @@ class AuthorizationError(RadswiftError):
 
 class JobError(RadswiftError):
     """A job could not be run, or its processor failed."""
+
+
+class ProcessorFailed(JobError):
+    """The processor exited non-zero or was killed; its outputs were still published."""
+
+
+class WaitFailed(JobError):
+    """Waiting for the processor failed (the API refused us, or we were told to stop)."""
+
+    exit_code = 75  # EX_TEMPFAIL
+
+
+class DeadlineExceeded(WaitFailed):
+    """The processor did not finish before the deadline."""
+
+    exit_code = 124  # as timeout(1)

@@ -48,9 +48,11 @@ class Measure:
 
 
 def run_measured(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> Measure:
-    """Run `cmd`, returning wall time and that process's own peak RSS (wait4, not children's max)."""
+    """Run `cmd`; return wall time and that process's own peak RSS (wait4, not children's max)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, rusage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -77,7 +79,16 @@ def swift_environment(workdir: Path) -> Iterator[dict[str, str]]:
 
 
 def swift_cli(env: dict[str, str], *args: str) -> list[str]:
-    return [str(BIN / "swift"), "-A", env["ST_AUTH"], "-U", env["ST_USER"], "-K", env["ST_KEY"], *args]
+    return [
+        str(BIN / "swift"),
+        "-A",
+        env["ST_AUTH"],
+        "-U",
+        env["ST_USER"],
+        "-K",
+        env["ST_KEY"],
+        *args,
+    ]
 
 
 def tree_bytes(path: Path) -> int:
@@ -86,9 +97,13 @@ def tree_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def bench_dataset(name: str, data: Path, env: dict[str, str], rounds: int, scratch: Path) -> list[str]:
+def bench_dataset(
+    name: str, data: Path, env: dict[str, str], rounds: int, scratch: Path
+) -> list[str]:
     size = tree_bytes(data)
-    rates: dict[str, list[float]] = {k: [] for k in ("swift up", "radswift up", "swift down", "radswift down")}
+    rates: dict[str, list[float]] = {
+        k: [] for k in ("swift up", "radswift up", "swift down", "radswift down")
+    }
     rss: dict[str, float] = dict.fromkeys(rates, 0.0)
     for r in range(rounds):
         for tool in ("swift", "radswift") if r % 2 == 0 else ("radswift", "swift"):
@@ -97,7 +112,8 @@ def bench_dataset(name: str, data: Path, env: dict[str, str], rounds: int, scrat
             if tool == "swift":
                 up = run_measured(
                     swift_cli(env, "upload", "--object-threads", "10", container, data.name),
-                    env, cwd=data.parent,
+                    env,
+                    cwd=data.parent,
                 )
                 out.mkdir()
                 down = run_measured(
@@ -118,11 +134,21 @@ def bench_dataset(name: str, data: Path, env: dict[str, str], rounds: int, scrat
                 key = f"{tool} {kind}"
                 rates[key].append(size / MiB / m.seconds)
                 rss[key] = max(rss[key], m.peak_rss_mib)
-            subprocess.run(swift_cli(env, "delete", container), env=env, capture_output=True, check=False)
-            subprocess.run(swift_cli(env, "delete", container + "_segments"), env=env, capture_output=True, check=False)
+            subprocess.run(
+                swift_cli(env, "delete", container), env=env, capture_output=True, check=False
+            )
+            subprocess.run(
+                swift_cli(env, "delete", container + "_segments"),
+                env=env,
+                capture_output=True,
+                check=False,
+            )
     lines = []
     for kind in ("up", "down"):
-        ours, ref = statistics.median(rates[f"radswift {kind}"]), statistics.median(rates[f"swift {kind}"])
+        ours, ref = (
+            statistics.median(rates[f"radswift {kind}"]),
+            statistics.median(rates[f"swift {kind}"]),
+        )
         lines.append(
             f"| {name} | {kind}load | {ref:.1f} | {ours:.1f} | {ours / ref:.2f} "
             f"| {rss[f'swift {kind}']:.0f} | {rss[f'radswift {kind}']:.0f} |"
@@ -131,7 +157,9 @@ def bench_dataset(name: str, data: Path, env: dict[str, str], rounds: int, scrat
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", choices=["small", "large"])
     parser.add_argument("--slices", type=int, default=1000, help="DICOM slices in the small set")
@@ -141,22 +169,35 @@ def main() -> None:
 
     datasets = []
     if args.only in (None, "small"):
-        datasets.append(("CT series", make_ct_series(args.cache / f"ct-{args.slices}", args.slices)))
+        datasets.append(
+            ("CT series", make_ct_series(args.cache / f"ct-{args.slices}", args.slices))
+        )
     if args.only in (None, "large"):
-        datasets.append(("one large file", make_large_file(args.cache / f"large-{args.large_mib}", args.large_mib)))
+        datasets.append(
+            (
+                "one large file",
+                make_large_file(args.cache / f"large-{args.large_mib}", args.large_mib),
+            )
+        )
 
     header = [
-        "| data | direction | swift CLI MiB/s | radswift MiB/s | ratio | swift peak RSS MiB | radswift peak RSS MiB |",
+        "| data | direction | swift CLI MiB/s | radswift MiB/s | ratio"
+        " | swift peak RSS MiB | radswift peak RSS MiB |",
         "|---|---|---|---|---|---|---|",
     ]
-    with tempfile.TemporaryDirectory(prefix="radswift-bench-") as tmp, swift_environment(Path(tmp)) as env:
+    with (
+        tempfile.TemporaryDirectory(prefix="radswift-bench-") as tmp,
+        swift_environment(Path(tmp)) as env,
+    ):
         rows = []
         for name, data in datasets:
             label = f"{name} ({tree_bytes(data) / MiB:.0f} MiB)"
             rows += bench_dataset(label, data, env, args.rounds, Path(tmp))
             print("\n".join(header + rows), flush=True)
-    print(f"\nmedian of {args.rounds} alternating rounds; command: python bench/transfer.py "
-          + " ".join(sys.argv[1:]))
+    print(
+        f"\nmedian of {args.rounds} alternating rounds; command: python bench/transfer.py "
+        + " ".join(sys.argv[1:])
+    )
 
 
 if __name__ == "__main__":

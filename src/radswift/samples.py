@@ -24,14 +24,14 @@ def write_ct_series(
 ) -> list[Path]:
     """Write `slices` CT slices (uint16, rows x columns) as DICOM files; return their paths."""
     from pydicom.dataset import FileDataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
     directory.mkdir(parents=True, exist_ok=True)
     study_uid, series_uid, frame_uid = generate_uid(), generate_uid(), generate_uid()
     paths = []
     for index in range(slices):
         meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CT_IMAGE_STORAGE
+        meta.MediaStorageSOPClassUID = UID(CT_IMAGE_STORAGE)
         meta.MediaStorageSOPInstanceUID = generate_uid()
         meta.TransferSyntaxUID = ExplicitVRLittleEndian
         path = directory / f"slice-{index + 1:05d}.dcm"

@@ -86,3 +86,8 @@ def swift_status(workdir: WorkdirArg) -> None:
 def swift_env(workdir: WorkdirArg) -> None:
     """Print the `export ST_AUTH=...` lines of the local Swift in WORKDIR again."""
     _print_exports(LocalSwift.attach(workdir))
+
+
+from radswift.cli.demo import demo  # noqa: E402  (registered here: `radswift dev demo`)
+
+app.command("demo")(demo)

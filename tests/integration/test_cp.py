@@ -1,0 +1,267 @@
+"""`radswift cp`, `ls`, `rm` as a user runs them: real processes, real stores.
+
+Every round trip runs twice: against the real local Swift (credentials from
+ST_AUTH/ST_USER/ST_KEY, as a user would export them) and against the local
+directory store (`--store file:///...`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from radswift.devswift import LocalSwift
+
+RADSWIFT = str(Path(sys.executable).with_name("radswift"))
+SEGMENT = "64KiB"
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def make_tree(root: Path) -> Path:
+    """A small study: nested dirs, empty file and dir, non-ASCII names, a segmented file."""
+    study = root / "study"
+    (study / "series 1").mkdir(parents=True)
+    (study / "series 1" / "IM-0001.dcm").write_bytes(b"DICM" * 5000)
+    (study / "series 1" / "empty.dcm").write_bytes(b"")
+    (study / "empty dir").mkdir()
+    (study / "naïve — 患者.txt").write_text("non-ASCII\n")
+    (study / "brain.nii").write_bytes(os.urandom(200_000))
+    return study
+
+
+def base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ST_", "OS_"))}
+    env.pop("RADSWIFT_STORE", None)
+    return env
+
+
+@pytest.fixture(params=["file", pytest.param("swift", marks=pytest.mark.swift)])
+def run(request: pytest.FixtureRequest, tmp_path: Path) -> Run:
+    """`radswift ARGS...` against one backend; returns the finished process."""
+    env = base_env()
+    extra: list[str] = []
+    if request.param == "swift":
+        env.update(request.getfixturevalue("local_swift").environ())
+    else:
+        extra = ["--store", f"file://{tmp_path / 'store'}"]
+
+    def runner(*args: str, wrap: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
+        argv = [*wrap, RADSWIFT, *args, *extra]
+        return subprocess.run(
+            argv, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+
+    return runner
+
+
+@pytest.fixture
+def key() -> str:
+    return f"cp-{uuid.uuid4().hex[:10]}"
+
+
+def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def test_upload_then_download_gives_an_identical_tree(run: Run, key: str, tmp_path: Path) -> None:
+    study = make_tree(tmp_path)
+    up = ok(run("cp", str(study), f"swift://{key}/input/", "--segment-size", SEGMENT, "--json"))
+    assert json.loads(up.stdout)["files"] == 5
+    assert "━" not in up.stderr  # no progress bar when stderr is not a terminal
+    ok(run("cp", f"swift://{key}/input/", str(tmp_path / "out"), "--segment-size", SEGMENT))
+    diff = subprocess.run(["diff", "-r", str(study), str(tmp_path / "out")], capture_output=True)
+    assert diff.returncode == 0, diff.stdout
+    listing = json.loads(ok(run("ls", f"swift://{key}/input/", "--json")).stdout)
+    by_name = {row["name"]: row for row in listing}
+    assert by_name["input/brain.nii"]["large"] and by_name["input/brain.nii"]["size"] == 200_000
+    assert by_name["input/empty dir/"]["size"] == 0
+
+
+def test_a_prefix_without_slash_is_a_directory_and_sync_skips_unchanged(
+    run: Run, key: str, tmp_path: Path
+) -> None:
+    study = make_tree(tmp_path)
+    ok(run("cp", str(study), f"swift://{key}/input", "--segment-size", SEGMENT))
+    again = ok(
+        run("cp", str(study), f"swift://{key}/input", "--sync", "--json", "--segment-size", SEGMENT)
+    )
+    assert json.loads(again.stdout)["skipped"] == 5  # 4 files and the empty directory
+    ok(run("cp", f"swift://{key}/input", str(tmp_path / "out")))
+    assert (tmp_path / "out" / "series 1" / "IM-0001.dcm").read_bytes() == b"DICM" * 5000
+
+
+def test_single_files_go_up_and_down(run: Run, key: str, tmp_path: Path) -> None:
+    scan = tmp_path / "scan.dcm"
+    scan.write_bytes(b"one file")
+    ok(run("cp", str(scan), f"swift://{key}/input/"))
+    ok(run("cp", str(scan), f"swift://{key}/input/renamed.dcm"))
+    names = ok(run("ls", f"swift://{key}")).stdout
+    assert "input/scan.dcm" in names and "input/renamed.dcm" in names
+    (tmp_path / "down").mkdir()
+    ok(run("cp", f"swift://{key}/input/renamed.dcm", str(tmp_path / "down")))
+    ok(run("cp", f"swift://{key}/input/scan.dcm", str(tmp_path / "exact.dcm")))
+    assert (tmp_path / "down" / "renamed.dcm").read_bytes() == b"one file"
+    assert (tmp_path / "exact.dcm").read_bytes() == b"one file"
+
+
+def test_a_download_that_cannot_be_written_names_the_object(
+    run: Run, key: str, tmp_path: Path
+) -> None:
+    scan = tmp_path / "scan.dcm"
+    scan.write_bytes(b"one file")
+    ok(run("cp", str(scan), f"swift://{key}/input/"))
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_bytes(b"")
+    proc = run("cp", f"swift://{key}/input/scan.dcm", str(in_the_way / "scan.dcm"))
+    assert proc.returncode == 1
+    assert "input/scan.dcm" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_rm_needs_recursive_for_many_and_removes_a_whole_key(
+    run: Run, key: str, tmp_path: Path
+) -> None:
+    study = make_tree(tmp_path)
+    ok(run("cp", str(study), f"swift://{key}/input/", "--segment-size", SEGMENT))
+    refused = run("rm", f"swift://{key}/input/")
+    assert refused.returncode == 2 and "--recursive" in refused.stderr
+    ok(run("rm", f"swift://{key}/input/naïve — 患者.txt"))
+    ok(run("rm", "-r", f"swift://{key}"))
+    gone = run("ls", f"swift://{key}")
+    assert gone.returncode != 0 and "does not exist" in gone.stderr
+    gone = run("ls", f"swift://{key}_segments")
+    assert gone.returncode != 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["cp", "a", "b"], "one local path and one swift://"),
+        (["cp", "swift://k/a", "swift://k/b"], "one local path and one swift://"),
+        (["cp", "/nonexistent/dir", "swift://k/input/"], "no such file"),
+        (["cp", ".", "swift:/k/input/"], "swift://KEY/PREFIX"),
+        (["cp", ".", "swift:///input/"], "key is empty"),
+        (["cp", ".", "swift://k_segments/input/"], "_segments"),
+        (["cp", ".", "swift://k/", "--segment-size", "lots"], "not a size"),
+        (["ls", "./local"], "not a swift://KEY/PREFIX"),
+        (["ls", "swift://no-such-key-here/"], "does not exist"),
+    ],
+)
+def test_bad_input_is_a_message_and_an_exit_code_never_a_traceback(
+    run: Run, args: list[str], message: str
+) -> None:
+    proc = run(*args)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_credentials_and_unknown_stores_are_config_errors(tmp_path: Path) -> None:
+    env = base_env()
+    env["HOME"] = str(tmp_path)
+    proc = subprocess.run(
+        [RADSWIFT, "ls", "swift://k/", "--credentials", str(tmp_path / "none.cfg")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    proc = subprocess.run(
+        [RADSWIFT, "ls", "swift://k/", "--store", "ftp://x"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2 and "unknown store" in proc.stderr
+
+
+def test_unreadable_files_and_links_are_reported_the_rest_uploaded(
+    run: Run, key: str, tmp_path: Path
+) -> None:
+    study = make_tree(tmp_path)
+    secret = study / "series 1" / "secret.dcm"
+    secret.write_bytes(b"no access")
+    secret.chmod(0)
+    (study / "link.dcm").symlink_to(study / "brain.nii")
+    wrap: list[str] = []
+    if os.geteuid() == 0:  # root reads anything: drop the capabilities that let it
+        setpriv = shutil.which("setpriv")
+        assert setpriv, "setpriv (util-linux) is needed to make a file unreadable for root"
+        wrap = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+    proc = run("cp", str(study), f"swift://{key}/input/", "--json", wrap=wrap)
+    assert proc.returncode == 1
+    summary = json.loads(proc.stdout)
+    assert summary["files"] == 5
+    assert [f["path"] for f in summary["failures"]] == ["series 1/secret.dcm"]
+    assert [f["path"] for f in summary["ignored"]] == ["link.dcm"]
+    assert "series 1/secret.dcm" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.swift
+def test_a_corrupted_object_on_swifts_disk_is_detected(
+    local_swift: LocalSwift, key: str, tmp_path: Path
+) -> None:
+    env = {**base_env(), **local_swift.environ()}
+    payload = uuid.uuid4().hex.encode() * 100
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "scan.dcm").write_bytes(payload)
+    ok(
+        subprocess.run(
+            [RADSWIFT, "cp", str(tmp_path / "src"), f"swift://{key}/"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    )
+    [data_file] = [
+        p
+        for p in (local_swift.workdir / "data").rglob("*.data")
+        if p.stat().st_size == len(payload) and p.read_bytes() == payload
+    ]
+    data_file.write_bytes(payload.upper())  # same length, other bytes; xattrs untouched
+    proc = subprocess.run(
+        [RADSWIFT, "cp", f"swift://{key}/", str(tmp_path / "out")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "scan.dcm" in proc.stderr and "MD5" in proc.stderr
+    assert not (tmp_path / "out" / "scan.dcm").exists()
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.swift
+def test_an_unreachable_swift_is_one_message_and_exit_69(
+    local_swift: LocalSwift, key: str, tmp_path: Path
+) -> None:
+    study = make_tree(tmp_path)
+    env = {**base_env(), **local_swift.environ()}
+    local_swift.stop_proxy()
+    try:
+        proc = subprocess.run(
+            [RADSWIFT, "cp", str(study), f"swift://{key}/input/"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+    finally:
+        local_swift.start_proxy()
+    assert proc.returncode == 69, proc.stderr
+    assert proc.stderr.count("radswift: error:") == 1 and "Traceback" not in proc.stderr

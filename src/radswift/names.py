@@ -29,7 +29,8 @@ def validate_key(key: str) -> str:
         raise InvalidName(f"the key {key!r} is not allowed")
     if key.endswith(SEGMENTS_SUFFIX):
         raise InvalidName(
-            f"the key {key!r} ends in {SEGMENTS_SUFFIX!r}, which radswift keeps for large-object segments"
+            f"the key {key!r} ends in {SEGMENTS_SUFFIX!r}, "
+            "which radswift keeps for large-object segments"
         )
     _check_text(key, "key")
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
@@ -44,7 +45,8 @@ def validate_object_name(name: str) -> str:
     _check_text(name, "object name")
     if len(name.encode("utf-8")) > MAX_OBJECT_NAME_BYTES:
         raise InvalidName(
-            f"the object name {name[:60]!r}... is longer than {MAX_OBJECT_NAME_BYTES} bytes of UTF-8"
+            f"the object name {name[:60]!r}... is longer than "
+            f"{MAX_OBJECT_NAME_BYTES} bytes of UTF-8"
         )
     return name
 

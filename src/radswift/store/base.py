@@ -40,7 +40,7 @@ class ObjectInfo:
     large: bool = False
     """True for a manifest of segments (Swift SLO)."""
     metadata: Mapping[str, str] = field(default_factory=dict)
-    """User metadata (Swift `X-Object-Meta-*`, lower-case keys without the prefix); head/get only."""
+    """User metadata (`X-Object-Meta-*`, lower-case keys without the prefix); head/get only."""
 
     @property
     def is_directory_marker(self) -> bool:

@@ -1,0 +1,110 @@
+"""`radswift job manifest`: a job's Kubernetes/OpenShift objects as YAML.
+
+    radswift job manifest --platform openshift --jid study-42 --image quay.io/fnndsc/pl-x:1 \\
+        --cpu 2000m --memory 4Gi --workers 2 -- pl-x /share/incoming /share/outgoing
+
+prints the objects in apply order (`| kubectl apply -f -`). The Swift credentials are
+never part of it: create the Secret once per namespace with
+`kubectl create secret generic swift-credentials --from-file=swift-credentials.cfg`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from radswift.errors import InvalidInput
+from radswift.jobs.spec import (
+    DEFAULT_ACTIVE_DEADLINE_SECONDS,
+    DEFAULT_CREDENTIALS_SECRET,
+    DEFAULT_NAMESPACE,
+    DEFAULT_RADSWIFT_IMAGE,
+    DEFAULT_SERVICE_ACCOUNT,
+    DEFAULT_TTL_SECONDS_AFTER_FINISHED,
+    JobSpec,
+    Platform,
+    WaitStrategy,
+)
+
+app = typer.Typer(help="Job pods: Kubernetes and OpenShift manifests.", no_args_is_help=True)
+
+
+@app.command()
+def manifest(
+    jid: Annotated[str, typer.Option("--jid", help="The job id: the Swift key holding input/.")],
+    image: Annotated[str, typer.Option("--image", help="The processor's image.")],
+    command: Annotated[
+        list[str] | None, typer.Argument(help="The processor's command and arguments, after --.")
+    ] = None,
+    platform: Annotated[Platform, typer.Option(help="Where the manifests go.")] = (
+        Platform.KUBERNETES
+    ),
+    cpu: Annotated[str | None, typer.Option(help="CPU request = limit, e.g. 2000m.")] = None,
+    memory: Annotated[str | None, typer.Option(help="Memory request = limit, e.g. 1Gi.")] = None,
+    gpu: Annotated[int, typer.Option(help="NVIDIA GPUs (nvidia.com/gpu limit).")] = 0,
+    workers: Annotated[int, typer.Option(help="Parallel processor pods (Indexed Job).")] = 1,
+    namespace: Annotated[str, typer.Option(help="The namespace.")] = DEFAULT_NAMESPACE,
+    wait: Annotated[
+        WaitStrategy, typer.Option(help="How publish learns that the processor finished.")
+    ] = WaitStrategy.KUBERNETES,
+    env: Annotated[
+        list[str] | None, typer.Option("--env", "-e", help="NAME=VALUE for the processor.")
+    ] = None,
+    radswift_image: Annotated[
+        str, typer.Option(help="The image of the get and publish containers.")
+    ] = DEFAULT_RADSWIFT_IMAGE,
+    credentials_secret: Annotated[
+        str, typer.Option(help="The Secret holding swift-credentials.cfg.")
+    ] = DEFAULT_CREDENTIALS_SECRET,
+    service_account: Annotated[
+        str, typer.Option(help="The publisher's service account.")
+    ] = DEFAULT_SERVICE_ACCOUNT,
+    active_deadline: Annotated[
+        int, typer.Option(help="Seconds before the Job is stopped.")
+    ] = DEFAULT_ACTIVE_DEADLINE_SECONDS,
+    ttl: Annotated[
+        int, typer.Option(help="Seconds a finished Job is kept.")
+    ] = DEFAULT_TTL_SECONDS_AFTER_FINISHED,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+    ] = None,
+) -> None:
+    """Print the Job, its RBAC and (for N workers) its shared claim as multi-document YAML."""
+    from radswift.jobs.manifests import manifests, to_yaml  # the kubernetes models load slowly
+
+    spec = JobSpec(
+        jid=jid,
+        image=image,
+        command=command or (),
+        cpu=cpu,
+        memory=memory,
+        gpu=gpu,
+        workers=workers,
+        namespace=namespace,
+        env=parse_env(env or []),
+        wait=wait,
+        radswift_image=radswift_image,
+        credentials_secret=credentials_secret,
+        service_account=service_account,
+        active_deadline_seconds=active_deadline,
+        ttl_seconds_after_finished=ttl,
+        platform=platform,
+    )
+    text = to_yaml(manifests(spec))
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text)
+
+
+def parse_env(pairs: list[str]) -> dict[str, str]:
+    """NAME=VALUE pairs as a dict; InvalidInput for a pair without '='."""
+    env: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise InvalidInput(f"--env {pair!r}: expected NAME=VALUE")
+        env[name] = value
+    return env

@@ -24,16 +24,29 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except Exception as exc:  # click's usage errors come here in non-standalone mode
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.TyperException as exc:  # usage errors: bad option, missing argument
+        return _report_usage_error(exc)
+    except Exception as exc:  # a plain click usage error, when click itself is used
         from click.exceptions import ClickException, Exit
 
         if isinstance(exc, Exit):
             return exc.exit_code
         if isinstance(exc, ClickException):
-            exc.show()
-            return exc.exit_code
+            return _report_usage_error(exc)
         raise
     return 0
+
+
+def _report_usage_error(exc: Exception) -> int:
+    show = getattr(exc, "show", None)
+    if callable(show):
+        show()
+    else:
+        typer.echo(f"radswift: error: {exc}", err=True)
+    code = getattr(exc, "exit_code", 2)
+    return code if isinstance(code, int) else 2
 
 
 def report_error(err: RadswiftError) -> None:

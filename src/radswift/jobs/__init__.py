@@ -4,7 +4,9 @@
     podtemplate.py   the pod: containers, volumes, security (Kubernetes client models)
     manifests.py     the Job, its RBAC and shared claim, as plain dicts / YAML
     podplay.py       the same pod spec as `podman kube play` Pods
-    podman.py        PodmanBackend: run / wait / logs / cleanup on this machine
+    backend.py       JobBackend, the small interface every backend implements; JobResult
+    podman.py        PodmanBackend: the pod under `podman kube play` on this machine
+    local.py         LocalBackend: the same steps as host processes, no containers
 
 Only spec.py is imported here: the kubernetes models load slowly and are needed only
 by the modules that build objects.

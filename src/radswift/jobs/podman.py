@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from radswift.errors import ConfigError, JobError
+from radswift.jobs.backend import JobResult as JobResult  # moved there; re-exported
 from radswift.jobs.podplay import HostPaths, check_playable, pod_documents, pod_name
 from radswift.jobs.podtemplate import CREDENTIALS_FILE_NAME, GET, PROCESSOR, PUBLISH
 from radswift.jobs.spec import DEFAULT_RUN_AS_USER, JobSpec
@@ -45,20 +46,6 @@ class PodmanJob:
     @property
     def manifest(self) -> Path:
         return self.directory / "pod.yaml"
-
-
-@dataclass(frozen=True)
-class JobResult:
-    """Exit codes per pod and container; None where a container never ran (or never existed)."""
-
-    exit_codes: Mapping[str, Mapping[str, int | None]]
-    play_error: str | None = None  # what `podman kube play` said when it failed
-
-    @property
-    def succeeded(self) -> bool:
-        return self.play_error is None and all(
-            code == 0 for codes in self.exit_codes.values() for code in codes.values()
-        )
 
 
 @dataclass

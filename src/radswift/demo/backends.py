@@ -1,0 +1,157 @@
+"""Which job backend the demo runs its job with, and what each needs first.
+
+`auto` picks podman when this process is root, podman answers `podman info`, and the
+checkout's image build script is there (the radswift image is built from the sources,
+~3 min the first time); otherwise the local backend (host processes, no containers).
+With podman the processor image is the radswift image itself: it has Python and
+pydicom, so `python -m radswift.demo.plugin` runs in it unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from radswift.errors import ConfigError
+from radswift.jobs.backend import JobBackend
+from radswift.jobs.local import LocalBackend, LocalJob
+
+REPO = Path(__file__).resolve().parents[3]  # src/radswift/demo/backends.py -> the checkout
+BUILD_SCRIPT = REPO / "deploy" / "scripts" / "build-image.sh"
+CONTAINERS_CONF = REPO / "deploy" / "podman" / "containers.conf"
+IMAGE_REPOSITORY = "localhost/radswift"
+BUILD_TIMEOUT = 1800.0
+CHOICES = ("auto", "podman", "local")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemoBackend:
+    """A backend ready to run the demo job, and how the processor is started in it."""
+
+    name: str
+    backend: JobBackend[Any]
+    python: str  # the processor's Python (inside the image, or this interpreter)
+    processor_image: str
+    radswift_image: str | None = None
+
+
+def podman_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ`, plus the checkout's containers.conf unless CONTAINERS_CONF is set."""
+    env = dict(environ)
+    if not env.get("CONTAINERS_CONF") and CONTAINERS_CONF.is_file():
+        env["CONTAINERS_CONF"] = str(CONTAINERS_CONF)
+    return env
+
+
+def podman_problem(environ: Mapping[str, str]) -> str | None:
+    """Why podman cannot run the demo's job here; None when it can."""
+    if os.geteuid() != 0:
+        return "podman jobs need rootful podman (run as root)"
+    if not BUILD_SCRIPT.is_file():
+        return f"the image build script {BUILD_SCRIPT} is missing (not a source checkout)"
+    try:
+        probe = subprocess.run(
+            ["podman", "info", "--format", "{{.Host.OCIRuntime.Name}}"],
+            env=podman_environ(environ), capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    except FileNotFoundError:
+        return "podman is not installed"
+    except subprocess.TimeoutExpired:
+        return "`podman info` did not answer within 60 s"
+    if probe.returncode != 0:
+        return f"podman cannot run here: {probe.stderr.strip()[-300:]}"
+    return None
+
+
+def choose(choice: str, environ: Mapping[str, str]) -> tuple[str, str]:
+    """The backend to use and why; ConfigError if podman was asked for and cannot run."""
+    if choice not in CHOICES:
+        raise ConfigError(f"unknown backend {choice!r}: use {', '.join(CHOICES)}")
+    if choice == "local":
+        return "local", "asked for"
+    problem = podman_problem(environ)
+    if problem is None:
+        return "podman", "podman works here" if choice == "auto" else "asked for"
+    if choice == "podman":
+        raise ConfigError(problem)
+    return "local", problem
+
+
+def local_backend(backend: LocalBackend) -> DemoBackend:
+    """The processor runs with this interpreter, on the host (there is no image)."""
+    return DemoBackend(name="local", backend=backend, python=sys.executable, processor_image="host")
+
+
+def podman_backend(
+    root: Path, environ: Mapping[str, str], say: Callable[[str], None]
+) -> DemoBackend:
+    from radswift.jobs.podman import PodmanBackend  # loads the kubernetes models: only here
+
+    env = podman_environ(environ)
+    image = ensure_image(env, say)
+    backend = PodmanBackend(root=root, environ=env)
+    return DemoBackend(
+        name="podman", backend=backend, python="python3", processor_image=image,
+        radswift_image=image,
+    )  # fmt: skip
+
+
+def forget_job(demo: DemoBackend, name: str) -> None:
+    """Remove what a previous run with the same job name left (a reused --workdir)."""
+    backend = demo.backend
+    if isinstance(backend, LocalBackend):
+        backend.cleanup(LocalJob(name=name, directory=backend.root / name))
+        return
+    from radswift.jobs.podman import PodmanBackend
+
+    if isinstance(backend, PodmanBackend):
+        for job in backend.jobs():
+            if job.name == name:
+                backend.cleanup(job)
+
+
+def image_tag() -> str:
+    """localhost/radswift:demo-<hash of the sources>: rebuilt only when they change."""
+    digest = hashlib.sha256()
+    files = sorted((REPO / "src").rglob("*"))
+    files += [REPO / "pyproject.toml", REPO / "deploy" / "image" / "Containerfile"]
+    for path in files:
+        if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path):
+            digest.update(str(path.relative_to(REPO)).encode())
+            digest.update(path.read_bytes())
+    return f"{IMAGE_REPOSITORY}:demo-{digest.hexdigest()[:12]}"
+
+
+def ensure_image(env: Mapping[str, str], say: Callable[[str], None]) -> str:
+    """The radswift image of these sources, built (minutes) if it does not exist yet."""
+    image = image_tag()
+    exists = subprocess.run(["podman", "image", "exists", image], env=dict(env), check=False)
+    if exists.returncode == 0:
+        say(f"using the radswift image {image} (already built from these sources)")
+        return image
+    say(f"building the radswift image {image}: about 3 minutes the first time")
+    build = subprocess.run(
+        [str(BUILD_SCRIPT), "-t", image], env={**env, "PYTHON": sys.executable},
+        stdout=subprocess.PIPE, text=True, timeout=BUILD_TIMEOUT, check=False,
+    )  # fmt: skip
+    # (stderr is not captured: the user sees the script's progress)
+    if build.returncode != 0:
+        raise ConfigError(f"building the radswift image failed (exit {build.returncode})")
+    _remove_stale_images(env, image)
+    return image
+
+
+def _remove_stale_images(env: Mapping[str, str], keep: str) -> None:
+    listed = subprocess.run(
+        ["podman", "images", "--format", "{{.Repository}}:{{.Tag}}", IMAGE_REPOSITORY],
+        env=dict(env), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    stale = [i for i in listed.stdout.split() if ":demo-" in i and i != keep]
+    if stale:
+        subprocess.run(["podman", "rmi", *stale], env=dict(env), capture_output=True, check=False)

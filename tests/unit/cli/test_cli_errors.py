@@ -1,0 +1,41 @@
+"""The CLI answers bad input with a message and a non-zero exit code, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RADSWIFT = str(Path(sys.executable).parent / "radswift")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["cp"], "Missing argument"),
+        (["no-such-command"], "No such command"),
+        (["dev", "demo", "--slices", "many"], "Invalid value for '--slices'"),
+        (["cp", "swift://bad/key/", "/tmp/x", "--workers", "0"], "workers"),
+    ],
+)
+def test_usage_errors_are_one_message_and_exit_2(argv: list[str], expected: str) -> None:
+    result = subprocess.run([RADSWIFT, *argv], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_store_error_is_one_line_with_its_exit_code(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [RADSWIFT, "ls", "swift://somekey/", "--credentials", str(tmp_path / "absent.cfg")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.startswith("radswift: error:")
+    assert "Traceback" not in result.stderr

@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from radswift.cli import dev_keystone
 from radswift.devswift import DEFAULT_CACHE_DIR, LocalSwift, default_venv_dir
 from radswift.errors import StorageUnavailable
 
@@ -28,6 +29,7 @@ swift_app = typer.Typer(
     help="A real single-node OpenStack Swift on loopback.", no_args_is_help=True
 )
 app.add_typer(swift_app, name="swift")
+app.add_typer(dev_keystone.app, name="keystone")
 
 WorkdirArg = Annotated[
     Path, typer.Argument(help="Directory holding the Swift's data, configs, logs and state.")

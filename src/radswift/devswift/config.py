@@ -49,7 +49,7 @@ class PipelineFilter:
     """One `[filter:NAME]` section of the proxy config, named `name` in the pipeline."""
 
     name: str
-    options: Mapping[str, str]
+    options: Mapping[str, str] = field(repr=False)  # may hold passwords and keys
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -248,6 +248,13 @@ def translate_keystone_error(exc: Exception, creds: SwiftCredentials) -> Excepti
         return AuthenticationError(f"{where} rejected the credentials of {who!r}", status=401)
     if isinstance(exc, ks.EndpointNotFound):
         return CredentialsError(no_endpoint_message(creds))
+    if isinstance(exc, ks.NotFound) and creds.kind is AuthKind.APPLICATION_CREDENTIAL:
+        # Keystone answers 404, not 401, for an application credential that was deleted.
+        return AuthenticationError(
+            f"{where} rejected the credentials of {creds.application_credential_id!r}: "
+            "no such application credential (deleted or revoked?)",
+            status=404,
+        )
     if isinstance(exc, ks.HttpError):
         status = exc.http_status or 0
         if status >= 500 or status in (429, 498):

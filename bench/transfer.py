@@ -8,7 +8,9 @@ round so that machine noise hits both alike. Data sets:
   large  one 2 GiB file.
 
 For each it prints MiB/s of each tool, the ratio radswift/swift (>= 1.0 means radswift is
-at least as fast) and each tool's peak RSS (from wait4, per process).
+at least as fast), each tool's client CPU seconds (user + system, median) and peak RSS
+(both from wait4, per process). Client CPU is what the tools take away from Swift when
+they share its cores, and it is far less noisy than wall time on a busy machine.
 
     .venv/bin/python bench/transfer.py                 # both data sets, 3 rounds
     .venv/bin/python bench/transfer.py --only small --rounds 1 --slices 200
@@ -45,6 +47,7 @@ MiB = 1024 * 1024
 class Measure:
     seconds: float
     peak_rss_mib: float
+    cpu_seconds: float
 
 
 def run_measured(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> Measure:
@@ -59,7 +62,7 @@ def run_measured(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:3])}... failed ({proc.returncode}):\n{err[-2000:]}")
-    return Measure(elapsed, rusage.ru_maxrss / 1024)
+    return Measure(elapsed, rusage.ru_maxrss / 1024, rusage.ru_utime + rusage.ru_stime)
 
 
 @contextmanager
@@ -105,6 +108,7 @@ def bench_dataset(
         k: [] for k in ("swift up", "radswift up", "swift down", "radswift down")
     }
     rss: dict[str, float] = dict.fromkeys(rates, 0.0)
+    cpu: dict[str, list[float]] = {k: [] for k in rates}
     for r in range(rounds):
         for tool in ("swift", "radswift") if r % 2 == 0 else ("radswift", "swift"):
             container = f"bench-{tool}-{uuid.uuid4().hex[:8]}"
@@ -133,6 +137,7 @@ def bench_dataset(
             for kind, m in (("up", up), ("down", down)):
                 key = f"{tool} {kind}"
                 rates[key].append(size / MiB / m.seconds)
+                cpu[key].append(m.cpu_seconds)
                 rss[key] = max(rss[key], m.peak_rss_mib)
             subprocess.run(
                 swift_cli(env, "delete", container), env=env, capture_output=True, check=False
@@ -149,8 +154,11 @@ def bench_dataset(
             statistics.median(rates[f"radswift {kind}"]),
             statistics.median(rates[f"swift {kind}"]),
         )
+        ref_cpu = statistics.median(cpu[f"swift {kind}"])
+        our_cpu = statistics.median(cpu[f"radswift {kind}"])
         lines.append(
             f"| {name} | {kind}load | {ref:.1f} | {ours:.1f} | {ours / ref:.2f} "
+            f"| {ref_cpu:.2f} | {our_cpu:.2f} "
             f"| {rss[f'swift {kind}']:.0f} | {rss[f'radswift {kind}']:.0f} |"
         )
     return lines
@@ -182,8 +190,8 @@ def main() -> None:
 
     header = [
         "| data | direction | swift CLI MiB/s | radswift MiB/s | ratio"
-        " | swift peak RSS MiB | radswift peak RSS MiB |",
-        "|---|---|---|---|---|---|---|",
+        " | swift CPU s | radswift CPU s | swift peak RSS MiB | radswift peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     with (
         tempfile.TemporaryDirectory(prefix="radswift-bench-") as tmp,

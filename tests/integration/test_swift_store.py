@@ -226,6 +226,34 @@ def test_a_dropped_download_resumes_where_it_broke(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("large", [False, True], ids=["plain", "slo"])
+def test_a_dropped_download_read_into_a_buffer_resumes_where_it_broke(
+    local_swift: LocalSwift,
+    store: SwiftStore,
+    container: str,
+    caplog: pytest.LogCaptureFixture,
+    large: bool,
+) -> None:
+    data = os.urandom(48 << 20)
+    (_put_large if large else put)(store, container, "big", data)
+    digest = hashlib.md5()
+    buffer = memoryview(bytearray(1 << 20))  # one buffer, reused for every read
+    caplog.set_level(logging.INFO, logger="radswift")
+    with store.open_object(container, "big") as reader:
+        got = reader.readinto(buffer)
+        digest.update(buffer[:got])
+        local_swift.stop_proxy()
+        restarter = _restart_proxy_soon(local_swift, 1.0)
+        try:
+            while got := reader.readinto(buffer):
+                digest.update(buffer[:got])
+        finally:
+            restarter.join()
+    assert digest.hexdigest() == md5(data)
+    assert any("resuming big at byte" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.slow
 def test_an_object_replaced_during_a_resumed_download_is_an_integrity_error(
     local_swift: LocalSwift, store: SwiftStore, container: str
 ) -> None:

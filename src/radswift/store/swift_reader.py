@@ -5,10 +5,19 @@ for the rest with `Range: bytes=N-` and `If-Match: <etag>`, so the bytes it goes
 yielding belong to the same object version; the caller's MD5, running over the
 concatenated stream, stays valid. If the object changed meanwhile (412), that is an
 IntegrityError. Resumes are bounded by the client's retry policy.
+
+Two ways to read: `iter_chunks` yields fresh bytes objects (callers may keep them), and
+`readinto` fills the caller's buffer straight from the socket. The latter is what the
+transfer engine uses: urllib3's `read(amt)` copies every block through a BytesIO into a
+newly allocated bytes object, which for 1 MiB blocks means fresh pages (page faults)
+and two copies per block; `readinto` reuses one buffer per worker and copies once.
+It reads the stored bytes as they are (no Content-Encoding decoding): those are the
+bytes the ETag is the MD5 of.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
 import random
 import time
@@ -45,6 +54,7 @@ class SwiftReader:
         self._segments = segments
         self._response = response
         self._position = offset
+        self._resumes = 0
 
     @property
     def info(self) -> ObjectInfo:
@@ -56,8 +66,6 @@ class SwiftReader:
 
     def iter_chunks(self) -> Iterator[bytes]:
         """The bytes from the requested offset to the end, resuming after a drop."""
-        resumes = 0
-        policy = self._client.retry_policy
         while self._response is not None:
             try:
                 yield from self._drain(self._response)
@@ -68,16 +76,45 @@ class SwiftReader:
                     self.close()
                     return
                 reason = "the body ended early"
-            self.close()
-            resumes += 1
-            if resumes >= policy.max_attempts:
-                raise StorageUnavailable(
-                    f"GET {self._container}/{self._info.name}: stream broke {resumes} times"
-                    f" ({reason})"
-                )
-            log.info("resuming %s at byte %d: %s", self._info.name, self._position, reason)
-            time.sleep(policy.delay(resumes - 1, random.random()))  # noqa: S311 (jitter)
-            self._response = self._resume()
+            self._reopen(reason)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        """Fill `buffer` with the next bytes (fewer only at the end); 0 once at the end.
+
+        A broken stream is resumed as by iter_chunks; the bytes land in `buffer` only."""
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(view) and self._response is not None:
+            try:
+                got = _raw_readinto(self._response, view[filled:])
+            except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
+                reason = describe_connection_error(exc)
+            else:
+                if got:
+                    filled += got
+                    self._position += got
+                    if self._position >= self._info.size:
+                        self.close()  # all there: the connection goes back to the pool
+                    continue
+                if self._position >= self._info.size:
+                    self.close()
+                    break
+                reason = "the body ended early"
+            self._reopen(reason)
+        return filled
+
+    def _reopen(self, reason: str) -> None:
+        """Close the broken response and ask for the rest, or give up after the retries."""
+        self.close()
+        self._resumes += 1
+        resumes = self._resumes
+        policy = self._client.retry_policy
+        if resumes >= policy.max_attempts:
+            what = f"GET {self._container}/{self._info.name}"
+            raise StorageUnavailable(f"{what}: stream broke {resumes} times ({reason})")
+        log.info("resuming %s at byte %d: %s", self._info.name, self._position, reason)
+        time.sleep(policy.delay(resumes - 1, random.random()))  # noqa: S311 (jitter)
+        self._response = self._resume()
 
     def _drain(self, response: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
         read = response.read
@@ -128,6 +165,17 @@ class SwiftReader:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _raw_readinto(response: urllib3.BaseHTTPResponse, view: memoryview) -> int:
+    """Read into `view` from the http.client response under urllib3's, bypassing
+    urllib3's decoding and buffering; through urllib3 if there is no such response."""
+    raw = getattr(response, "_fp", None)
+    if isinstance(raw, http.client.HTTPResponse):
+        return raw.readinto(view)
+    data = response.read(len(view), decode_content=False)
+    view[: len(data)] = data
+    return len(data)
 
 
 def content_range_start(value: str | None) -> int | None:

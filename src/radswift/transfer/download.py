@@ -5,7 +5,8 @@ arrives (MD5 against the ETag, or segment by segment for a large object), and is
 renamed into place only once verified: a partial or corrupt file never appears under
 its final name. Object names that would escape the destination are refused and
 reported; zero-byte `dir/` markers become (empty) directories; `mtime` metadata
-becomes the file's modification time.
+becomes the file's modification time. The bytes move through fetch.py: reused
+buffers, and a large object's segments fetched in parallel.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from radswift.errors import InvalidInput, RadswiftError
-from radswift.store.base import ObjectInfo, ObjectStore
+from radswift.store.base import ObjectInfo, ObjectReader, ObjectStore
 from radswift.transfer.failures import is_fatal, reason_of
+from radswift.transfer.fetch import Buffers, SegmentFetcher, copy_to_file
 from radswift.transfer.hashing import StreamVerifier, file_matches
 from radswift.transfer.options import TransferOptions
 from radswift.transfer.plan import safe_relative_path
@@ -70,8 +72,10 @@ def download_tree(
     try:
         run_workers(downloader.fetch, items, options.workers)
     except BaseException:
+        downloader.close(interrupted=True)
         downloader.discard_partials()  # interrupted: leave no temp files behind
         raise
+    downloader.close()
     return collector.result()
 
 
@@ -87,34 +91,46 @@ def download_object(
     """Download one object to the file `target` (verified, atomically renamed into place).
 
     Raises the store's errors (NotFound, IntegrityError, ...) and OSError."""
-    return _download(store, container, name, target, options, progress or NullProgress(), None)
+    fetcher = SegmentFetcher(store, options.segment_workers, Buffers())
+    try:
+        with store.open_object(container, name) as reader:
+            if fetcher.worthwhile(reader.segments):
+                reader.close()  # the segments come straight from where they are stored
+            sink = _Sink(fetcher, options, progress or NullProgress(), None)
+            info = sink.save(reader, target)
+    except BaseException:
+        fetcher.close(interrupted=True)
+        raise
+    fetcher.close()
+    return info
 
 
-def _download(
-    store: ObjectStore,
-    container: str,
-    name: str,
-    target: Path,
-    options: TransferOptions,
-    progress: Progress,
-    partials: set[Path] | None,
-) -> ObjectInfo:
-    """download_object, registering its temp file in `partials` while it exists."""
-    with store.open_object(container, name) as reader:
+class _Sink:
+    """Writes one reader's object to its target through a verified temp file."""
+
+    def __init__(
+        self,
+        fetcher: SegmentFetcher,
+        options: TransferOptions,
+        progress: Progress,
+        partials: set[Path] | None,
+    ) -> None:
+        self.fetcher, self.options, self.progress = fetcher, options, progress
+        self.partials = partials
+        """Temp files in use, to delete if the transfer is interrupted."""
+
+    def save(self, reader: ObjectReader, target: Path) -> ObjectInfo:
         info = reader.info
-        verifier = StreamVerifier(info, reader.segments)
         tmp = target.with_name(f".{target.name[:100]}.{uuid.uuid4().hex[:12]}.radswift-part")
         fd = os.open(tmp, _WRITE_FLAGS, 0o666)
-        if partials is not None:
-            partials.add(tmp)
+        if self.partials is not None:
+            self.partials.add(tmp)
         try:
-            with open(fd, "wb") as out:
-                for chunk in reader.iter_chunks():
-                    verifier.update(chunk)
-                    out.write(chunk)
-                    progress.advance(len(chunk))
-            verifier.finish()
-            mtime = _mtime(info) if options.preserve_mtime else None
+            try:
+                self._fill(reader, fd)
+            finally:
+                os.close(fd)
+            mtime = _mtime(info) if self.options.preserve_mtime else None
             if mtime is not None:
                 os.utime(tmp, (mtime, mtime))
             tmp.replace(target)
@@ -122,9 +138,18 @@ def _download(
             _unlink(tmp)
             raise
         finally:
-            if partials is not None:
-                partials.discard(tmp)
-    return info
+            if self.partials is not None:
+                self.partials.discard(tmp)
+        return info
+
+    def _fill(self, reader: ObjectReader, fd: int) -> None:
+        segments = reader.segments
+        if segments is not None and self.fetcher.worthwhile(segments):
+            self.fetcher.fetch(reader.info, segments, fd, self.progress)
+            return
+        verifier = StreamVerifier(reader.info, segments)
+        copy_to_file(reader, fd, 0, verifier, self.progress, self.fetcher.buffers.get())
+        verifier.finish()
 
 
 class _Downloader:
@@ -141,6 +166,11 @@ class _Downloader:
         self._made: set[str] = set()
         self._lock = threading.Lock()
         self._partials: set[Path] = set()
+        self._fetcher = SegmentFetcher(store, options.segment_workers, Buffers())
+        self._sink = _Sink(self._fetcher, options, progress, self._partials)
+
+    def close(self, *, interrupted: bool = False) -> None:
+        self._fetcher.close(interrupted=interrupted)
 
     def discard_partials(self) -> None:
         for tmp in list(self._partials):
@@ -160,16 +190,7 @@ class _Downloader:
                     self.progress.advance(item.info.size)
                     self.progress.file_done(name, True)
                     return
-                target = Path(item.target)
-                _download(
-                    self.store,
-                    self.container,
-                    name,
-                    target,
-                    self.options,
-                    self.progress,
-                    self._partials,
-                )
+                self._download(item.info, Path(item.target))
             self.collector.done(item.info.size)
             self.progress.file_done(name, True)
         except (RadswiftError, OSError) as exc:
@@ -177,6 +198,16 @@ class _Downloader:
                 raise
             self.collector.fail(name, reason_of(exc))
             self.progress.file_done(name, False)
+
+    def _download(self, listed: ObjectInfo, target: Path) -> None:
+        if listed.large:
+            # Opened at its end: the segments to fetch in parallel, no stream started.
+            with self.store.open_object(self.container, listed.name, offset=listed.size) as r:
+                if self._fetcher.worthwhile(r.segments):
+                    self._sink.save(r, target)
+                    return
+        with self.store.open_object(self.container, listed.name) as reader:
+            self._sink.save(reader, target)
 
     def _makedirs(self, path: str) -> None:
         """Create a directory once per transfer, not once per file."""

@@ -61,7 +61,7 @@ class StreamVerifier:
         self._left = self._segments[0].size if self._segments else 0
         self.received = 0
 
-    def update(self, chunk: bytes) -> None:
+    def update(self, chunk: bytes | memoryview) -> None:
         self.received += len(chunk)
         if self._segments is None:
             self._digest.update(chunk)

@@ -200,7 +200,7 @@ class _Uploader:
         """Segments first (in the segment pool), the manifest last; returns segment names."""
         if self._segment_pool is None:
             self._segment_pool = ThreadPoolExecutor(
-                self.options.segment_workers, thread_name_prefix="radswift-segment"
+                self.options.upload_segment_workers, thread_name_prefix="radswift-segment"
             )
         metadata = self._metadata(file)
         mtime = metadata.get("mtime", f"{file.mtime:f}")

@@ -88,6 +88,27 @@ def test_upload_then_download_gives_an_identical_tree(run: Run, key: str, tmp_pa
     assert by_name["input/empty dir/"]["size"] == 0
 
 
+def test_segments_of_one_large_file_can_go_up_concurrently(
+    run: Run, key: str, tmp_path: Path
+) -> None:
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    (volume / "brain.nii").write_bytes(os.urandom(1_000_000))  # 16 segments of 64 KiB
+    ok(
+        run(
+            "cp",
+            str(volume),
+            f"swift://{key}/input/",
+            "--segment-size",
+            SEGMENT,
+            "--segment-workers",
+            "4",
+        )
+    )
+    ok(run("cp", f"swift://{key}/input/", str(tmp_path / "out")))
+    assert (tmp_path / "out" / "brain.nii").read_bytes() == (volume / "brain.nii").read_bytes()
+
+
 def test_a_prefix_without_slash_is_a_directory_and_sync_skips_unchanged(
     run: Run, key: str, tmp_path: Path
 ) -> None:

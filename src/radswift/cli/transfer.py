@@ -37,7 +37,7 @@ from radswift.transfer import (
     upload_tree,
 )
 from radswift.transfer.failures import is_fatal, reason_of
-from radswift.transfer.options import DEFAULT_WORKERS, parse_size
+from radswift.transfer.options import DEFAULT_UPLOAD_SEGMENT_WORKERS, DEFAULT_WORKERS, parse_size
 from radswift.transfer.remove import remove_objects
 
 SCHEME = "swift://"
@@ -106,6 +106,13 @@ def cp(
     segment_size: Annotated[
         str, typer.Option(help="Files larger than this go up as segments (1GiB, 512MiB).")
     ] = "1GiB",
+    segment_workers: Annotated[
+        int,
+        typer.Option(
+            help="Segments of one large file uploaded at once (raise it for a multi-disk"
+            " cluster; on a single-disk Swift one stream is fastest, see docs/benchmarks.md)."
+        ),
+    ] = DEFAULT_UPLOAD_SEGMENT_WORKERS,
     sync: Annotated[bool, typer.Option(help="Skip files whose size and MD5 match.")] = False,
     follow_symlinks: Annotated[
         bool, typer.Option(help="Upload what symbolic links point to.")
@@ -123,6 +130,7 @@ def cp(
     options = TransferOptions(
         workers=workers,
         segment_size=parse_size(segment_size),
+        upload_segment_workers=segment_workers,
         sync=sync,
         follow_symlinks=follow_symlinks,
     )
@@ -133,7 +141,7 @@ def cp(
         raise InvalidInput(f"{source}: no such file or directory")
     remote = dst or src
     assert remote is not None
-    connections = options.workers + options.segment_workers
+    connections = options.workers + max(options.segment_workers, segment_workers)
     with _opened(store, credentials, connections, remote.key) as opened:
         bar = False if json_output else None
         with transfer_progress("upload" if dst else "download", enabled=bar) as progress:

@@ -12,20 +12,15 @@ forking, no control socket shared between instances as gunicorn 23+ creates).
 
 from __future__ import annotations
 
-import fcntl
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-from radswift.errors import ConfigError
+from radswift.devswift.venv import ensure_tool_venv
 
 KEYSTONE_REQUIREMENTS = ("keystone>=30,<31", "waitress>=3")
 """What the venv holds; its directory name carries the major version."""
 KEYSTONE_MAJOR = "30"
 DEFAULT_CACHE_DIR = Path("~/.cache/radswift")
-_MARKER = ".radswift-complete"
-_INSTALL_TIMEOUT_S = 900
 
 
 def default_keystone_venv_dir(cache_dir: Path = DEFAULT_CACHE_DIR) -> Path:
@@ -39,32 +34,4 @@ def venv_bin(venv_dir: Path, name: str) -> Path:
 
 def ensure_keystone_venv(venv_dir: Path, *, python: str = sys.executable) -> Path:
     """Install Keystone into `venv_dir` unless done; return the venv's python."""
-    venv_dir = venv_dir.expanduser()
-    if not (venv_dir / _MARKER).exists():
-        venv_dir.parent.mkdir(parents=True, exist_ok=True)
-        lock_path = venv_dir.with_name(venv_dir.name + ".lock")
-        with lock_path.open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # a concurrent installer finishes first
-            if not (venv_dir / _MARKER).exists():
-                _install(venv_dir, python)
-    return venv_bin(venv_dir, "python")
-
-
-def _install(venv_dir: Path, python: str) -> None:
-    shutil.rmtree(venv_dir, ignore_errors=True)
-    _run(venv_dir, [python, "-m", "venv", str(venv_dir)])
-    pip = [str(venv_bin(venv_dir, "python")), "-m", "pip", "install", "--quiet"]
-    _run(venv_dir, [*pip, "--disable-pip-version-check", *KEYSTONE_REQUIREMENTS])
-    (venv_dir / _MARKER).write_text("\n".join(KEYSTONE_REQUIREMENTS) + "\n")
-
-
-def _run(venv_dir: Path, step: list[str]) -> None:
-    try:
-        done = subprocess.run(
-            step, capture_output=True, text=True, timeout=_INSTALL_TIMEOUT_S, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ConfigError(f"cannot install Keystone into {venv_dir}: {exc}") from exc
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        raise ConfigError(f"cannot install Keystone into {venv_dir}: " + " | ".join(tail))
+    return ensure_tool_venv(venv_dir, KEYSTONE_REQUIREMENTS, python=python)

@@ -35,6 +35,16 @@ def venv_python(venv_dir: Path) -> Path:
 
 def ensure_swift_venv(venv_dir: Path, *, python: str = sys.executable) -> Path:
     """Install `swift==SWIFT_VERSION` into `venv_dir` unless done; return the venv's python."""
+    return ensure_tool_venv(venv_dir, [f"swift=={SWIFT_VERSION}"], python=python)
+
+
+def ensure_tool_venv(
+    venv_dir: Path, requirements: Sequence[str], *, python: str = sys.executable
+) -> Path:
+    """Install `requirements` into their own venv unless done; return the venv's python.
+
+    Shared by the Swift and Keystone venvs: one lock, one completeness marker written last.
+    """
     venv_dir = venv_dir.expanduser()
     if (venv_dir / _MARKER).exists():
         return venv_python(venv_dir)
@@ -43,7 +53,7 @@ def ensure_swift_venv(venv_dir: Path, *, python: str = sys.executable) -> Path:
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a concurrent installer finishes first
         if not (venv_dir / _MARKER).exists():
-            _install(venv_dir, python)
+            _install(venv_dir, python, requirements)
     return venv_python(venv_dir)
 
 
@@ -90,8 +100,8 @@ def _run(venv_dir: Path, step: list[str]) -> None:
         raise ConfigError(f"cannot install into {venv_dir}: " + " | ".join(tail))
 
 
-def _install(venv_dir: Path, python: str) -> None:
+def _install(venv_dir: Path, python: str, requirements: Sequence[str]) -> None:
     shutil.rmtree(venv_dir, ignore_errors=True)
     _run(venv_dir, [python, "-m", "venv", str(venv_dir)])
-    _run(venv_dir, [*_pip_install(venv_dir), f"swift=={SWIFT_VERSION}"])
-    (venv_dir / _MARKER).write_text(SWIFT_VERSION + "\n")
+    _run(venv_dir, [*_pip_install(venv_dir), *requirements])
+    (venv_dir / _MARKER).write_text("\n".join(requirements) + "\n")

@@ -1,0 +1,214 @@
+"""A Python client of pfioh's REST API that streams both ways.
+
+    client = IohClient("http://127.0.0.1:5055", token="...")
+    client.push("job-42", Path("study/"))        # a tar built on the fly from the tree
+    client.pull("job-42", Path("results/"))      # a tar unpacked as it arrives
+
+Push never holds the tree (or an archive of it) in memory or on disk; pull writes each
+file under a temporary name and renames it into place only when complete, and refuses
+any entry that would land outside the destination (the archive reader validates paths,
+and no existing symlink in the destination is followed).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from radswift.archive import OutEntry, iter_archive, tar_stream
+from radswift.archive.model import CHUNK_BYTES
+from radswift.errors import (
+    AuthorizationError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    RadswiftError,
+    StorageUnavailable,
+    UnsafeArchive,
+)
+from radswift.transfer.progress import NullProgress, Progress
+
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult:
+    files: int
+    directories: int
+    bytes: int
+
+
+class IohClient:
+    """pfioh over HTTP. Errors come back as radswift errors carrying the server's reason."""
+
+    def __init__(self, base_url: str, *, token: str | None = None,
+                 timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers,
+                                  timeout=timeout)
+
+    def __repr__(self) -> str:  # never shows the token
+        return f"IohClient({str(self._http.base_url)!r})"
+
+    def push(self, key: str, source: Path, *, area: str = "input", replace: bool = False,
+             progress: Progress | None = None) -> dict[str, Any]:
+        """Upload the tree under `source` to `key`/`area` as one streamed tar (all or
+        nothing; Conflict if a file exists there already, unless `replace`)."""
+        progress = progress or NullProgress()
+        entries = list(tree_entries(source, progress))
+        progress.set_total(sum(1 for e in entries if e.chunks), sum(e.size for e in entries))
+        try:
+            response = self._http.post(
+                f"/api/v1/keys/{key}/{area}", params={"replace": str(replace).lower()},
+                content=tar_stream(entries), headers={"Content-Type": "application/x-tar"})
+        except httpx.TransportError as exc:
+            raise StorageUnavailable(f"cannot reach pfioh: {exc}") from None
+        return _json(response)
+
+    def pull(self, key: str, dest: Path, *, area: str = "output",
+             progress: Progress | None = None) -> PullResult:
+        """Download `key`/`area` into `dest` (created if needed), streaming."""
+        progress = progress or NullProgress()
+        listing = self.list(key, prefix=f"{area}/")
+        progress.set_total(int(listing["count"]), int(listing["bytes"]))
+        dest.mkdir(parents=True, exist_ok=True)
+        try:
+            with self._http.stream("GET", f"/api/v1/keys/{key}/{area}",
+                                   params={"format": "tar"}) as response:
+                if response.status_code != 200:
+                    response.read()
+                    _json(response)
+                reader = _IterReader(response.iter_bytes(CHUNK_BYTES))
+                return unpack_into(dest, iter_archive(reader, "tar"), progress)
+        except httpx.TransportError as exc:
+            raise StorageUnavailable(f"the download from pfioh broke off: {exc}") from None
+
+    def list(self, key: str, prefix: str = "") -> dict[str, Any]:
+        return _json(self._http.get(f"/api/v1/keys/{key}", params={"prefix": prefix}))
+
+    def delete(self, key: str) -> dict[str, Any]:
+        return _json(self._http.delete(f"/api/v1/keys/{key}"))
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def tree_entries(source: Path, progress: Progress) -> Iterator[OutEntry]:
+    """Files and empty directories under `source`, in a stable order; links are refused."""
+    if not source.is_dir():
+        raise InvalidInput(f"{source} is not a directory")
+    for root, dirs, files in os.walk(source):
+        dirs.sort()
+        base = Path(root)
+        rel_root = base.relative_to(source).as_posix()
+        prefix = "" if rel_root == "." else rel_root + "/"
+        for name in sorted(files):
+            path = base / name
+            if path.is_symlink():
+                raise UnsafeArchive(f"{path} is a symbolic link; radswift pushes files only")
+            stat = path.stat()
+            yield OutEntry(path=prefix + name, size=stat.st_size, mtime=stat.st_mtime,
+                           chunks=_file_chunks(path, progress))
+        if not dirs and not files and prefix:
+            yield OutEntry(path=prefix.rstrip("/"), size=0, mtime=base.stat().st_mtime,
+                           chunks=None, mode=0o755)
+
+
+def _file_chunks(path: Path, progress: Progress) -> Any:
+    def chunks() -> Iterator[bytes]:
+        with path.open("rb") as handle:
+            while data := handle.read(CHUNK_BYTES):
+                progress.advance(len(data))
+                yield data
+        progress.file_done(path.name, True)
+
+    return chunks
+
+
+def unpack_into(dest: Path, entries: Iterable[tuple[Any, Iterator[bytes] | None]],
+                progress: Progress) -> PullResult:
+    """Write archive entries under `dest`: temp name first, then an atomic rename."""
+    files = dirs = total = 0
+    root = dest.resolve()
+    for entry, chunks in entries:
+        target = _inside(root, entry.path)
+        if chunks is None:
+            target.mkdir(parents=True, exist_ok=True)
+            dirs += 1
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
+        try:
+            with temp.open("xb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                    total += len(chunk)
+                    progress.advance(len(chunk))
+            temp.replace(target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        files += 1
+        progress.file_done(entry.path, True)
+    return PullResult(files=files, directories=dirs, bytes=total)
+
+
+def _inside(root: Path, rel: str) -> Path:
+    """`root/rel`, refusing any existing symlink on the way (it could point outside)."""
+    target = root
+    for part in rel.split("/"):
+        target = target / part
+        if target.is_symlink():
+            raise UnsafeArchive(f"{target} is a symbolic link; refusing to write through it")
+    return target
+
+
+class _IterReader:
+    """read(n) over an iterator of chunks (the archive reader wants a file)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+
+    def read(self, n: int) -> bytes:
+        if not self._pending:
+            self._pending = next(self._chunks, b"")
+        out, self._pending = self._pending[:n], self._pending[n:]
+        return out
+
+
+ERRORS: dict[int, type[RadswiftError]] = {
+    400: InvalidInput, 401: AuthorizationError, 404: NotFound, 409: Conflict,
+    422: InvalidInput, 503: StorageUnavailable,
+}
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    """The JSON body of a success, or the server's error as a radswift error."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.is_success and isinstance(body, dict):
+        return body
+    reason = str(body.get("error", f"http_{response.status_code}")) if isinstance(body, dict) \
+        else f"http_{response.status_code}"
+    detail = str(body.get("detail", response.reason_phrase)) if isinstance(body, dict) else ""
+    if response.status_code == 413:
+        raise UnsafeArchive(f"pfioh refused the upload: {detail}", reason=reason, too_large=True)
+    cls = ERRORS.get(response.status_code, RadswiftError)
+    raise cls(f"pfioh: {detail} ({response.status_code})", reason=reason)

@@ -1,0 +1,26 @@
+"""The file IO operations pfioh offers, free of HTTP: push a stream of entries into a
+key's area, stream an area out as an archive, list and delete keys.
+
+Storage model: container = key; every pushed file is its own object under `input/`
+(or `output/`); empty directories are zero-byte `dir/` marker objects with content type
+`application/directory`, as the transfer engine writes them.
+"""
+
+from radswift.services.ioh.core.claims import PushClaims, PushTicket
+from radswift.services.ioh.core.keys import delete_key, list_key
+from radswift.services.ioh.core.pull import stream_area
+from radswift.services.ioh.core.push import PushEntry, PushResult, push_entries
+from radswift.services.ioh.core.resources import MemoryBudget, Resources
+
+__all__ = [
+    "MemoryBudget",
+    "PushClaims",
+    "PushEntry",
+    "PushResult",
+    "PushTicket",
+    "Resources",
+    "delete_key",
+    "list_key",
+    "push_entries",
+    "stream_area",
+]

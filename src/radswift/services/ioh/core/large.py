@@ -1,0 +1,86 @@
+"""Pushing an entry larger than one segment: segments plus a manifest (Swift SLO).
+
+Segments go to the key's `<key>_segments` container under `<object name>/<push id>/<n>`
+(the swift CLI's convention, readable by any client); the manifest is written last,
+so the object appears whole or not at all. Segments are buffered on disk one at a
+time per in-flight put (two at once), never in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future
+
+from radswift.errors import NotFound, RadswiftError
+from radswift.names import segments_container
+from radswift.services.ioh.core.resources import Resources
+from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
+from radswift.store.base import ObjectStore, SegmentRef
+
+log = logging.getLogger("radswift.services.ioh")
+SEGMENTS_IN_FLIGHT = 2
+
+
+def put_large(
+    store: ObjectStore,
+    key: str,
+    name: str,
+    first: Spooled,
+    rest: ChunkReader,
+    *,
+    resources: Resources,
+    account: Callable[[int], None],
+    wrote: Callable[[str], None],
+    push_id: str,
+) -> None:
+    """Store `first` then the rest of the entry as segments, then the manifest."""
+    container = segments_container(key)
+    store.ensure_container(container)
+    pending: list[Future[SegmentRef]] = []
+    done: list[SegmentRef] = []
+    segment: Spooled | None = first
+    index = 0
+    try:
+        while segment is not None:
+            seg_name = f"{name}/{push_id}/{index:08d}"
+            pending.append(resources.put_pool.submit(_put_segment, store, container,
+                                                     seg_name, segment))
+            index += 1
+            if len(pending) >= SEGMENTS_IN_FLIGHT:
+                done.append(pending.pop(0).result())
+            segment = None
+            if not rest.at_eof():
+                segment = spool(rest.take(resources.tuning.segment_size), size_hint=None,
+                                small=0, budget=resources.budget, account=account)
+        done.extend(f.result() for f in pending)
+        store.put_manifest(key, name, done)
+        wrote(name)
+    except BaseException:
+        if segment is not None:
+            segment.close()
+        for fut in pending:
+            fut.cancel()
+        for fut in pending:
+            if not fut.cancelled() and fut.exception() is None:
+                done.append(fut.result())
+        _delete_segments(store, container, done)
+        raise
+
+
+def _put_segment(store: ObjectStore, container: str, name: str, body: Spooled) -> SegmentRef:
+    try:
+        info = store.put_object(container, name, body.body, body.size)
+        return SegmentRef(container=container, name=name, etag=info.etag, size=body.size)
+    finally:
+        body.close()
+
+
+def _delete_segments(store: ObjectStore, container: str, refs: list[SegmentRef]) -> None:
+    for ref in refs:
+        try:
+            store.delete_object(container, ref.name)
+        except NotFound:
+            pass
+        except RadswiftError as err:
+            log.error("cannot delete the segment %r: %s", ref.name, err.message)

@@ -1,0 +1,292 @@
+"""Pushing a stream of entries (from an archive or a multipart form) into a key's area.
+
+Each file becomes its own object `<area>/<path>`; an empty directory a `<area>/<path>/`
+marker. Up to `put_workers` objects of a push are in flight while the next entries are
+read, each entry buffered first (see spool.py), so a push runs as fast as the store takes
+objects in parallel and its memory stays bounded.
+
+All or nothing: names are claimed before they are written (see claims.py); a name that
+already exists in the area is a Conflict (a push adds, it never overwrites); on any
+failure (a limit, a bad entry, a store error, the client going away) the push deletes
+exactly the objects it wrote, and the container too if the push created it, so the key
+is as it was.
+
+`replace` (the legacy protocol's semantics: a second push of a key replaces its input):
+entries whose names already exist are spooled to disk, not written; only once the whole
+archive has been read without error are they written over the old objects, and the old
+objects the new tree lacks deleted. So a refused archive still leaves the key unchanged;
+only a store failure in that final phase can leave old and new objects mixed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, Future, wait
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from radswift.archive.limits import ArchiveLimits
+from radswift.errors import Conflict, InvalidInput, NotFound, RadswiftError, UnsafeArchive
+from radswift.names import (
+    INPUT_PREFIX,
+    OUTPUT_PREFIX,
+    segments_container,
+    validate_key,
+    validate_object_name,
+)
+from radswift.services.ioh.core.claims import PushTicket
+from radswift.services.ioh.core.keys import delete_objects
+from radswift.services.ioh.core.large import put_large
+from radswift.services.ioh.core.replace import replace_existing
+from radswift.services.ioh.core.resources import Resources
+from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
+from radswift.store.base import DIRECTORY_CONTENT_TYPE, ObjectStore
+
+log = logging.getLogger("radswift.services.ioh")
+AREAS = (INPUT_PREFIX, OUTPUT_PREFIX)
+
+
+class PushEntry(Protocol):
+    """What push needs of an entry (radswift.archive.ArchiveEntry fits)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def is_dir(self) -> bool: ...
+
+    @property
+    def size(self) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PushResult:
+    key: str
+    area: str
+    files: int
+    directories: int
+    bytes: int
+
+
+@dataclass(slots=True)
+class PushState:
+    """Book-keeping of one running push, shared with its put workers (module-internal)."""
+
+    store: ObjectStore
+    key: str
+    ticket: PushTicket
+    limits: ArchiveLimits
+    on_bytes: Callable[[int], None]
+    existing: frozenset[str]
+    entries: int = 0
+    files: int = 0
+    dirs: int = 0
+    total: int = 0
+    written: set[str] = field(default_factory=set)
+    dir_names: set[str] = field(default_factory=set)
+    aborted: bool = False
+    replace: bool = False
+    deferred: dict[str, Spooled] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    futures: list[Future[None]] = field(default_factory=list)
+
+    def account(self, nbytes: int) -> None:
+        self.total += nbytes
+        if self.total > self.limits.max_total_bytes:
+            raise UnsafeArchive(
+                f"the push exceeds the size limit of {self.limits.max_total_bytes} bytes",
+                reason="too_large", too_large=True)
+
+    def wrote(self, name: str) -> None:
+        with self.lock:
+            self.written.add(name)
+
+
+def push_entries(
+    store: ObjectStore,
+    key: str,
+    area: str,
+    entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
+    *,
+    resources: Resources,
+    limits: ArchiveLimits,
+    replace: bool = False,
+    on_bytes: Callable[[int], None] | None = None,
+) -> PushResult:
+    """Store every entry under `key`/`area`, all or nothing (see the module doc)."""
+    validate_key(key)
+    if area not in AREAS:
+        raise InvalidInput(f"the area must be one of {', '.join(AREAS)}")
+    ticket = resources.claims.begin(key, exclusive=replace)
+    created = False
+    try:
+        created = not store.container_exists(key)
+        store.ensure_container(key)
+        existing = frozenset(o.name for o in store.list_objects(key, area))
+        state = PushState(store=store, key=key, ticket=ticket, limits=limits,
+                          on_bytes=on_bytes or (lambda n: None), existing=existing,
+                          replace=replace)
+        try:
+            _run(state, area, entries, resources)
+        except BaseException:
+            _roll_back(state, resources.put_pool)
+            raise
+        finally:
+            for body in state.deferred.values():
+                body.close()
+        return PushResult(key=key, area=area, files=state.files, directories=state.dirs,
+                          bytes=state.total)
+    except BaseException:
+        if created:
+            resources.claims.if_alone(ticket, lambda: _drop_if_empty(store, key))
+        raise
+    finally:
+        resources.claims.end(ticket)
+
+
+def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
+         resources: Resources) -> None:
+    slots = threading.BoundedSemaphore(resources.tuning.put_workers)
+    try:
+        for entry, chunks in entries:
+            _raise_first_failure(state)
+            if entry.is_dir and not entry.path.strip("/"):
+                continue  # the archive's root ("./")
+            state.entries += 1
+            if state.entries > state.limits.max_entries:
+                raise UnsafeArchive(
+                    f"the push has more than {state.limits.max_entries} entries",
+                    reason="too_many_entries", too_large=True)
+            name = _object_name(area, entry)
+            if entry.is_dir or chunks is None:
+                state.dir_names.add(name)
+                continue
+            if name in state.ticket.names or name in state.deferred:
+                raise UnsafeArchive(f"the push holds {entry.path!r} twice", reason="duplicate")
+            if name in state.existing:
+                _defer(state, name, entry, chunks, resources)
+                continue
+            resources.claims.claim(state.ticket, name)
+            slots.acquire()
+            try:
+                _submit(state, name, entry, chunks, resources, slots)
+            except BaseException:
+                slots.release()
+                raise
+        for name in _empty_dirs(state):
+            if name in state.existing:
+                continue
+            resources.claims.claim(state.ticket, name)
+            slots.acquire()
+            state.dirs += 1
+            _submit_put(state, name, Spooled(body=io.BytesIO(), size=0, held=0,
+                                             budget=resources.budget),
+                        DIRECTORY_CONTENT_TYPE, resources, slots)
+    finally:
+        wait(state.futures)
+    _raise_first_failure(state)
+    if state.replace:
+        keep = {*state.ticket.names, *state.deferred, *_empty_dirs(state)}
+        replace_existing(state, resources, keep)
+
+
+def _defer(state: PushState, name: str, entry: PushEntry, chunks: Iterable[bytes],
+           resources: Resources) -> None:
+    """An entry that would overwrite: a Conflict, or (replace) kept on disk for later."""
+    if not state.replace:
+        raise Conflict(f"{name!r} already exists in the key {state.key!r}", reason="exists")
+    state.files += 1
+    state.deferred[name] = spool(chunks, size_hint=entry.size, small=0,
+                                 budget=resources.budget, account=state.account)
+
+
+def _empty_dirs(state: PushState) -> list[str]:
+    """Directory entries with nothing under them: only these need a marker object."""
+    parents: set[str] = set()
+    for name in (*state.ticket.names, *state.deferred):
+        parts = name.rstrip("/").split("/")
+        parents.update("/".join(parts[:i]) + "/" for i in range(1, len(parts)))
+    return sorted(d for d in state.dir_names if d not in parents)
+
+
+def _submit(state: PushState, name: str, entry: PushEntry, chunks: Iterable[bytes],
+            resources: Resources, slots: threading.BoundedSemaphore) -> None:
+    """Buffer one file entry and hand its put to the pool (or push it as segments)."""
+    tuning = resources.tuning
+    state.files += 1
+    if entry.size is not None and entry.size <= tuning.segment_size:
+        body = spool(chunks, size_hint=entry.size, small=tuning.small_entry,
+                     budget=resources.budget, account=state.account)
+        _submit_put(state, name, body, None, resources, slots)
+        return
+    reader = ChunkReader(chunks)
+    first = spool(reader.take(tuning.segment_size), size_hint=None, small=0,
+                  budget=resources.budget, account=state.account)
+    if reader.at_eof():
+        _submit_put(state, name, first, None, resources, slots)
+        return
+    put_large(state.store, state.key, name, first, reader, resources=resources,
+              account=state.account, wrote=state.wrote, push_id=state.ticket.push_id)
+    slots.release()  # on failure the caller releases the slot
+
+
+def _submit_put(state: PushState, name: str, body: Spooled, content_type: str | None,
+                resources: Resources, slots: threading.BoundedSemaphore) -> None:
+    def put() -> None:
+        try:
+            if state.aborted:  # the push failed meanwhile: store nothing more
+                return
+            state.store.put_object(state.key, name, body.body, body.size,
+                                   content_type=content_type)
+            state.wrote(name)
+            state.on_bytes(body.size)
+        finally:
+            body.close()
+            slots.release()
+
+    state.futures.append(resources.put_pool.submit(put))
+
+
+def _object_name(area: str, entry: PushEntry) -> str:
+    path = entry.path.strip("/")
+    if not path or path == ".":
+        raise UnsafeArchive("an entry has an empty name", reason="unsafe_path")
+    if entry.is_dir:
+        path += "/"
+    return validate_object_name(area + path)
+
+
+def _raise_first_failure(state: PushState) -> None:
+    for fut in state.futures:
+        if fut.done() and fut.exception() is not None:
+            exc = fut.exception()
+            assert exc is not None
+            raise exc
+    state.futures = [f for f in state.futures if not f.done()]
+
+
+def _roll_back(state: PushState, pool: Executor) -> None:
+    """Delete exactly what this push wrote (after its in-flight puts have settled)."""
+    state.aborted = True
+    wait(state.futures)
+    try:
+        delete_objects(state.store, state.key, sorted(state.written), pool)
+    except RadswiftError as err:  # the push's own error is the one to report
+        log.error("rolling back a push to %r failed: %s", state.key, err.message)
+        return
+    log.info("push to %r rolled back (%d objects removed)", state.key, len(state.written))
+
+
+def _drop_if_empty(store: ObjectStore, key: str) -> None:
+    """Remove the containers a failed push created (left alone if anything is in them)."""
+    for container in (key, segments_container(key)):
+        try:
+            store.delete_container(container)
+        except (NotFound, Conflict):
+            pass
+        except RadswiftError as err:
+            log.error("cannot remove the container %r of a failed push: %s", container,
+                      err.message)

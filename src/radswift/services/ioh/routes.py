@@ -1,0 +1,194 @@
+"""The REST API under /api/v1/: keys, their areas as archives, and single files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from radswift.archive import iter_archive
+from radswift.archive.source import Format
+from radswift.errors import InvalidInput
+from radswift.names import validate_key, validate_object_name
+from radswift.services.ioh.bodypipe import BodyPipe
+from radswift.services.ioh.context import IohContext, context_of
+from radswift.services.ioh.core import delete_key, list_key, push_entries, stream_area
+from radswift.services.ioh.files import get_file, put_file
+from radswift.services.ioh.multipart import MultipartReader, boundary_of, form_entries
+from radswift.services.ioh.schemas import (
+    ArchiveFormat,
+    Area,
+    DeleteReply,
+    ErrorReply,
+    FileReply,
+    KeyListing,
+    ObjectEntry,
+    PushReply,
+)
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorReply} for code in (400, 401, 404, 409, 413, 422, 503)
+}
+router = APIRouter(prefix="/api/v1", responses=ERRORS)
+
+ARCHIVE_TYPES: dict[str, Format] = {
+    "application/x-tar": "tar",
+    "application/tar": "tar",
+    "application/gzip": "tar.gz",
+    "application/x-gzip": "tar.gz",
+    "application/x-gtar": "tar.gz",
+    "application/x-compressed-tar": "tar.gz",
+    "application/zip": "zip",
+    "application/x-zip-compressed": "zip",
+}
+MEDIA_TYPES = {"zip": "application/zip", "tar": "application/x-tar", "tar.gz": "application/gzip"}
+
+
+@router.get("/keys/{key}", response_model=KeyListing, summary="List a key's objects")
+async def list_objects(request: Request, key: str, prefix: str = "") -> KeyListing:
+    ctx = context_of(request)
+    infos = await ctx.blocking(list_key, ctx.store, key, prefix, ctx.resources.claims)
+    objects = [ObjectEntry(name=o.name, size=o.size, etag=o.etag, last_modified=o.last_modified,
+                           content_type=o.content_type) for o in infos]
+    return KeyListing(key=key, prefix=prefix, count=len(objects),
+                      bytes=sum(o.size for o in objects), objects=objects)
+
+
+@router.delete("/keys/{key}", response_model=DeleteReply, summary="Delete a key entirely")
+async def remove_key(request: Request, key: str) -> DeleteReply:
+    ctx = context_of(request)
+    count = await ctx.blocking(delete_key, ctx.store, key, ctx.resources.claims,
+                               ctx.resources.put_pool)
+    return DeleteReply(key=key, deleted_objects=count)
+
+
+@router.post("/keys/{key}/{area}", response_model=PushReply, status_code=201,
+             summary="Upload a tree as a streamed archive (tar, tar.gz, zip) or multipart files")
+async def push_tree(
+    request: Request,
+    key: str,
+    area: Area,
+    format: Annotated[ArchiveFormat | None, Query(description="overrides Content-Type")] = None,
+    replace: Annotated[bool, Query(
+        description="make the area exactly the uploaded tree (old files overwritten or removed)")
+    ] = False,
+) -> PushReply:
+    """All or nothing: a refused, failed or interrupted upload leaves the key as it was,
+    and readers see none of it until it is complete. A name that already exists in the
+    area is a 409, unless `replace`."""
+    ctx = context_of(request)
+    validate_key(key)
+    content_type = request.headers.get("content-type", "")
+    work = _push_work(ctx, key, area, content_type, format, replace)
+    ctx.metrics.in_flight.labels("push").inc()
+    try:
+        result = await ctx.with_body(request, work)
+    except BaseException:
+        ctx.metrics.pushes.labels("failed").inc()
+        raise
+    finally:
+        ctx.metrics.in_flight.labels("push").dec()
+    ctx.metrics.pushes.labels("ok").inc()
+    ctx.metrics.objects_in.inc(result.files + result.directories)
+    return PushReply(key=key, area=area, files=result.files, directories=result.directories,
+                     bytes=result.bytes)
+
+
+def _push_work(ctx: IohContext, key: str, area: Area, content_type: str,
+               fmt: ArchiveFormat | None, replace: bool) -> Any:
+    limits = ctx.settings.limits
+    multipart = content_type.lower().startswith("multipart/form-data") and fmt is None
+    archive_fmt: Format = "auto"
+    if not multipart:
+        archive_fmt = fmt.value if fmt else _format_of(content_type)
+    boundary = boundary_of(content_type) if multipart else ""
+
+    def work(pipe: BodyPipe) -> Any:
+        entries = (form_entries(MultipartReader(pipe.read, boundary)) if multipart
+                   else iter_archive(pipe, archive_fmt, limits))
+        return push_entries(ctx.store, key, f"{area.value}/", entries,
+                            resources=ctx.resources, limits=limits, replace=replace,
+                            on_bytes=ctx.metrics.bytes_in.inc)
+
+    return work
+
+
+def _format_of(content_type: str) -> Format:
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in ARCHIVE_TYPES:
+        return ARCHIVE_TYPES[media]
+    if media in ("", "application/octet-stream"):
+        return "auto"
+    raise InvalidInput(f"cannot upload a body of type {media!r}: send a tar, tar.gz or zip "
+                       "archive, multipart/form-data, or say ?format=", reason="bad_media_type")
+
+
+@router.get("/keys/{key}/{area}", summary="Download an area as a streamed archive",
+            response_class=StreamingResponse,
+            responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})
+async def pull_tree(
+    request: Request,
+    key: str,
+    area: Area,
+    format: ArchiveFormat = ArchiveFormat.zip,
+    compress: Annotated[bool, Query(description="deflate zip entries")] = False,
+) -> StreamingResponse:
+    """Built on the fly: ZIP64, entries stored (not deflated) unless `compress`."""
+    ctx = context_of(request)
+    chunks = await ctx.blocking(_open_archive, ctx, key, area, format, compress)
+    filename = f"{key}-{area.value}.{format.value if format != ArchiveFormat.tar_gz else 'tgz'}"
+    return StreamingResponse(
+        _counted(ctx, chunks), media_type=MEDIA_TYPES[format.value],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _open_archive(ctx: IohContext, key: str, area: Area, fmt: ArchiveFormat,
+                  compress: bool) -> Iterator[bytes]:
+    return stream_area(ctx.store, key, f"{area.value}/", fmt=fmt.value,
+                       compress=compress, resources=ctx.resources,
+                       on_bytes=ctx.metrics.bytes_out.inc)
+
+
+def _counted(ctx: IohContext, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    ctx.metrics.in_flight.labels("pull").inc()
+    try:
+        yield from chunks
+    finally:
+        ctx.metrics.in_flight.labels("pull").dec()
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+@router.put("/keys/{key}/{area}/{path:path}", response_model=FileReply, status_code=201,
+            summary="Upload one file (replaces it if it exists)")
+async def put_one(request: Request, key: str, area: Area, path: str) -> FileReply:
+    ctx = context_of(request)
+    name = validate_object_name(f"{area.value}/{_safe_path(path)}")
+    info = await ctx.with_body(request, lambda pipe: put_file(ctx, key, name, pipe))
+    return FileReply(key=key, name=info.name, size=info.size, etag=info.etag)
+
+
+@router.get("/keys/{key}/{area}/{path:path}", summary="Download one file (HTTP Range works)",
+            response_class=StreamingResponse)
+async def get_one(request: Request, key: str, area: Area, path: str) -> Response:
+    ctx = context_of(request)
+    name = validate_object_name(f"{area.value}/{_safe_path(path)}")
+    return await get_file(ctx, key, name, request.headers.get("range"))
+
+
+@router.head("/keys/{key}/{area}/{path:path}", include_in_schema=False)
+async def head_one(request: Request, key: str, area: Area, path: str) -> Response:
+    ctx = context_of(request)
+    name = validate_object_name(f"{area.value}/{_safe_path(path)}")
+    return await get_file(ctx, key, name, None, head=True)
+
+
+def _safe_path(path: str) -> str:
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        raise InvalidInput(f"the path {path!r} is not a relative file path", reason="bad_path")
+    return "/".join(parts)
+

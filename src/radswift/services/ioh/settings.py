@@ -1,0 +1,77 @@
+"""What a pfioh instance is configured with: one frozen value built by the CLI.
+
+The service never reads the environment or argv; `radswift.cli.serve` builds this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from radswift import __version__
+from radswift.archive.limits import ArchiveLimits
+from radswift.errors import InvalidInput
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+DEFAULT_PORT = 5055
+DEFAULT_IP = "127.0.0.1"
+DEFAULT_PUT_WORKERS = 12
+"""Objects of one push uploaded at once (per push; a shared pool caps the total)."""
+DEFAULT_GET_WORKERS = 12
+"""Objects of one pull fetched ahead at once (per pull; a shared pool caps the total)."""
+DEFAULT_POOL_WORKERS = 24
+"""Threads that talk to the store for all pushes and pulls together."""
+DEFAULT_MEMORY_BUDGET = 48 * MiB
+"""Bytes of pushed entries and prefetched pull data held in memory across all transfers;
+beyond it pushes spool to disk and pulls fetch one object at a time."""
+DEFAULT_SMALL_ENTRY = 4 * MiB
+"""Entries up to this size may be buffered in memory (if the budget allows)."""
+DEFAULT_SEGMENT_SIZE = 1 * GiB
+"""Pushed files larger than this are stored as segments plus a manifest (Swift SLO)."""
+DEFAULT_PREFETCH_BYTES = 24 * MiB
+"""Bytes of small objects a pull fetches ahead of the archive it is writing."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tuning:
+    """Concurrency and memory knobs; the defaults keep RSS well under 150 MiB."""
+
+    put_workers: int = DEFAULT_PUT_WORKERS
+    get_workers: int = DEFAULT_GET_WORKERS
+    pool_workers: int = DEFAULT_POOL_WORKERS
+    memory_budget: int = DEFAULT_MEMORY_BUDGET
+    small_entry: int = DEFAULT_SMALL_ENTRY
+    segment_size: int = DEFAULT_SEGMENT_SIZE
+    prefetch_bytes: int = DEFAULT_PREFETCH_BYTES
+
+    def __post_init__(self) -> None:
+        if min(self.put_workers, self.get_workers, self.pool_workers) < 1:
+            raise InvalidInput("worker counts must be at least 1")
+        if self.segment_size < 1024:
+            raise InvalidInput("the segment size must be at least 1024 bytes")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IohSettings:
+    """Everything a pfioh app needs besides its store.
+
+    tokens: the accepted bearer tokens, or None when token auth is off.
+    http_response / create_dirs: legacy flags, accepted for compatibility (see the CLI help).
+    one_shot: exit after answering one request (the legacy behaviour without --forever).
+    """
+
+    tokens: frozenset[str] | None = None
+    limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    """Caps on one push (archive or multipart); each breach is a 4xx that stores nothing."""
+    tuning: Tuning = field(default_factory=Tuning)
+    swift_storage: bool = False
+    http_response: bool = False
+    create_dirs: bool = False
+    one_shot: bool = False
+    name: str = "pfioh"
+    version: str = __version__
+
+    def __repr__(self) -> str:
+        tokens = "off" if self.tokens is None else f"{len(self.tokens)} token(s)"
+        return f"IohSettings(auth={tokens}, limits={self.limits!r}, swift={self.swift_storage})"

@@ -1,0 +1,71 @@
+"""`radswift push` / `radswift pull` and the IohClient class, through a running pfioh."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pfioh_helpers import BACKENDS, make_tree, new_key, open_backend, serve, tree_digest
+
+from radswift.cli.app import run_app
+from radswift.cli.main import app
+from radswift.client.ioh import IohClient
+from radswift.errors import Conflict, NotFound, UnsafeArchive
+from radswift.services.ioh import IohSettings
+from radswift.store.base import ObjectStore
+
+TREE = {"ct/001.dcm": os.urandom(200_000), "ct/002.dcm": os.urandom(1000), "a.txt": b"a"}
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    store: ObjectStore = open_backend(request.param, request, tmp_path)
+    try:
+        with serve(store, IohSettings(tokens=frozenset({"tkn"}))) as base:
+            yield base
+    finally:
+        store.close()
+
+
+def test_cli_push_then_pull_round_trips_a_tree(url: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    key = new_key()
+    source = make_tree(tmp_path / "src", TREE, empty_dirs=("empty/inner",))
+    monkeypatch.setenv("RADSWIFT_IOH_TOKEN", "tkn")
+    assert run_app(app, ["push", key, str(source), "--ioh", url]) == 0
+    assert run_app(app, ["pull", key, str(tmp_path / "back"), "--ioh", url,
+                         "--area", "input"]) == 0
+    assert tree_digest(tmp_path / "back") == tree_digest(source)
+    assert not list((tmp_path / "back").rglob("*.part"))
+
+
+def test_cli_reports_a_wrong_token_with_its_exit_code(url: str, tmp_path: Path) -> None:
+    source = make_tree(tmp_path / "src", {"a": b"1"})
+    assert run_app(app, ["push", new_key(), str(source), "--ioh", url, "--token", "bad"]) == 77
+
+
+def test_client_errors_are_radswift_errors(url: str, tmp_path: Path) -> None:
+    key = new_key()
+    with IohClient(url, token="tkn") as client:
+        with pytest.raises(NotFound):
+            client.pull(key, tmp_path / "none")
+        client.push(key, make_tree(tmp_path / "src", {"a": b"1"}))
+        with pytest.raises(Conflict):
+            client.push(key, tmp_path / "src")
+        assert client.delete(key)["deleted_objects"] == 1
+
+
+def test_pull_never_writes_through_a_symlink_in_the_destination(url: str, tmp_path: Path) -> None:
+    key = new_key()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "ct").symlink_to(outside)
+    with IohClient(url, token="tkn") as client:
+        client.push(key, make_tree(tmp_path / "src", TREE))
+        with pytest.raises(UnsafeArchive):
+            client.pull(key, dest, area="input")
+    assert list(outside.iterdir()) == []

@@ -76,15 +76,32 @@ def _zip_member(entry: OutEntry) -> sz.MemberFile:
     return (path, modified, stat.S_IFREG | (entry.mode & 0o777), sz.ZIP_64, _sized(entry))
 
 
+def tar_size(entries: Iterable[OutEntry]) -> int:
+    """The exact length of tar_stream(entries) (not gzipped), known before any byte is
+    fetched: headers are built as tar_stream builds them, data is padded to 512 bytes,
+    the end blocks and the padding to the record follow. Lets a pull send Content-Length
+    (a chunked body costs the server a copy of every piece)."""
+    total = 2 * _BLOCK
+    for entry in entries:
+        total += len(_tar_header(entry))
+        if entry.chunks is not None:
+            total += entry.size + (-entry.size % _BLOCK)
+    return total + (-total % _RECORD)
+
+
+def _tar_header(entry: OutEntry) -> bytes:
+    info = tarfile.TarInfo(_checked_path(entry.path))
+    info.mtime = int(entry.mtime)
+    if entry.chunks is None:
+        info.type, info.mode, info.size = tarfile.DIRTYPE, 0o755, 0
+    else:
+        info.type, info.mode, info.size = tarfile.REGTYPE, entry.mode & 0o777, entry.size
+    return info.tobuf(format=tarfile.PAX_FORMAT, encoding="utf-8", errors="strict")
+
+
 def _tar_blocks(entries: Iterable[OutEntry]) -> Iterator[bytes]:
     for entry in entries:
-        info = tarfile.TarInfo(_checked_path(entry.path))
-        info.mtime = int(entry.mtime)
-        if entry.chunks is None:
-            info.type, info.mode, info.size = tarfile.DIRTYPE, 0o755, 0
-        else:
-            info.type, info.mode, info.size = tarfile.REGTYPE, entry.mode & 0o777, entry.size
-        yield info.tobuf(format=tarfile.PAX_FORMAT, encoding="utf-8", errors="strict")
+        yield _tar_header(entry)
         if entry.chunks is not None:
             yield from _sized(entry)
             if entry.size % _BLOCK:

@@ -5,17 +5,16 @@
     client.pull("job-42", Path("results/"))      # a tar unpacked as it arrives
 
 Push never holds the tree (or an archive of it) in memory or on disk; pull writes each
-file under a temporary name and renames it into place only when complete, and refuses
-any entry that would land outside the destination (the archive reader validates paths,
-and no existing symlink in the destination is followed).
+file under a temporary name and renames it into place only when complete (in a few
+writer threads, see unpack.py), and refuses any entry that would land outside the
+destination (the archive reader validates paths, and no existing symlink in the
+destination is followed).
 """
 
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -24,6 +23,7 @@ import httpx
 
 from radswift.archive import OutEntry, iter_archive, tar_stream
 from radswift.archive.model import CHUNK_BYTES
+from radswift.client.unpack import PullResult, unpack_into
 from radswift.errors import (
     AuthorizationError,
     Conflict,
@@ -36,13 +36,6 @@ from radswift.errors import (
 from radswift.transfer.progress import NullProgress, Progress
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
-
-
-@dataclass(frozen=True, slots=True)
-class PullResult:
-    files: int
-    directories: int
-    bytes: int
 
 
 class IohClient:
@@ -85,7 +78,7 @@ class IohClient:
                 if response.status_code != 200:
                     response.read()
                     _json(response)
-                reader = _IterReader(response.iter_bytes(CHUNK_BYTES))
+                reader = _IterReader(response.iter_bytes())
                 return unpack_into(dest, iter_archive(reader, "tar"), progress)
         except httpx.TransportError as exc:
             raise StorageUnavailable(f"the download from pfioh broke off: {exc}") from None
@@ -139,55 +132,30 @@ def _file_chunks(path: Path, progress: Progress) -> Any:
     return chunks
 
 
-def unpack_into(dest: Path, entries: Iterable[tuple[Any, Iterator[bytes] | None]],
-                progress: Progress) -> PullResult:
-    """Write archive entries under `dest`: temp name first, then an atomic rename."""
-    files = dirs = total = 0
-    root = dest.resolve()
-    for entry, chunks in entries:
-        target = _inside(root, entry.path)
-        if chunks is None:
-            target.mkdir(parents=True, exist_ok=True)
-            dirs += 1
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.part")
-        try:
-            with temp.open("xb") as out:
-                for chunk in chunks:
-                    out.write(chunk)
-                    total += len(chunk)
-                    progress.advance(len(chunk))
-            temp.replace(target)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        files += 1
-        progress.file_done(entry.path, True)
-    return PullResult(files=files, directories=dirs, bytes=total)
-
-
-def _inside(root: Path, rel: str) -> Path:
-    """`root/rel`, refusing any existing symlink on the way (it could point outside)."""
-    target = root
-    for part in rel.split("/"):
-        target = target / part
-        if target.is_symlink():
-            raise UnsafeArchive(f"{target} is a symbolic link; refusing to write through it")
-    return target
-
-
 class _IterReader:
-    """read(n) over an iterator of chunks (the archive reader wants a file)."""
+    """read(n) over an iterator of chunks (the archive reader wants a file).
+
+    Keeps an offset into the current chunk instead of slicing off what is left (which
+    copied the rest of a 1 MiB chunk on every 512-byte header read); a read that wants
+    the whole chunk gets it uncopied."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
-        self._pending = b""
+        self._buf = b""
+        self._pos = 0
 
     def read(self, n: int) -> bytes:
-        if not self._pending:
-            self._pending = next(self._chunks, b"")
-        out, self._pending = self._pending[:n], self._pending[n:]
+        while self._pos >= len(self._buf):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return b""
+            self._buf, self._pos = chunk, 0
+        buf, pos = self._buf, self._pos
+        if pos == 0 and len(buf) <= n:
+            self._pos = len(buf)
+            return buf
+        out = buf[pos:pos + n]
+        self._pos = pos + len(out)
         return out
 
 

@@ -14,7 +14,8 @@ from radswift.errors import InvalidInput
 from radswift.names import validate_key, validate_object_name
 from radswift.services.ioh.bodypipe import BodyPipe
 from radswift.services.ioh.context import IohContext, context_of
-from radswift.services.ioh.core import delete_key, list_key, push_entries, stream_area
+from radswift.services.ioh.core import delete_key, list_key, push_entries
+from radswift.services.ioh.core.pull import AreaArchive, open_area
 from radswift.services.ioh.files import get_file, put_file
 from radswift.services.ioh.multipart import MultipartReader, boundary_of, form_entries
 from radswift.services.ioh.schemas import (
@@ -137,18 +138,20 @@ async def pull_tree(
 ) -> StreamingResponse:
     """Built on the fly: ZIP64, entries stored (not deflated) unless `compress`."""
     ctx = context_of(request)
-    chunks = await ctx.blocking(_open_archive, ctx, key, area, format, compress)
+    archive = await ctx.blocking(_open_archive, ctx, key, area, format, compress)
     filename = f"{key}-{area.value}.{format.value if format != ArchiveFormat.tar_gz else 'tgz'}"
-    return StreamingResponse(
-        _counted(ctx, chunks), media_type=MEDIA_TYPES[format.value],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if archive.size is not None:  # not chunked: uvicorn then sends each piece uncopied
+        headers["Content-Length"] = str(archive.size)
+    return StreamingResponse(_counted(ctx, archive.chunks), media_type=MEDIA_TYPES[format.value],
+                             headers=headers)
 
 
 def _open_archive(ctx: IohContext, key: str, area: Area, fmt: ArchiveFormat,
-                  compress: bool) -> Iterator[bytes]:
-    return stream_area(ctx.store, key, f"{area.value}/", fmt=fmt.value,
-                       compress=compress, resources=ctx.resources,
-                       on_bytes=ctx.metrics.bytes_out.inc)
+                  compress: bool) -> AreaArchive:
+    return open_area(ctx.store, key, f"{area.value}/", fmt=fmt.value,
+                     compress=compress, resources=ctx.resources,
+                     on_bytes=ctx.metrics.bytes_out.inc)
 
 
 def _counted(ctx: IohContext, chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -1,8 +1,10 @@
-"""Benchmark data sets, made once and cached: a synthetic CT series and one large file."""
+"""Benchmark data sets (made once and cached) and the Swift they are moved through."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 MiB = 1024 * 1024
@@ -36,3 +38,25 @@ def make_large_file(root: Path, mib: int) -> Path:
         fh.write(block[: (mib % 64) * MiB])
     done.touch()
     return volume
+
+
+def tree_bytes(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+@contextmanager
+def swift_environment(workdir: Path) -> Iterator[dict[str, str]]:
+    env = dict(os.environ)
+    if all(k in env for k in ("ST_AUTH", "ST_USER", "ST_KEY")):
+        yield env
+        return
+    from radswift.devswift import LocalSwift
+
+    swift = LocalSwift.start(workdir / "swift")
+    try:
+        env.update(swift.environ())
+        yield env
+    finally:
+        swift.stop()

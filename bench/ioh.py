@@ -48,7 +48,7 @@ import psutil
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from datasets import make_ct_series  # noqa: E402
+from datasets import make_ct_series, swift_environment, tree_bytes  # noqa: E402
 from radswift.client.ioh import IohClient  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -110,32 +110,13 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
         raise SystemExit(f"{' '.join(cmd[:3])}... failed:\n{done.stderr[-2000:]}")
 
 
-def tree_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
-@contextmanager
-def swift_environment(workdir: Path) -> Iterator[dict[str, str]]:
-    env = dict(os.environ)
-    if all(k in env for k in ("ST_AUTH", "ST_USER", "ST_KEY")):
-        yield env
-        return
-    from radswift.devswift import LocalSwift
-
-    swift = LocalSwift.start(workdir / "swift")
-    try:
-        env.update(swift.environ())
-        yield env
-    finally:
-        swift.stop()
-
-
 @contextmanager
 def server(cmd: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[int]:
     """A pfioh process (ours or the original) on `port`; yields its PID; stopped by PID."""
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -156,27 +137,64 @@ def server(cmd: list[str], env: dict[str, str], port: int, log: Path) -> Iterato
 
 
 def pfurl_msg(action: str, key: str, local: Path) -> str:
-    return json.dumps({"action": action, "meta": {
-        "remote": {"key": key}, "local": {"path": str(local), "createDir": True},
-        "transport": {"mechanism": "compress",
-                      "compress": {"archive": "zip", "unpack": True, "cleanup": True}}}})
+    return json.dumps(
+        {
+            "action": action,
+            "meta": {
+                "remote": {"key": key},
+                "local": {"path": str(local), "createDir": True},
+                "transport": {
+                    "mechanism": "compress",
+                    "compress": {"archive": "zip", "unpack": True, "cleanup": True},
+                },
+            },
+        }
+    )
 
 
 def pfurl(venv: Path, port: int, msg: str, cwd: Path) -> None:
-    run([str(venv / "bin" / "pfurl"), "--verb", "POST", "--quiet", "--http",
-         f"127.0.0.1:{port}/api/v1/cmd", "--msg", msg], dict(os.environ), cwd=cwd)
+    run(
+        [
+            str(venv / "bin" / "pfurl"),
+            "--verb",
+            "POST",
+            "--quiet",
+            "--http",
+            f"127.0.0.1:{port}/api/v1/cmd",
+            "--msg",
+            msg,
+        ],
+        dict(os.environ),
+        cwd=cwd,
+    )
 
 
 def bench_swift_cli(data: Path, env: dict[str, str], scratch: Path, res: Results) -> None:
     size = tree_bytes(data)
     container = f"bench-cli-{uuid.uuid4().hex[:8]}"
     cli = [str(BIN / "swift"), "-A", env["ST_AUTH"], "-U", env["ST_USER"], "-K", env["ST_KEY"]]
-    res.record("swift CLI upload", size, timed(lambda: run(
-        [*cli, "upload", "--object-threads", "10", container, data.name], env, cwd=data.parent)))
+    res.record(
+        "swift CLI upload",
+        size,
+        timed(
+            lambda: run(
+                [*cli, "upload", "--object-threads", "10", container, data.name],
+                env,
+                cwd=data.parent,
+            )
+        ),
+    )
     out = scratch / "cli-out"
     out.mkdir()
-    res.record("swift CLI download", size, timed(lambda: run(
-        [*cli, "download", "--object-threads", "10", container, "-D", str(out)], env)))
+    res.record(
+        "swift CLI download",
+        size,
+        timed(
+            lambda: run(
+                [*cli, "download", "--object-threads", "10", container, "-D", str(out)], env
+            )
+        ),
+    )
     assert tree_bytes(out) == size
     shutil.rmtree(out)
     run([*cli, "delete", container], env)
@@ -191,27 +209,49 @@ def bench_bundle_proxy(data: Path, env: dict[str, str], scratch: Path, res: Resu
     run(["tar", "-cf", str(bundle), "-C", str(data.parent), data.name], env)
     container = f"bench-bundle-{uuid.uuid4().hex[:8]}"
     cli = [str(BIN / "swift"), "-A", env["ST_AUTH"], "-U", env["ST_USER"], "-K", env["ST_KEY"]]
-    res.record("bundle proxy upload", size, timed(lambda: run(
-        [*cli, "upload", "-S", str(256 * MiB), container, bundle.name], env,
-        cwd=bundle.parent)))
+    res.record(
+        "bundle proxy upload",
+        size,
+        timed(
+            lambda: run(
+                [*cli, "upload", "-S", str(256 * MiB), container, bundle.name],
+                env,
+                cwd=bundle.parent,
+            )
+        ),
+    )
     out = scratch / "bundle-out"
     out.mkdir()
-    res.record("bundle proxy download", size, timed(lambda: run(
-        [*cli, "download", container, "-D", str(out)], env)))
+    res.record(
+        "bundle proxy download",
+        size,
+        timed(lambda: run([*cli, "download", container, "-D", str(out)], env)),
+    )
     shutil.rmtree(out)
     shutil.rmtree(bundle.parent)
     run([*cli, "delete", container], env)
-    subprocess.run([*cli, "delete", container + "_segments"], env=env, capture_output=True,
-                   check=False)
+    subprocess.run(
+        [*cli, "delete", container + "_segments"], env=env, capture_output=True, check=False
+    )
 
 
-def bench_ours(data: Path, env: dict[str, str], scratch: Path, venv: Path | None,
-               res: Results) -> int:
+def bench_ours(
+    data: Path, env: dict[str, str], scratch: Path, venv: Path | None, res: Results
+) -> int:
     """REST and legacy through our pfioh; returns its peak RSS in bytes."""
     size = tree_bytes(data)
     port = free_port()
-    cmd = [str(BIN / "pfioh"), "--forever", "--httpResponse", "--swift-storage",
-           "--createDirsAsNeeded", "--ip", "127.0.0.1", "--port", str(port)]
+    cmd = [
+        str(BIN / "pfioh"),
+        "--forever",
+        "--httpResponse",
+        "--swift-storage",
+        "--createDirsAsNeeded",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     with server(cmd, env, port, scratch / "pfioh.log") as pid:
         watch = RssWatch(pid)
         url = f"http://127.0.0.1:{port}"
@@ -224,14 +264,24 @@ def bench_ours(data: Path, env: dict[str, str], scratch: Path, venv: Path | None
             shutil.rmtree(back)
             if venv is not None:
                 legacy_key = f"bench-legacy-{uuid.uuid4().hex[:8]}"
-                res.record("legacy pfurl push", size, timed(
-                    lambda: pfurl(venv, port, pfurl_msg("pushPath", legacy_key, data), scratch)))
+                res.record(
+                    "legacy pfurl push",
+                    size,
+                    timed(
+                        lambda: pfurl(venv, port, pfurl_msg("pushPath", legacy_key, data), scratch)
+                    ),
+                )
                 assert client.list(legacy_key, "input/")["bytes"] == size
                 client.push(legacy_key, data, area="output")  # the "job's results"
                 res.moved += size
                 out = scratch / "legacy-out"
-                res.record("legacy pfurl pull", size, timed(
-                    lambda: pfurl(venv, port, pfurl_msg("pullPath", legacy_key, out), scratch)))
+                res.record(
+                    "legacy pfurl pull",
+                    size,
+                    timed(
+                        lambda: pfurl(venv, port, pfurl_msg("pullPath", legacy_key, out), scratch)
+                    ),
+                )
                 assert tree_bytes(out) == size, "pfurl pulled a different size"
                 shutil.rmtree(out)
                 client.delete(legacy_key)
@@ -244,28 +294,51 @@ def bench_original(data: Path, scratch: Path, venv: Path, res: Results) -> None:
     port = free_port()
     store = scratch / "original-store"
     store.mkdir()
-    cmd = [str(venv / "bin" / "pfioh"), "--forever", "--createDirsAsNeeded",
-           "--storeBase", str(store), "--ip", "127.0.0.1", "--port", str(port)]
+    cmd = [
+        str(venv / "bin" / "pfioh"),
+        "--forever",
+        "--createDirsAsNeeded",
+        "--storeBase",
+        str(store),
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     with server(cmd, dict(os.environ), port, scratch / "original.log"):
         key = f"bench-orig-{uuid.uuid4().hex[:8]}"
-        res.record("original push", size, timed(
-            lambda: pfurl(venv, port, pfurl_msg("pushPath", key, data), scratch)))
+        res.record(
+            "original push",
+            size,
+            timed(lambda: pfurl(venv, port, pfurl_msg("pushPath", key, data), scratch)),
+        )
         out = scratch / "original-out"
-        res.record("original pull", size, timed(
-            lambda: pfurl(venv, port, pfurl_msg("pullPath", key, out), scratch)))
+        res.record(
+            "original pull",
+            size,
+            timed(lambda: pfurl(venv, port, pfurl_msg("pullPath", key, out), scratch)),
+        )
         if tree_bytes(out) != size:
             raise SystemExit(f"the original pulled {tree_bytes(out)} bytes, not {size}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--slices", type=int, default=1000, help="DICOM slices (~512 KiB each)")
-    parser.add_argument("--legacy-venv", type=Path, default=None,
-                        help="venv with pfurl 2.3.0.1 and pfioh 2.2.0.8 ($RADSWIFT_LEGACY_VENV)")
+    parser.add_argument(
+        "--legacy-venv",
+        type=Path,
+        default=None,
+        help="venv with pfurl 2.3.0.1 and pfioh 2.2.0.8 ($RADSWIFT_LEGACY_VENV)",
+    )
     parser.add_argument("--skip-original", action="store_true")
-    parser.add_argument("--skip-bundle", action="store_true",
-                        help="skip the bundle-layout proxy (one tar object via the swift CLI)")
+    parser.add_argument(
+        "--skip-bundle",
+        action="store_true",
+        help="skip the bundle-layout proxy (one tar object via the swift CLI)",
+    )
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "radswift" / "bench")
     args = parser.parse_args()
     venv = args.legacy_venv
@@ -275,8 +348,10 @@ def main() -> None:
     size = tree_bytes(data)
     print(f"data: {args.slices} files, {size / MiB:.0f} MiB", flush=True)
     res = Results()
-    with tempfile.TemporaryDirectory(prefix="ioh-bench-") as tmp, \
-            swift_environment(Path(tmp)) as env:
+    with (
+        tempfile.TemporaryDirectory(prefix="ioh-bench-") as tmp,
+        swift_environment(Path(tmp)) as env,
+    ):
         scratch = Path(tmp)
         bench_swift_cli(data, env, scratch, res)
         if not args.skip_bundle:
@@ -296,13 +371,18 @@ def report(res: Results, peak: int, moved: int) -> None:
         print(f"| {name} | {rate:.1f} |")
     print(f"\nREST push / swift upload: {r['REST push'] / r['swift CLI upload']:.2f} (bar 0.9)")
     print(f"REST pull / swift download: {r['REST pull'] / r['swift CLI download']:.2f} (bar 0.9)")
-    for ours, orig in (("legacy pfurl push", "original push"),
-                       ("legacy pfurl pull", "original pull"),
-                       ("REST push", "original push"), ("REST pull", "original pull")):
+    for ours, orig in (
+        ("legacy pfurl push", "original push"),
+        ("legacy pfurl pull", "original pull"),
+        ("REST push", "original push"),
+        ("REST pull", "original pull"),
+    ):
         if ours in r and orig in r:
             print(f"{ours} / {orig}: {r[ours] / r[orig]:.2f} (bar 2)")
-    print(f"our pfioh peak RSS: {peak / MiB:.0f} MiB while moving {moved / MiB:.0f} MiB "
-          "(bar < 150 MiB)")
+    print(
+        f"our pfioh peak RSS: {peak / MiB:.0f} MiB while moving {moved / MiB:.0f} MiB "
+        "(bar < 150 MiB)"
+    )
     print("command: python bench/ioh.py " + " ".join(sys.argv[1:]))
 
 

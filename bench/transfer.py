@@ -29,15 +29,18 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from datasets import make_ct_series, make_large_file  # noqa: E402
+from datasets import (  # noqa: E402
+    make_ct_series,
+    make_large_file,
+    swift_environment,
+    tree_bytes,
+)
 
 BIN = Path(sys.executable).parent
 MiB = 1024 * 1024
@@ -65,22 +68,6 @@ def run_measured(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -
     return Measure(elapsed, rusage.ru_maxrss / 1024, rusage.ru_utime + rusage.ru_stime)
 
 
-@contextmanager
-def swift_environment(workdir: Path) -> Iterator[dict[str, str]]:
-    env = dict(os.environ)
-    if all(k in env for k in ("ST_AUTH", "ST_USER", "ST_KEY")):
-        yield env
-        return
-    from radswift.devswift import LocalSwift
-
-    swift = LocalSwift.start(workdir / "swift")
-    try:
-        env.update(swift.environ())
-        yield env
-    finally:
-        swift.stop()
-
-
 def swift_cli(env: dict[str, str], *args: str) -> list[str]:
     return [
         str(BIN / "swift"),
@@ -92,12 +79,6 @@ def swift_cli(env: dict[str, str], *args: str) -> list[str]:
         env["ST_KEY"],
         *args,
     ]
-
-
-def tree_bytes(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def bench_dataset(

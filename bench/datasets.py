@@ -12,8 +12,8 @@ MiB = 1024 * 1024
 
 def make_ct_series(root: Path, slices: int = 1000) -> Path:
     """`slices` DICOM CT slices of 512x512 uint16 (about 512 KiB each) under root/study."""
-    study = root / "study"
-    done = root / ".complete"
+    study = root / "study-v2"
+    done = root / ".complete-v2"
     if done.exists():
         return study
     from radswift.samples import write_ct_series

@@ -69,10 +69,21 @@ def free_port() -> int:
 def pfioh_process(args: list[str], env: dict[str, str] | None = None) -> Iterator[str]:
     """The real `pfioh` command on a free port; yields its URL; stopped by its PID."""
     port = free_port()
-    cmd = [str(Path(sys.executable).with_name("pfioh")), "--ip", "127.0.0.1",
-           "--port", str(port), *args]
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cmd = [
+        str(Path(sys.executable).with_name("pfioh")),
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *args,
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)

@@ -7,7 +7,6 @@ gcc, as `radswift publish build-emissary` does.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import stat
@@ -16,7 +15,9 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import job_support
 import pytest
+from job_support import objects, put_input, status
 from swiftclient.client import Connection
 
 from radswift.devswift import LocalSwift
@@ -58,38 +59,8 @@ def backend(tmp_path: Path, emissary: Path) -> Iterator[LocalBackend]:
         backend.cleanup(LocalJob(name=name, directory=backend.root / name))
 
 
-@pytest.fixture
-def swift(local_swift: LocalSwift) -> Connection:
-    return Connection(local_swift.auth_url, local_swift.user, local_swift.key, auth_version="1")
-
-
-@pytest.fixture
-def credentials(local_swift: LocalSwift) -> bytes:
-    return (
-        "[AUTHORIZATION]\n"
-        f"osAuthUrl = {local_swift.auth_url}\n"
-        f"username = {local_swift.user}\n"
-        f"password = {local_swift.key}\n"
-    ).encode()
-
-
 def new_key() -> str:
-    return f"local-{uuid.uuid4().hex[:10]}"
-
-
-def put_input(swift: Connection, key: str, files: dict[str, bytes]) -> None:
-    swift.put_container(key)
-    for name, data in files.items():
-        swift.put_object(key, f"input/{name}", data)
-
-
-def objects(swift: Connection, key: str, prefix: str) -> dict[str, bytes]:
-    _, listing = swift.get_container(key, prefix=prefix, full_listing=True)
-    return {o["name"][len(prefix) :]: swift.get_object(key, o["name"])[1] for o in listing}
-
-
-def status(swift: Connection, key: str) -> dict[str, object]:
-    return json.loads(swift.get_object(key, ".radswift/status.json")[1])  # type: ignore[no-any-return]
+    return job_support.new_key("local")
 
 
 def spec(key: str, script: str, **changes: object) -> JobSpec:

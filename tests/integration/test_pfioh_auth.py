@@ -47,17 +47,21 @@ def test_a_valid_token_in_any_case_of_the_scheme_passes(url: str) -> None:
     for scheme, token in (("Bearer", "tok-alice"), ("bearer", "tok-bob"), ("BEARER", "tok-bob")):
         headers = {"Authorization": f"{scheme} {token}"}
         assert httpx.get(f"{url}/metrics", headers=headers).status_code == 200
-    pushed = httpx.post(f"{url}/api/v1/keys/{key}/input", content=tar_bytes({"a": b"1"}),
-                        headers={"Authorization": "Bearer tok-alice",
-                                 "Content-Type": "application/x-tar"})
+    pushed = httpx.post(
+        f"{url}/api/v1/keys/{key}/input",
+        content=tar_bytes({"a": b"1"}),
+        headers={"Authorization": "Bearer tok-alice", "Content-Type": "application/x-tar"},
+    )
     assert pushed.status_code == 201
 
 
 def test_a_refused_push_stores_nothing(url: str, tmp_path: Path) -> None:
     key = new_key()
-    reply = httpx.post(f"{url}/api/v1/keys/{key}/input", content=tar_bytes({"a": b"1"}),
-                       headers={"Authorization": "Bearer nope",
-                                "Content-Type": "application/x-tar"})
+    reply = httpx.post(
+        f"{url}/api/v1/keys/{key}/input",
+        content=tar_bytes({"a": b"1"}),
+        headers={"Authorization": "Bearer nope", "Content-Type": "application/x-tar"},
+    )
     assert reply.status_code == 401
     ok = httpx.get(f"{url}/api/v1/keys/{key}", headers={"Authorization": "Bearer tok-bob"})
     assert ok.status_code == 404

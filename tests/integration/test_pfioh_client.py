@@ -29,14 +29,14 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         store.close()
 
 
-def test_cli_push_then_pull_round_trips_a_tree(url: str, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_push_then_pull_round_trips_a_tree(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     key = new_key()
     source = make_tree(tmp_path / "src", TREE, empty_dirs=("empty/inner",))
     monkeypatch.setenv("RADSWIFT_IOH_TOKEN", "tkn")
     assert run_app(app, ["push", key, str(source), "--ioh", url]) == 0
-    assert run_app(app, ["pull", key, str(tmp_path / "back"), "--ioh", url,
-                         "--area", "input"]) == 0
+    assert run_app(app, ["pull", key, str(tmp_path / "back"), "--ioh", url, "--area", "input"]) == 0
     assert tree_digest(tmp_path / "back") == tree_digest(source)
     assert not list((tmp_path / "back").rglob("*.part"))
 

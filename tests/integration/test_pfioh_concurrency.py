@@ -33,8 +33,12 @@ def tree(tag: str, count: int = 8) -> dict[str, bytes]:
 
 
 def push(url: str, key: str, files: dict[str, bytes]) -> int:
-    reply = httpx.post(f"{url}/api/v1/keys/{key}/input", content=tar_bytes(files),
-                       headers={"Content-Type": "application/x-tar"}, timeout=120)
+    reply = httpx.post(
+        f"{url}/api/v1/keys/{key}/input",
+        content=tar_bytes(files),
+        headers={"Content-Type": "application/x-tar"},
+        timeout=120,
+    )
     return reply.status_code
 
 
@@ -74,6 +78,9 @@ def test_racing_pushes_of_the_same_names_leave_one_whole_version(url: str) -> No
         statuses = list(pool.map(lambda files: push(url, key, files), versions))
     assert sorted(statuses) == [201, 409, 409, 409]
     stored = listing(url, key) or {}
-    winners = [v for v in versions
-               if stored == {f"input/{n}": hashlib.md5(d).hexdigest() for n, d in v.items()}]
+    winners = [
+        v
+        for v in versions
+        if stored == {f"input/{n}": hashlib.md5(d).hexdigest() for n, d in v.items()}
+    ]
     assert len(winners) == 1, "the key mixes the files of several pushes"

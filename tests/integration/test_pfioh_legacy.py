@@ -24,16 +24,21 @@ import httpx
 import pytest
 from pfioh_helpers import listing, make_tree, new_key, pfioh_process, tree_digest
 
-TREE = {"series/img001.dcm": os.urandom(300_000), "series/img002.dcm": os.urandom(70_000),
-        "report.txt": b"findings: none\n"}
+TREE = {
+    "series/img001.dcm": os.urandom(300_000),
+    "series/img002.dcm": os.urandom(70_000),
+    "report.txt": b"findings: none\n",
+}
 
 
 @pytest.fixture(scope="module")
 def pfurl() -> str:
     path = os.environ.get("RADSWIFT_PFURL", "")
     if not path or not Path(path).is_file():
-        pytest.fail("set RADSWIFT_PFURL to the pfurl 2.3.0.1 executable of a separate venv "
-                    "(python3 -m venv V && V/bin/pip install pfurl==2.3.0.1)")
+        pytest.fail(
+            "set RADSWIFT_PFURL to the pfurl 2.3.0.1 executable of a separate venv "
+            "(python3 -m venv V && V/bin/pip install pfurl==2.3.0.1)"
+        )
     return path
 
 
@@ -46,8 +51,9 @@ SERVERS = [
 
 
 @pytest.fixture(scope="module", params=SERVERS)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[str]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     storage, http_response = request.param
     args = ["--forever", "--createDirsAsNeeded"] + (["--httpResponse"] if http_response else [])
     env: dict[str, str] = {}
@@ -63,30 +69,55 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 def run_pfurl(pfurl: str, url: str, msg: dict[str, object], cwd: Path, *extra: str) -> str:
     host = url.removeprefix("http://")
     done = subprocess.run(
-        [pfurl, "--verb", "POST", *extra, "--quiet", "--http", f"{host}/api/v1/cmd",
-         "--msg", json.dumps(msg)], cwd=cwd, capture_output=True, text=True, timeout=120)
+        [
+            pfurl,
+            "--verb",
+            "POST",
+            *extra,
+            "--quiet",
+            "--http",
+            f"{host}/api/v1/cmd",
+            "--msg",
+            json.dumps(msg),
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 def transfer_msg(action: str, key: str, local: Path) -> dict[str, object]:
-    return {"action": action, "meta": {
-        "remote": {"key": key}, "local": {"path": str(local), "createDir": True},
-        "transport": {"mechanism": "compress",
-                      "compress": {"archive": "zip", "unpack": True, "cleanup": True}}}}
+    return {
+        "action": action,
+        "meta": {
+            "remote": {"key": key},
+            "local": {"path": str(local), "createDir": True},
+            "transport": {
+                "mechanism": "compress",
+                "compress": {"archive": "zip", "unpack": True, "cleanup": True},
+            },
+        },
+    }
 
 
 def test_pfurl_hello(pfurl: str, server: str, tmp_path: Path) -> None:
-    out = run_pfurl(pfurl, server, {"action": "hello", "meta": {
-        "askAbout": "sysinfo", "echoBack": "Hi there!"}}, tmp_path, "--raw")
+    out = run_pfurl(
+        pfurl,
+        server,
+        {"action": "hello", "meta": {"askAbout": "sysinfo", "echoBack": "Hi there!"}},
+        tmp_path,
+        "--raw",
+    )
     reply = json.loads(out)
     assert reply["stdout"]["status"] is True
     assert reply["stdout"]["d_ret"]["name"] == "pfioh"
     assert reply["stdout"]["d_ret"]["sysinfo"]["cpucount"] >= 1
 
 
-def test_pfurl_push_then_pull_round_trips_a_tree(pfurl: str, server: str,
-                                                 tmp_path: Path) -> None:
+def test_pfurl_push_then_pull_round_trips_a_tree(pfurl: str, server: str, tmp_path: Path) -> None:
     key = new_key()
     source = make_tree(tmp_path / "in", TREE)
     out = run_pfurl(pfurl, server, transfer_msg("pushPath", key, source), tmp_path)
@@ -101,20 +132,23 @@ def test_pfurl_push_then_pull_round_trips_a_tree(pfurl: str, server: str,
     assert tree_digest(dest) == tree_digest(source)
 
 
-def test_a_second_legacy_push_replaces_the_input(pfurl: str, server: str,
-                                                 tmp_path: Path) -> None:
+def test_a_second_legacy_push_replaces_the_input(pfurl: str, server: str, tmp_path: Path) -> None:
     key = new_key()
-    run_pfurl(pfurl, server, transfer_msg("pushPath", key, make_tree(tmp_path / "a", TREE)),
-              tmp_path)
+    run_pfurl(
+        pfurl, server, transfer_msg("pushPath", key, make_tree(tmp_path / "a", TREE)), tmp_path
+    )
     second = make_tree(tmp_path / "b", {"only.txt": b"second", "report.txt": b"v2"})
     run_pfurl(pfurl, server, transfer_msg("pushPath", key, second), tmp_path)
-    assert listing(server, key) == {"input/only.txt": hashlib.md5(b"second").hexdigest(),
-                                    "input/report.txt": hashlib.md5(b"v2").hexdigest()}
+    assert listing(server, key) == {
+        "input/only.txt": hashlib.md5(b"second").hexdigest(),
+        "input/report.txt": hashlib.md5(b"v2").hexdigest(),
+    }
 
 
 def control(url: str, msg: dict[str, object], **headers: str) -> httpx.Response:
-    return httpx.post(f"{url}/api/v1/cmd", json={"payload": msg},
-                      headers={"Mode": "control", **headers})
+    return httpx.post(
+        f"{url}/api/v1/cmd", json={"payload": msg}, headers={"Mode": "control", **headers}
+    )
 
 
 def test_ls_and_rmtree_are_confined_to_the_key(server: str, tmp_path: Path) -> None:
@@ -150,12 +184,19 @@ def test_get_meta_is_parsed_as_a_literal_never_evaluated(server: str, tmp_path: 
 def test_pfurl_with_token_auth(pfurl: str, tmp_path: Path) -> None:
     tokens = tmp_path / "tokens.cfg"
     tokens.write_text("[AUTH TOKENS]\nchris = s3cret-one\nother = s3cret-two\n")
-    args = ["--forever", "--storeBase", str(tmp_path / "store"), "--enableTokenAuth",
-            "--tokenPath", str(tokens)]
+    args = [
+        "--forever",
+        "--storeBase",
+        str(tmp_path / "store"),
+        "--enableTokenAuth",
+        "--tokenPath",
+        str(tokens),
+    ]
     with pfioh_process(args) as url:
         hello = {"action": "hello", "meta": {"askAbout": "timestamp"}}
-        ok = json.loads(run_pfurl(pfurl, url, hello, tmp_path, "--raw",
-                                  "--authToken", "s3cret-two"))
+        ok = json.loads(
+            run_pfurl(pfurl, url, hello, tmp_path, "--raw", "--authToken", "s3cret-two")
+        )
         assert ok["stdout"]["status"] is True
         wrong = control(url, hello, Authorization="bearer nope")
         assert wrong.status_code == 401
@@ -163,15 +204,18 @@ def test_pfurl_with_token_auth(pfurl: str, tmp_path: Path) -> None:
         assert httpx.get(f"{url}/healthz").status_code == 200
 
 
-def test_without_forever_pfioh_serves_one_pfurl_transfer_and_exits(pfurl: str,
-                                                                     tmp_path: Path) -> None:
+def test_without_forever_pfioh_serves_one_pfurl_transfer_and_exits(
+    pfurl: str, tmp_path: Path
+) -> None:
     from pfioh_helpers import free_port, wait_healthy
 
     port = free_port()
     pfioh = Path(sys.executable).with_name("pfioh")
-    proc = subprocess.Popen([str(pfioh), "--port", str(port), "--storeBase",
-                             str(tmp_path / "store")],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(pfioh), "--port", str(port), "--storeBase", str(tmp_path / "store")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url)  # /healthz does not count, nor does pfurl's checkRemote probe
@@ -188,12 +232,26 @@ def test_without_forever_pfioh_serves_one_pfurl_transfer_and_exits(pfurl: str,
 
 
 def legacy_form_push(url: str, key: str, zip_body: bytes) -> httpx.Response:
-    msg = json.dumps({"action": "pushPath", "meta": {
-        "remote": {"key": key}, "local": {"path": "/data/in"},
-        "transport": {"mechanism": "compress", "compress": {"archive": "zip", "unpack": True}}}})
-    return httpx.post(f"{url}/api/v1/cmd", headers={"Mode": "file"},
-                      data={"d_msg": msg, "filename": "x.zip"},
-                      files={"local": ("x.zip", zip_body, "application/zip")}, timeout=60)
+    msg = json.dumps(
+        {
+            "action": "pushPath",
+            "meta": {
+                "remote": {"key": key},
+                "local": {"path": "/data/in"},
+                "transport": {
+                    "mechanism": "compress",
+                    "compress": {"archive": "zip", "unpack": True},
+                },
+            },
+        }
+    )
+    return httpx.post(
+        f"{url}/api/v1/cmd",
+        headers={"Mode": "file"},
+        data={"d_msg": msg, "filename": "x.zip"},
+        files={"local": ("x.zip", zip_body, "application/zip")},
+        timeout=60,
+    )
 
 
 def test_a_legacy_push_is_unpacked_with_the_same_safety(server: str) -> None:
@@ -217,22 +275,23 @@ def test_a_legacy_push_is_unpacked_with_the_same_safety(server: str) -> None:
 
 
 def test_hello_variants_and_read_only_internalctl(server: str) -> None:
-    echo = control(server, {"action": "hello", "meta": {"askAbout": "echoBack",
-                                                          "echoBack": "Hi there!"}}).json()
+    echo = control(
+        server, {"action": "hello", "meta": {"askAbout": "echoBack", "echoBack": "Hi there!"}}
+    ).json()
     assert echo["stdout"]["d_ret"]["echoBack"]["msg"] == "Hi there!"
     stamp = control(server, {"action": "hello", "meta": {"askAbout": "timestamp"}}).json()
     assert len(stamp["stdout"]["d_ret"]["timestamp"]["now"]) >= 14
     get = control(server, {"action": "internalctl", "meta": {"var": "name", "get": "value"}})
     assert get.json() == {"status": True, "d_ret": {"name": "pfioh"}}
-    setting = control(server, {"action": "internalctl", "meta": {"var": "storeBase",
-                                                                  "set": "/"}})
+    setting = control(server, {"action": "internalctl", "meta": {"var": "storeBase", "set": "/"}})
     assert setting.status_code == 400 and setting.json()["status"] is False
     unknown = control(server, {"action": "run", "meta": {}})
     assert unknown.status_code == 400 and unknown.json()["error"] == "unknown_action"
 
 
-def test_pfurl_push_of_an_empty_directory_creates_the_key(pfurl: str, server: str,
-                                                          tmp_path: Path) -> None:
+def test_pfurl_push_of_an_empty_directory_creates_the_key(
+    pfurl: str, server: str, tmp_path: Path
+) -> None:
     key = new_key()
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -45,8 +45,13 @@ def md5(data: bytes) -> str:
 
 
 def push(url: str, key: str, body: bytes, content_type: str, **params: str) -> httpx.Response:
-    return httpx.post(f"{url}/api/v1/keys/{key}/input", content=body, params=params,
-                      headers={"Content-Type": content_type}, timeout=60)
+    return httpx.post(
+        f"{url}/api/v1/keys/{key}/input",
+        content=body,
+        params=params,
+        headers={"Content-Type": content_type},
+        timeout=60,
+    )
 
 
 def test_healthz_and_openapi(url: str) -> None:
@@ -57,13 +62,17 @@ def test_healthz_and_openapi(url: str) -> None:
     assert "swagger" in httpx.get(f"{url}/docs").text.lower()
 
 
-@pytest.mark.parametrize(("content_type", "build"), [
-    ("application/x-tar", lambda: tar_bytes(FILES)),
-    ("application/gzip", lambda: tar_bytes(FILES, gz=True)),
-    ("application/zip", lambda: zip_bytes(FILES)),
-])
-def test_push_an_archive_stores_one_object_per_file(url: str, content_type: str,
-                                                     build: object) -> None:
+@pytest.mark.parametrize(
+    ("content_type", "build"),
+    [
+        ("application/x-tar", lambda: tar_bytes(FILES)),
+        ("application/gzip", lambda: tar_bytes(FILES, gz=True)),
+        ("application/zip", lambda: zip_bytes(FILES)),
+    ],
+)
+def test_push_an_archive_stores_one_object_per_file(
+    url: str, content_type: str, build: object
+) -> None:
     key = new_key()
     reply = push(url, key, build(), content_type)  # type: ignore[operator]
     assert reply.status_code == 201, reply.text
@@ -154,8 +163,9 @@ def test_single_file_put_get_head_and_ranges(url: str) -> None:
     assert part.headers["content-range"] == f"bytes 10-19/{len(data)}"
     tail = httpx.get(f"{url}/api/v1/keys/{key}/output/dir/x.bin", headers={"Range": "bytes=-5"})
     assert tail.status_code == 206 and tail.content == data[-5:]
-    beyond = httpx.get(f"{url}/api/v1/keys/{key}/output/dir/x.bin",
-                       headers={"Range": f"bytes={len(data)}-"})
+    beyond = httpx.get(
+        f"{url}/api/v1/keys/{key}/output/dir/x.bin", headers={"Range": f"bytes={len(data)}-"}
+    )
     assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{len(data)}"
     head = httpx.head(f"{url}/api/v1/keys/{key}/output/dir/x.bin")
     assert head.status_code == 200 and head.headers["content-length"] == str(len(data))
@@ -167,8 +177,12 @@ def test_list_shows_sizes_and_etags_and_filters_by_prefix(url: str) -> None:
     httpx.put(f"{url}/api/v1/keys/{key}/output/r.txt", content=b"r").raise_for_status()
     body = httpx.get(f"{url}/api/v1/keys/{key}", params={"prefix": "output/"}).json()
     assert body["count"] == 1 and body["bytes"] == 1
-    assert body["objects"][0] == {**body["objects"][0], "name": "output/r.txt", "size": 1,
-                                  "etag": md5(b"r")}
+    assert body["objects"][0] == {
+        **body["objects"][0],
+        "name": "output/r.txt",
+        "size": 1,
+        "etag": md5(b"r"),
+    }
 
 
 def test_delete_removes_every_object_and_the_container(url: str, store: ObjectStore) -> None:
@@ -200,8 +214,9 @@ def test_a_push_never_overwrites_unless_replace(url: str) -> None:
     again = push(url, key, tar_bytes({"notes.txt": b"changed"}), "application/x-tar")
     assert again.status_code == 409 and again.json()["error"] == "exists"
     assert listing(url, key) == {f"input/{n}": md5(d) for n, d in FILES.items()}
-    replaced = push(url, key, tar_bytes({"notes.txt": b"changed"}), "application/x-tar",
-                    replace="true")
+    replaced = push(
+        url, key, tar_bytes({"notes.txt": b"changed"}), "application/x-tar", replace="true"
+    )
     assert replaced.status_code == 201
     assert listing(url, key) == {"input/notes.txt": md5(b"changed")}
 

@@ -55,7 +55,8 @@ def tar_with(members: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
 def good_then(info: tarfile.TarInfo, data: bytes | None = None) -> bytes:
     """Two good files first (so a rollback has something to undo), then the bad entry."""
     members: list[tuple[tarfile.TarInfo, bytes | None]] = [
-        (tarfile.TarInfo(f"ok/{name}"), body) for name, body in GOOD.items()]
+        (tarfile.TarInfo(f"ok/{name}"), body) for name, body in GOOD.items()
+    ]
     return tar_with([*members, (info, data)])
 
 
@@ -107,33 +108,49 @@ HOSTILE = {
     "truncated tar": (lambda: tar_bytes(GOOD)[:6000], "x-tar", 400),
     "truncated zip": (lambda: zip_bytes(GOOD)[:-30], "zip", 400),
     "too many entries": (lambda: tar_bytes({f"f{i}": b"x" for i in range(60)}), "x-tar", 413),
-    "too many bytes": (lambda: tar_bytes({f"f{i}": bytes(500_000) for i in range(5)}),
-                       "x-tar", 413),
+    "too many bytes": (
+        lambda: tar_bytes({f"f{i}": bytes(500_000) for i in range(5)}),
+        "x-tar",
+        413,
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_a_hostile_or_broken_archive_is_refused_and_the_key_is_unchanged(
-        url: str, case: str) -> None:
+    url: str, case: str
+) -> None:
     build, media, status = HOSTILE[case]
     key = new_key()
-    httpx.post(f"{url}/api/v1/keys/{key}/input", content=tar_bytes({"before.txt": b"b"}),
-               headers={"Content-Type": "application/x-tar"}).raise_for_status()
+    httpx.post(
+        f"{url}/api/v1/keys/{key}/input",
+        content=tar_bytes({"before.txt": b"b"}),
+        headers={"Content-Type": "application/x-tar"},
+    ).raise_for_status()
     before = listing(url, key)
-    reply = httpx.post(f"{url}/api/v1/keys/{key}/input", content=build(),
-                       headers={"Content-Type": f"application/{media}"}, timeout=60)
+    reply = httpx.post(
+        f"{url}/api/v1/keys/{key}/input",
+        content=build(),
+        headers={"Content-Type": f"application/{media}"},
+        timeout=60,
+    )
     assert reply.status_code == status, reply.text
     assert set(reply.json()) == {"error", "detail"}
     assert listing(url, key) == before
 
 
 @pytest.mark.parametrize("case", ["tar zip-slip", "zip bomb", "truncated tar"])
-def test_a_refused_push_to_a_new_key_does_not_create_it(url: str, store: ObjectStore,
-                                                        case: str) -> None:
+def test_a_refused_push_to_a_new_key_does_not_create_it(
+    url: str, store: ObjectStore, case: str
+) -> None:
     build, media, status = HOSTILE[case]
     key = new_key()
-    reply = httpx.post(f"{url}/api/v1/keys/{key}/input", content=build(),
-                       headers={"Content-Type": f"application/{media}"}, timeout=60)
+    reply = httpx.post(
+        f"{url}/api/v1/keys/{key}/input",
+        content=build(),
+        headers={"Content-Type": f"application/{media}"},
+        timeout=60,
+    )
     assert reply.status_code == status
     assert listing(url, key) is None
     assert not store.container_exists(key)
@@ -141,8 +158,10 @@ def test_a_refused_push_to_a_new_key_does_not_create_it(url: str, store: ObjectS
 
 def test_multipart_file_names_are_checked_too(url: str) -> None:
     key = new_key()
-    reply = httpx.post(f"{url}/api/v1/keys/{key}/input",
-                       files=[("f", ("ok.txt", b"1")), ("f", ("../evil.txt", b"x"))])
+    reply = httpx.post(
+        f"{url}/api/v1/keys/{key}/input",
+        files=[("f", ("ok.txt", b"1")), ("f", ("../evil.txt", b"x"))],
+    )
     assert reply.status_code == 400 and reply.json()["error"] == "path_traversal"
     assert listing(url, key) is None
 
@@ -150,9 +169,13 @@ def test_multipart_file_names_are_checked_too(url: str) -> None:
 def _raw_upload(url: str, key: str, head_of_body: bytes, total: int) -> socket.socket:
     host, port = url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)))
-    sock.sendall((f"POST /api/v1/keys/{key}/input HTTP/1.1\r\nHost: {host}\r\n"
-                  f"Content-Type: application/x-tar\r\nContent-Length: {total}\r\n\r\n"
-                  ).encode() + head_of_body)
+    sock.sendall(
+        (
+            f"POST /api/v1/keys/{key}/input HTTP/1.1\r\nHost: {host}\r\n"
+            f"Content-Type: application/x-tar\r\nContent-Length: {total}\r\n\r\n"
+        ).encode()
+        + head_of_body
+    )
     return sock
 
 
@@ -166,15 +189,17 @@ def _wait_for(predicate: object, timeout: float = 20.0) -> bool:
 
 
 def test_an_unfinished_push_is_invisible_and_an_interrupted_one_leaves_nothing(
-        url: str, store: ObjectStore) -> None:
+    url: str, store: ObjectStore
+) -> None:
     key = new_key()
     files = {f"s/{i:03d}.dcm": bytes([i]) * 20_000 for i in range(20)}
     body = tar_bytes(files)
     sock = _raw_upload(url, key, body[: len(body) // 2], len(body))
     try:
         # the server stores what it has received so far...
-        assert _wait_for(lambda: store.container_exists(key)
-                         and any(True for _ in store.list_objects(key)))
+        assert _wait_for(
+            lambda: store.container_exists(key) and any(True for _ in store.list_objects(key))
+        )
         # ...but pfioh's readers do not see any of it while the push is unfinished
         assert listing(url, key) == {}
         pulled = httpx.get(f"{url}/api/v1/keys/{key}/input", params={"format": "tar"})
@@ -192,20 +217,28 @@ def _ti(name: str) -> tarfile.TarInfo:
 
 REPLACING = {
     "zip-slip after an overwrite": lambda: tar_with(
-        [(_ti("before.txt"), b"NEW"), (_ti("new.txt"), b"n"), (_ti("../evil"), b"x")]),
+        [(_ti("before.txt"), b"NEW"), (_ti("new.txt"), b"n"), (_ti("../evil"), b"x")]
+    ),
     "truncated after an overwrite": lambda: tar_bytes(
-        {"before.txt": b"NEW" * 1000, "big.dcm": b"x" * 20_000})[:-12_000],
+        {"before.txt": b"NEW" * 1000, "big.dcm": b"x" * 20_000}
+    )[:-12_000],
 }
 
 
 @pytest.mark.parametrize("case", sorted(REPLACING))
 def test_a_refused_replacing_push_leaves_the_key_unchanged(url: str, case: str) -> None:
     key = new_key()
-    httpx.post(f"{url}/api/v1/keys/{key}/input",
-               content=tar_bytes({"before.txt": b"b", "other.txt": b"o"}),
-               headers={"Content-Type": "application/x-tar"}).raise_for_status()
+    httpx.post(
+        f"{url}/api/v1/keys/{key}/input",
+        content=tar_bytes({"before.txt": b"b", "other.txt": b"o"}),
+        headers={"Content-Type": "application/x-tar"},
+    ).raise_for_status()
     before = listing(url, key)
-    reply = httpx.post(f"{url}/api/v1/keys/{key}/input", params={"replace": "true"},
-                       content=REPLACING[case](), headers={"Content-Type": "application/x-tar"})
+    reply = httpx.post(
+        f"{url}/api/v1/keys/{key}/input",
+        params={"replace": "true"},
+        content=REPLACING[case](),
+        headers={"Content-Type": "application/x-tar"},
+    )
     assert reply.status_code == 400, reply.text
     assert listing(url, key) == before

@@ -31,15 +31,22 @@ def url(local_swift: LocalSwift) -> Iterator[str]:
 
 def test_swift_down_is_503_and_up_again_works(url: str, local_swift: LocalSwift) -> None:
     key = new_key()
-    httpx.post(f"{url}/api/v1/keys/{key}/input", content=tar_bytes({"a": b"1"}),
-               headers={"Content-Type": "application/x-tar"}).raise_for_status()
+    httpx.post(
+        f"{url}/api/v1/keys/{key}/input",
+        content=tar_bytes({"a": b"1"}),
+        headers={"Content-Type": "application/x-tar"},
+    ).raise_for_status()
     local_swift.stop_proxy()
     try:
         listing = httpx.get(f"{url}/api/v1/keys/{key}", timeout=60)
         assert listing.status_code == 503
         assert listing.json()["error"] == "StorageUnavailable"
-        push = httpx.post(f"{url}/api/v1/keys/{key}/input", content=tar_bytes({"b": b"2"}),
-                          headers={"Content-Type": "application/x-tar"}, timeout=60)
+        push = httpx.post(
+            f"{url}/api/v1/keys/{key}/input",
+            content=tar_bytes({"b": b"2"}),
+            headers={"Content-Type": "application/x-tar"},
+            timeout=60,
+        )
         assert push.status_code == 503
         pull = httpx.get(f"{url}/api/v1/keys/{key}/input", timeout=60)
         assert pull.status_code == 503

@@ -11,16 +11,16 @@ podman's own error as the reason.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import job_support
 import pytest
+from job_support import objects, put_input, status
 from swiftclient.client import Connection
 
 from radswift.devswift import LocalSwift
@@ -124,39 +124,8 @@ def backend(tmp_path: Path, podman_env: dict[str, str]) -> Iterator[PodmanBacken
         backend.cleanup(job)
 
 
-@pytest.fixture
-def swift(local_swift: LocalSwift) -> Connection:
-    return Connection(local_swift.auth_url, local_swift.user, local_swift.key, auth_version="1")
-
-
-@pytest.fixture
-def credentials(local_swift: LocalSwift) -> bytes:
-    """The ChRIS-style credentials file the Secret would hold."""
-    return (
-        "[AUTHORIZATION]\n"
-        f"osAuthUrl = {local_swift.auth_url}\n"
-        f"username = {local_swift.user}\n"
-        f"password = {local_swift.key}\n"
-    ).encode()
-
-
 def new_key() -> str:
-    return f"job-{uuid.uuid4().hex[:10]}"
-
-
-def put_input(swift: Connection, key: str, files: dict[str, bytes]) -> None:
-    swift.put_container(key)
-    for name, data in files.items():
-        swift.put_object(key, f"input/{name}", data)
-
-
-def objects(swift: Connection, key: str, prefix: str) -> dict[str, bytes]:
-    _, listing = swift.get_container(key, prefix=prefix, full_listing=True)
-    return {o["name"][len(prefix) :]: swift.get_object(key, o["name"])[1] for o in listing}
-
-
-def status(swift: Connection, key: str) -> dict[str, object]:
-    return json.loads(swift.get_object(key, ".radswift/status.json")[1])  # type: ignore[no-any-return]
+    return job_support.new_key("job")
 
 
 def job_spec(key: str, radswift_image: str, processor_image: str, **changes: object) -> JobSpec:

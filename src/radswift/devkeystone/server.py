@@ -36,7 +36,6 @@ from radswift.errors import ConfigError, RadswiftError, StorageUnavailable
 LAUNCHER = Path(__file__).with_name("_launcher.py")
 READY_TIMEOUT_S = 120.0
 MANAGE_TIMEOUT_S = 120.0
-PORT_RELEASE_TIMEOUT_S = 30.0
 ADMIN_USER = "admin"
 ADMIN_PROJECT = "admin"
 
@@ -142,7 +141,7 @@ class LocalKeystone:
             processes.stop_all([self._state.process])
             self._state.process = None
             self._state.save()
-            self._wait_port_released()
+            processes.wait_port_released(self._state.host, self._state.port)
 
     def restart(self, settings: KeystoneSettings | None = None) -> None:
         """Stop, rewrite keystone.conf with `settings` (if given), serve again on the same port."""
@@ -289,20 +288,6 @@ class LocalKeystone:
         ]
         state.process = processes.spawn(argv, self._paths.log_dir / "server.log", state.workdir)
         state.save()
-
-    def _wait_port_released(self) -> None:
-        """Until nothing listens on our port. A killed multi-threaded server can show as a
-        zombie (its main thread) while another thread still finishes a disk write: the
-        listening socket closes only when the last thread has gone."""
-        deadline = time.monotonic() + PORT_RELEASE_TIMEOUT_S
-        while True:
-            try:
-                processes.ensure_port_free(self._state.host, self._state.port)
-                return
-            except ConfigError:
-                if time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.1)
 
     def _wait_ready(self) -> None:
         """Until GET /v3 answers 200; a dead server is reported at once with its log."""

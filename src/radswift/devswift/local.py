@@ -107,6 +107,7 @@ class LocalSwift:
         proxy = self._state.processes.pop("proxy", None)
         if proxy is not None:
             processes.stop_all([proxy])
+            processes.wait_port_released(self._state.host, self._state.ports["proxy"])
         save_state(self._state)
 
     def start_proxy(self) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from radswift.errors import ConfigError
 
 STOP_TIMEOUT_S = 5.0
+PORT_RELEASE_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,23 @@ def ensure_port_free(host: str, port: int) -> None:
                 f"port {port} on {host} is busy ({exc.strerror}); "
                 "refusing to start a second server on it"
             ) from exc
+
+
+def wait_port_released(host: str, port: int, timeout: float = PORT_RELEASE_TIMEOUT_S) -> None:
+    """Until nothing listens on host:port; ConfigError if something still does after `timeout`.
+
+    A killed multi-threaded server can already look dead (its main thread a zombie) while
+    another thread still finishes: the listening socket closes only when the last thread
+    has gone, so a server restarted on the same port must wait for this, not for the PID."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ensure_port_free(host, port)
+            return
+        except ConfigError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _proc_stat(pid: int) -> tuple[str, int] | None:

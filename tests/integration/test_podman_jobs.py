@@ -10,7 +10,6 @@ podman's own error as the reason.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 from job_support import objects, put_input, status
 from swiftclient.client import Connection
 
+from radswift.demo.backends import source_hash
 from radswift.devswift import LocalSwift
 from radswift.errors import JobError
 from radswift.jobs.podman import JobResult, PodmanBackend, PodmanJob
@@ -59,17 +59,6 @@ def podman_env() -> dict[str, str]:
     return env
 
 
-def _source_hash() -> str:
-    digest = hashlib.sha256()
-    files = sorted((REPO / "src").rglob("*"))
-    files += [REPO / "pyproject.toml", REPO / "deploy" / "image" / "Containerfile"]
-    for path in files:
-        if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path):
-            digest.update(str(path.relative_to(REPO)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def _build(podman_env: dict[str, str], argv: list[str]) -> str:
     """Run a build script; its wheels are built by this interpreter (which has pip)."""
     env = {**podman_env, "PYTHON": sys.executable}
@@ -89,7 +78,7 @@ def radswift_image(podman_env: dict[str, str]) -> str:
     """localhost/radswift:test-<hash of the sources>, built once per change of the sources.
 
     Older test images are removed, so that repeated runs do not fill the disk."""
-    image = f"localhost/radswift:test-{_source_hash()}"
+    image = f"localhost/radswift:test-{source_hash()}"
     if _image_exists(podman_env, image):
         return image
     built = _build(podman_env, [str(REPO / "deploy/scripts/build-image.sh"), "-t", image])

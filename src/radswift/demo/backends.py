@@ -118,6 +118,11 @@ def forget_job(demo: DemoBackend, name: str) -> None:
 
 def image_tag() -> str:
     """localhost/radswift:demo-<hash of the sources>: rebuilt only when they change."""
+    return f"{IMAGE_REPOSITORY}:demo-{source_hash()}"
+
+
+def source_hash() -> str:
+    """A short hash of what the radswift image is built from (src/, pyproject, Containerfile)."""
     digest = hashlib.sha256()
     files = sorted((REPO / "src").rglob("*"))
     files += [REPO / "pyproject.toml", REPO / "deploy" / "image" / "Containerfile"]
@@ -125,7 +130,7 @@ def image_tag() -> str:
         if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path):
             digest.update(str(path.relative_to(REPO)).encode())
             digest.update(path.read_bytes())
-    return f"{IMAGE_REPOSITORY}:demo-{digest.hexdigest()[:12]}"
+    return digest.hexdigest()[:12]
 
 
 def ensure_image(env: Mapping[str, str], say: Callable[[str], None]) -> str:

@@ -89,7 +89,12 @@ def test_a_job_fetches_processes_and_publishes_byte_for_byte_without_leaking_cre
 ) -> None:
     key = new_key()
     put_input(swift, key, STUDY)
-    argvs = "cat /proc/[0-9]*/cmdline > /share/ps.txt 2>/dev/null"
+    # The argv of every process of this job (all steps run in its tmp directory), not the
+    # whole machine's: a CI runner's own command lines may contain any word.
+    argvs = (
+        'here=$(pwd -P); for p in /proc/[0-9]*; do [ "$(readlink "$p/cwd" 2>/dev/null)" = "$here" ]'
+        ' && tr "\\0" " " < "$p/cmdline" && echo; done > /share/ps.txt'
+    )
     script = f"{COPY_ALL} && env > /share/outgoing/env.txt; {argvs}; true"
     job = backend.run(spec(key, script, env={"STUDY_KIND": "ct"}), credentials)
 
@@ -104,9 +109,11 @@ def test_a_job_fetches_processes_and_publishes_byte_for_byte_without_leaking_cre
     env = outputs.pop("env.txt").decode()
     assert outputs == {**STUDY, "log.txt": b"done\n"}
     assert "STUDY_KIND=ct" in env
+    argv_lines = (job.share.root / "ps.txt").read_text()
+    assert "publish put" in argv_lines, argv_lines  # the waiting publisher was seen
     for secret_text in (local_swift.key, backend.environ[LEAKY]):
         assert secret_text not in env
-        assert secret_text not in (job.share.root / "ps.txt").read_text()
+        assert secret_text not in argv_lines
         for step in ("get", "processor", "publish"):
             assert secret_text not in backend.logs(job, step)
     assert status(swift, key)["state"] == "succeeded"

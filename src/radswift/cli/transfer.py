@@ -51,6 +51,16 @@ CredentialsOpt = Annotated[
     typer.Option("--credentials", help="Swift credentials file (else ST_*/OS_* variables)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable result.")]
+RetriesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--retries",
+        min=1,
+        show_default=False,
+        help="Attempts per Swift request before giving up (else RADSWIFT_RETRIES, else 7,"
+        " backing off 13-25 s in all); 1 fails at once when Swift is unreachable.",
+    ),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +95,12 @@ def register(app: typer.Typer) -> None:
 
 @contextmanager
 def _opened(
-    store: str | None, credentials: Path | None, workers: int, key: str
+    store: str | None, credentials: Path | None, workers: int, key: str, retries: int | None
 ) -> Iterator[ObjectStore]:
     """The store for one command, closed afterwards; a missing key is said plainly."""
-    opened = open_store(store, environ=os.environ, credentials_file=credentials, workers=workers)
+    opened = open_store(
+        store, environ=os.environ, credentials_file=credentials, workers=workers, retries=retries
+    )
     try:
         yield opened
     except NotFound:
@@ -120,6 +132,7 @@ def cp(
     json_output: JsonOpt = False,
     store: StoreOpt = None,
     credentials: CredentialsOpt = None,
+    retries: RetriesOpt = None,
 ) -> None:
     """Copy a local tree or file to a store, or objects under a prefix to a local path.
 
@@ -142,7 +155,7 @@ def cp(
     remote = dst or src
     assert remote is not None
     connections = options.workers + max(options.segment_workers, segment_workers)
-    with _opened(store, credentials, connections, remote.key) as opened:
+    with _opened(store, credentials, connections, remote.key, retries) as opened:
         bar = False if json_output else None
         with transfer_progress("upload" if dst else "download", enabled=bar) as progress:
             if dst is not None:
@@ -242,10 +255,11 @@ def ls(
     json_output: JsonOpt = False,
     store: StoreOpt = None,
     credentials: CredentialsOpt = None,
+    retries: RetriesOpt = None,
 ) -> None:
     """List objects under a prefix: size, ETag, name."""
     remote = _require_remote(url)
-    with _opened(store, credentials, 1, remote.key) as opened:
+    with _opened(store, credentials, 1, remote.key, retries) as opened:
         infos = list(opened.list_objects(remote.key, remote.prefix))
     if json_output:
         rows = [
@@ -274,10 +288,11 @@ def rm(
     json_output: JsonOpt = False,
     store: StoreOpt = None,
     credentials: CredentialsOpt = None,
+    retries: RetriesOpt = None,
 ) -> None:
     """Delete an object, everything under a prefix (-r), or a whole key (-r, no prefix)."""
     remote = _require_remote(url)
-    with _opened(store, credentials, workers, remote.key) as opened:
+    with _opened(store, credentials, workers, remote.key, retries) as opened:
         deleted = remove_objects(
             opened, remote.key, remote.prefix, recursive=recursive, workers=workers
         )

@@ -5,6 +5,10 @@
     open_store("file:///srv/radswift", ...) LocalStore in that directory
 
 The Swift layer is imported only when used, so the local store works without it.
+
+How many attempts each Swift request gets comes from `retries` (a CLI's --retries), else
+`RADSWIFT_RETRIES` in `environ`, else the retry policy's default (7 attempts, ~25 s of
+backoff): a script that prefers failing fast over riding out a proxy restart sets 1.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from radswift.store.base import ObjectStore
 from radswift.store.local import LocalStore
 
 DEFAULT_STORE_WORKERS = 16
+RETRIES_VARIABLE = "RADSWIFT_RETRIES"
 
 
 def open_store(
@@ -26,10 +31,15 @@ def open_store(
     environ: Mapping[str, str],
     credentials_file: Path | None = None,
     workers: int = DEFAULT_STORE_WORKERS,
+    retries: int | None = None,
 ) -> ObjectStore:
-    """The ObjectStore `url` names (None or "swift": Swift from `environ`/`credentials_file`)."""
+    """The ObjectStore `url` names (None or "swift": Swift from `environ`/`credentials_file`).
+
+    `retries` (attempts per Swift request, >= 1) overrides RADSWIFT_RETRIES; a bad
+    value of either is InvalidInput."""
     if url is None or url in ("swift", "swift:", "swift://"):
-        return _swift_store(environ, credentials_file, workers)
+        attempts = retries if retries is not None else retries_from_environ(environ)
+        return _swift_store(environ, credentials_file, workers, attempts)
     parts = urlsplit(url)
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
@@ -38,17 +48,37 @@ def open_store(
     raise InvalidInput(f"unknown store {url!r}: use 'swift' or file:///absolute/path")
 
 
+def retries_from_environ(environ: Mapping[str, str]) -> int | None:
+    """RADSWIFT_RETRIES as a number of attempts; None if unset or empty."""
+    text = environ.get(RETRIES_VARIABLE, "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InvalidInput(
+            f"{RETRIES_VARIABLE} must be a whole number of attempts, at least 1 (got {text!r})"
+        )
+    return value
+
+
 def _swift_store(
-    environ: Mapping[str, str], credentials_file: Path | None, workers: int
+    environ: Mapping[str, str], credentials_file: Path | None, workers: int, retries: int | None
 ) -> ObjectStore:
     try:
         from radswift.store.swift import SwiftStore
         from radswift.swift.credentials import resolve_credentials
+        from radswift.swift.retry import RetryPolicy
     except ImportError as exc:
         raise ConfigError(
             f"the Swift store is not available in this installation ({exc.name} is missing);"
             " use --store file:///path for a local store"
         ) from None
+    if retries is not None and retries < 1:
+        raise InvalidInput(f"retries must be at least 1 attempt (got {retries})")
     creds = resolve_credentials(environ, credentials_file)
-    store: ObjectStore = SwiftStore.from_credentials(creds, workers=workers)
+    policy = RetryPolicy(max_attempts=retries) if retries is not None else None
+    store: ObjectStore = SwiftStore.from_credentials(creds, workers=workers, retry=policy)
     return store

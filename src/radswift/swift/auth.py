@@ -26,7 +26,7 @@ import urllib3
 
 from radswift.errors import AuthenticationError, CredentialsError, StorageUnavailable
 from radswift.swift.credentials import AuthKind, SwiftCredentials
-from radswift.swift.http import describe_connection_error
+from radswift.swift.http import ConnectionProblem, Unreachable, diagnose, origin_of
 
 RENEW_MARGIN_SECONDS = 60.0
 """Renew a v1 token this long before it expires (or at half its life if shorter)."""
@@ -37,6 +37,8 @@ OBJECT_STORE = "object-store"
 class Endpoint:
     storage_url: str
     token: str = field(repr=False)
+    hint: str = ""
+    """Where the storage URL came from, said when it cannot be reached."""
 
 
 class Authenticator(Protocol):
@@ -66,7 +68,7 @@ class StaticAuthenticator:
     """A storage URL and token obtained elsewhere (OS_STORAGE_URL + OS_AUTH_TOKEN)."""
 
     def __init__(self, creds: SwiftCredentials) -> None:
-        self._endpoint = Endpoint(creds.storage_url, creds.token)
+        self._endpoint = Endpoint(creds.storage_url, creds.token, storage_url_hint(creds))
         self._creds = creds
 
     def endpoint(self) -> Endpoint:
@@ -117,9 +119,8 @@ class V1Authenticator:
         try:
             resp = self._http.request("GET", creds.auth_url, headers=headers, redirect=False)
         except urllib3.exceptions.HTTPError as exc:
-            reason = describe_connection_error(exc)
-            raise StorageUnavailable(
-                f"cannot reach Swift auth at {creds.auth_url}: {reason}"
+            raise Unreachable(
+                "Swift auth", origin_of(creds.auth_url), diagnose(exc), auth_url_hint(creds)
             ) from None
         trans_id = resp.headers.get("X-Trans-Id")
         if resp.status in (401, 403):
@@ -139,7 +140,8 @@ class V1Authenticator:
         if not url:
             raise AuthenticationError(f"Swift auth at {creds.auth_url} returned no storage URL")
         self._renew_at = self._clock() + renew_after(resp.headers.get("X-Auth-Token-Expires"))
-        return Endpoint(url.rstrip("/"), resp.headers["X-Auth-Token"])
+        token = resp.headers["X-Auth-Token"]
+        return Endpoint(url.rstrip("/"), token, storage_url_hint(creds))
 
 
 def renew_after(expires_header: str | None) -> float:
@@ -185,7 +187,7 @@ class KeystoneAuthenticator:
                 raise CredentialsError(no_endpoint_message(self._creds))
             if not token:
                 raise AuthenticationError(f"Keystone at {self._creds.auth_url} issued no token")
-            self._current = Endpoint(url.rstrip("/"), token)
+            self._current = Endpoint(url.rstrip("/"), token, storage_url_hint(self._creds))
             return self._current
 
     def invalidate(self, token: str) -> bool:
@@ -263,7 +265,36 @@ def translate_keystone_error(exc: Exception, creds: SwiftCredentials) -> Excepti
             f"{where} refused to authenticate (HTTP {status})", status=status
         )
     if isinstance(exc, ks.ConnectionError):
-        return StorageUnavailable(f"cannot reach {where}: {describe_connection_error(exc)}")
+        problem = diagnose(exc)
+        if problem.words == type(exc).__name__:  # no socket error underneath to tell more
+            timed_out = isinstance(exc, ks.ConnectTimeout)
+            problem = ConnectionProblem("connection timed out" if timed_out else "no connection")
+        origin = origin_of(creds.auth_url)
+        return Unreachable("Keystone", origin, problem, auth_url_hint(creds))
     if isinstance(exc, ks.ClientException):
         return AuthenticationError(f"{where}: authentication failed ({type(exc).__name__})")
     return exc
+
+
+def auth_url_hint(creds: SwiftCredentials) -> str:
+    """Which setting to check when the auth URL cannot be reached."""
+    if creds.source == "ST_* environment":
+        return "check ST_AUTH"
+    if creds.source == "OS_* environment":
+        return "check OS_AUTH_URL"
+    return f"check osAuthUrl in {creds.source}" if creds.source else "check the auth URL"
+
+
+def storage_url_hint(creds: SwiftCredentials) -> str:
+    """Where the storage URL came from, to say when it cannot be reached.
+
+    Only a pre-authenticated URL is the user's own; the others are handed out by the auth
+    service, and a catalog's `internal` endpoint is often unreachable from outside."""
+    if creds.kind is AuthKind.PREAUTHENTICATED:
+        return "check OS_STORAGE_URL"
+    if creds.kind is AuthKind.V1:
+        return f"Swift auth at {origin_of(creds.auth_url)} handed out this storage URL"
+    return (
+        f"it is the {creds.interface} object-store endpoint of the Keystone catalog at "
+        f"{origin_of(creds.auth_url)}; another OS_INTERFACE or OS_REGION_NAME may work"
+    )

@@ -4,6 +4,10 @@ Policy (python-swiftclient's, minus its sprawl): capped exponential backoff with
 retry connection failures, 5xx, 429 and 498 (rate limited); a 401 is answered by
 re-authenticating once inside an attempt (see client.py), never by backing off. Callers
 above the Swift layer never retry a store call.
+
+Giving up is said once, in the words of the last failure plus how often and how long we
+tried, e.g. `cannot reach Swift auth at http://127.0.0.1:9 (connection refused) after 7
+attempts over 19 s (--retries or RADSWIFT_RETRIES); check ST_AUTH`.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from radswift.errors import StorageError, StorageUnavailable
+from radswift.swift.http import Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +29,9 @@ T = TypeVar("T")
 DEFAULT_MAX_ATTEMPTS = 7
 DEFAULT_BASE_DELAY = 0.5
 DEFAULT_MAX_DELAY = 10.0
+RETRIES_KNOB = "--retries or RADSWIFT_RETRIES"
+"""Where a user sets the number of attempts (the CLI option, or the environment variable
+every radswift command and service reads); named in the message that gives up."""
 RETRYABLE_STATUSES = frozenset({429, 498})
 """Besides every 5xx: rate limiting (498 is Swift's historical 'rate limited')."""
 
@@ -32,8 +40,9 @@ RETRYABLE_STATUSES = frozenset({429, 498})
 class RetryPolicy:
     """How often and how patiently to retry.
 
-    With the defaults, the attempts span at least ~16 s of backoff: long enough for a
-    proxy restart, short enough to give up on a dead store within a minute."""
+    With the defaults, the attempts span 13-25 s of backoff (jitter decides): long enough
+    for a proxy restart, short enough to give up on a dead store within a minute. Users
+    set `max_attempts` with --retries or RADSWIFT_RETRIES (store/factory.py)."""
 
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     base_delay: float = DEFAULT_BASE_DELAY
@@ -81,13 +90,15 @@ def run_with_retries(
     what: str,
     sleep: Callable[[float], None] = time.sleep,
     rand: Callable[[], float] = random.random,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
     """Call `attempt(n)` until it returns, raises a final error, or attempts run out.
 
     `attempt` raises `Retry` for a transient failure; anything else propagates. When the
-    last attempt fails, StorageUnavailable says what failed and how often."""
+    last attempt fails, StorageUnavailable says what failed, how often and for how long."""
     cause: StorageError | None = None
     retry_after: float | None = None
+    started = clock()
     for n in range(policy.max_attempts):
         if n:
             assert cause is not None
@@ -99,9 +110,33 @@ def run_with_retries(
         except Retry as signal:
             cause, retry_after = signal.cause, signal.retry_after
     assert cause is not None
-    error = StorageUnavailable(
-        f"{what} failed after {policy.max_attempts} attempts: {cause.message}",
-        status=cause.status,
-    )
-    error.trans_id = cause.trans_id  # already quoted in cause.message
-    raise error from None
+    raise gave_up(cause, policy.max_attempts, clock() - started) from None
+
+
+def gave_up(cause: StorageError, attempts: int, seconds: float) -> StorageUnavailable:
+    """The error for the last failed attempt, saying once how often and how long we tried.
+
+    A connection failure reads `cannot reach Swift at http://h:8080 (connection refused)
+    after 7 attempts over 23 s (RETRIES_KNOB); check ST_AUTH`; a failing status reads
+    `PUT k/o: HTTP 503 (transaction tx..), still after 7 attempts over 23 s (...)`."""
+    tried = f"after {_attempts(attempts, seconds)} ({RETRIES_KNOB})"
+    if isinstance(cause, Unreachable):
+        message = f"{cause.message} {tried}"
+        if cause.hint:
+            message += f"; {cause.hint}"
+        error: StorageUnavailable = Unreachable(
+            cause.service, cause.origin, cause.problem, cause.hint, message=message
+        )
+    else:
+        error = StorageUnavailable(f"{cause.message}, still {tried}", status=cause.status)
+        error.trans_id = cause.trans_id  # already quoted in cause.message
+    return error
+
+
+def _attempts(count: int, seconds: float) -> str:
+    if count == 1:
+        return "1 attempt"
+    if seconds < 1:
+        return f"{count} attempts within a second"
+    span = f"{seconds:.1f}" if seconds < 10 else f"{seconds:.0f}"
+    return f"{count} attempts over {span} s"

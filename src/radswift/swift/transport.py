@@ -27,8 +27,8 @@ from radswift.errors import (
     StorageError,
     StorageUnavailable,
 )
-from radswift.swift.auth import Authenticator
-from radswift.swift.http import describe_connection_error
+from radswift.swift.auth import Authenticator, Endpoint
+from radswift.swift.http import Unreachable, diagnose, origin_of
 from radswift.swift.retry import Retry, RetryPolicy, is_retryable_status, run_with_retries
 
 Headers = Mapping[str, str]
@@ -95,9 +95,7 @@ class Transport:
                 endpoint = self._auth.endpoint()
             except StorageUnavailable as exc:
                 raise Retry(exc) from None
-            resp = self._send(
-                method, endpoint.storage_url + suffix, what, headers, endpoint.token, body, stream
-            )
+            resp = self._send(method, endpoint, suffix, headers, body, stream)
             if resp.status != 401:
                 return check_status(resp, what)
             _release(resp)
@@ -112,26 +110,27 @@ class Transport:
     def _send(
         self,
         method: str,
-        url: str,
-        what: str,
+        endpoint: Endpoint,
+        suffix: str,
         headers: Headers,
-        token: str,
         body: BodyFactory | None,
         stream: bool,
     ) -> urllib3.BaseHTTPResponse:
+        """One HTTP exchange; a connection failure names the storage host, not the path
+        (whose query may hold a signature), and where the storage URL came from."""
         try:
             return self._http.urlopen(
                 method,
-                url,
+                endpoint.storage_url + suffix,
                 body=body() if body else None,
-                headers={**headers, "X-Auth-Token": token},
+                headers={**headers, "X-Auth-Token": endpoint.token},
                 redirect=False,
                 retries=False,
                 preload_content=not stream,
             )
         except urllib3.exceptions.HTTPError as exc:
-            reason = describe_connection_error(exc)
-            raise Retry(StorageUnavailable(f"{what}: {reason}")) from None
+            origin = origin_of(endpoint.storage_url)
+            raise Retry(Unreachable("Swift", origin, diagnose(exc), endpoint.hint)) from None
 
 
 def check_status(resp: urllib3.BaseHTTPResponse, what: str) -> urllib3.BaseHTTPResponse:

@@ -28,6 +28,7 @@ from radswift.swift.auth import (
     versioned_auth_url,
 )
 from radswift.swift.credentials import SwiftCredentials, credentials_from_environ
+from radswift.swift.http import Unreachable
 
 SECRET = "pa55-w0rd"
 
@@ -234,8 +235,8 @@ def test_auth_urls_are_made_v3(given: str, expected: str) -> None:
         (ks.Unauthorized(), AuthenticationError),
         (ks.Forbidden(), AuthenticationError),
         (ks.ServiceUnavailable(), StorageUnavailable),
-        (ks.ConnectFailure("refused"), StorageUnavailable),
-        (ks.ConnectTimeout("slow"), StorageUnavailable),
+        (ks.ConnectFailure("refused"), Unreachable),  # a StorageUnavailable
+        (ks.ConnectTimeout("slow"), Unreachable),
         (ks.EndpointNotFound(), CredentialsError),
         (ks.DiscoveryFailure(), AuthenticationError),
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from radswift.errors import NotFound, StorageUnavailable
+from radswift.swift.http import ConnectionProblem, Unreachable
 from radswift.swift.retry import Retry, RetryPolicy, is_retryable_status, run_with_retries
 
 
@@ -70,9 +71,48 @@ def test_exhausted_retries_raise_storage_unavailable_with_the_last_cause() -> No
     with pytest.raises(StorageUnavailable) as caught:
         run_with_retries(policy, attempt, what="PUT c/o", sleep=lambda _: None)
     err = caught.value
-    assert "PUT c/o failed after 3 attempts" in err.message
-    assert "HTTP 503 #2" in err.message and "tx42" in err.message
+    assert err.message == (
+        "HTTP 503 #2 (transaction tx42), still after 3 attempts within a second"
+        " (--retries or RADSWIFT_RETRIES)"
+    )
     assert err.status == 503 and err.trans_id == "tx42"
+
+
+def test_an_unreachable_store_is_said_once_with_attempts_duration_and_hint() -> None:
+    refused = Unreachable(
+        "Swift auth", "http://127.0.0.1:9", ConnectionProblem("connection refused"), "check ST_AUTH"
+    )
+    ticks = iter([100.0, 123.4])
+
+    def attempt(n: int) -> None:
+        raise Retry(refused)
+
+    policy = RetryPolicy(max_attempts=7)
+    with pytest.raises(Unreachable) as caught:
+        run_with_retries(
+            policy, attempt, what="PUT k1", sleep=lambda _: None, clock=lambda: next(ticks)
+        )
+    assert caught.value.message == (
+        "cannot reach Swift auth at http://127.0.0.1:9 (connection refused) after 7 attempts"
+        " over 23 s (--retries or RADSWIFT_RETRIES); check ST_AUTH"
+    )
+    assert isinstance(caught.value, StorageUnavailable) and caught.value.exit_code == 69
+    assert caught.value.origin == "http://127.0.0.1:9"
+
+
+def test_a_single_attempt_does_not_sleep_and_says_one_attempt() -> None:
+    slept: list[float] = []
+
+    def attempt(n: int) -> None:
+        raise Retry(Unreachable("Swift", "http://h:80", ConnectionProblem("connection refused")))
+
+    with pytest.raises(StorageUnavailable) as caught:
+        run_with_retries(RetryPolicy(max_attempts=1), attempt, what="GET k", sleep=slept.append)
+    assert slept == []
+    assert caught.value.message == (
+        "cannot reach Swift at http://h:80 (connection refused) after 1 attempt"
+        " (--retries or RADSWIFT_RETRIES)"
+    )
 
 
 def test_final_errors_are_not_retried() -> None:

@@ -76,10 +76,10 @@ def test_connection_errors_are_described_by_their_root_cause() -> None:
         except OSError as exc:
             raise urllib3.exceptions.NewConnectionError(None, "Failed") from exc  # type: ignore[arg-type]
     except urllib3.exceptions.HTTPError as wrapped:
-        assert describe_connection_error(wrapped) == "Connection refused"
+        assert describe_connection_error(wrapped) == "connection refused"
     timeout = urllib3.exceptions.ReadTimeoutError(None, "/x", "Read timed out.")  # type: ignore[arg-type]
-    assert describe_connection_error(timeout) == "timed out"
-    assert describe_connection_error(TimeoutError()) == "timed out"
+    assert describe_connection_error(timeout) == "no response before the read timeout"
+    assert describe_connection_error(TimeoutError()) == "connection timed out"
 
 
 def test_dot_segments_survive_url_normalization() -> None:

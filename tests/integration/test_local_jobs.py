@@ -7,9 +7,11 @@ gcc, as `radswift publish build-emissary` does.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import stat
+import tarfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -137,6 +139,25 @@ def test_a_failing_processor_is_published_recorded_and_reported(
     assert objects(swift, key, "output/") == {"part.txt": b"partial\n"}
     assert status(swift, key)["state"] == "failed"
     assert status(swift, key)["exit_code"] == 3
+
+
+def test_a_job_with_the_bundle_output_layout_publishes_one_tar_of_its_outputs(
+    backend: LocalBackend, swift: Connection, credentials: bytes
+) -> None:
+    key = new_key()
+    put_input(swift, key, STUDY)
+    job = backend.run(spec(key, COPY_ALL, output_layout="bundle"), credentials)
+    result = backend.wait(job, JOB_TIMEOUT)
+
+    assert result.succeeded, explain(backend, job, result)
+    (bundle,) = objects(swift, key, "output/").items()
+    assert bundle[0] == ".radswift-bundle.tar"
+    with tarfile.open(fileobj=io.BytesIO(bundle[1]), mode="r:") as tar:
+        members = {m.name: tar.extractfile(m) for m in tar.getmembers() if m.isfile()}
+        published = {name: f.read() for name, f in members.items() if f is not None}
+    assert published == {**STUDY, "log.txt": b"done\n"}
+    output = status(swift, key)["output"]
+    assert isinstance(output, dict) and output["layout"] == "bundle"
 
 
 def test_a_processor_command_that_does_not_exist_exits_127_as_in_a_pod(

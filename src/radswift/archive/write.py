@@ -83,13 +83,15 @@ def tar_size(entries: Iterable[OutEntry]) -> int:
     (a chunked body costs the server a copy of every piece)."""
     total = 2 * _BLOCK
     for entry in entries:
-        total += len(_tar_header(entry))
+        total += len(tar_header(entry))
         if entry.chunks is not None:
             total += entry.size + (-entry.size % _BLOCK)
     return total + (-total % _RECORD)
 
 
-def _tar_header(entry: OutEntry) -> bytes:
+def tar_header(entry: OutEntry) -> bytes:
+    """The pax header block(s) of one entry, exactly as tar_stream writes them (bundle
+    writers lay out the same bytes without streaming them)."""
     info = tarfile.TarInfo(_checked_path(entry.path))
     info.mtime = int(entry.mtime)
     if entry.chunks is None:
@@ -101,7 +103,7 @@ def _tar_header(entry: OutEntry) -> bytes:
 
 def _tar_blocks(entries: Iterable[OutEntry]) -> Iterator[bytes]:
     for entry in entries:
-        yield _tar_header(entry)
+        yield tar_header(entry)
         if entry.chunks is not None:
             yield from _sized(entry)
             if entry.size % _BLOCK:

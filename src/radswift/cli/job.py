@@ -24,6 +24,7 @@ from radswift.jobs.spec import (
     DEFAULT_SERVICE_ACCOUNT,
     DEFAULT_TTL_SECONDS_AFTER_FINISHED,
     JobSpec,
+    OutputLayout,
     Platform,
     WaitStrategy,
 )
@@ -49,6 +50,10 @@ def manifest(
     wait: Annotated[
         WaitStrategy, typer.Option(help="How publish learns that the processor finished.")
     ] = WaitStrategy.KUBERNETES,
+    output_layout: Annotated[
+        OutputLayout,
+        typer.Option(help="How publish stores the outputs: one object per file, or one tar."),
+    ] = OutputLayout.OBJECTS,
     env: Annotated[
         list[str] | None, typer.Option("--env", "-e", help="NAME=VALUE for the processor.")
     ] = None,
@@ -91,6 +96,7 @@ def manifest(
         active_deadline_seconds=active_deadline,
         ttl_seconds_after_finished=ttl,
         platform=platform,
+        output_layout=output_layout,
     )
     text = to_yaml(manifests(spec))
     if output is None:

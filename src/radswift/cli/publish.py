@@ -2,7 +2,8 @@
 
     radswift publish get [KEY] [--dir /share/incoming]        the init container
     radswift publish put [KEY] [--dir /share/outgoing] [--wait kubernetes|exitfile|none]
-                         [--deadline SECONDS]                 the publish container
+                         [--deadline SECONDS] [--layout objects|bundle]
+                                                              the publish container
     radswift publish build-emissary OUT                        used by the image build
 
 `python -m radswift.cli.publish get|put` runs the same commands without importing the
@@ -108,6 +109,15 @@ def put(
         Path | None,
         typer.Option("--kubeconfig", help="Use a kubeconfig instead of in-cluster config."),
     ] = None,
+    layout: Annotated[
+        str | None,
+        typer.Option(
+            "--layout",
+            help="objects (one per file) | bundle (one tar object) (else RADSWIFT_OUTPUT_LAYOUT,"
+            " else objects).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Wait for the processor, then upload /share/outgoing to output/ (publish container)."""
     config = PublisherConfig.from_env(
@@ -120,13 +130,17 @@ def put(
         kube_token_file=kube_token_file,
         kube_ca_file=kube_ca_file,
         kubeconfig=kubeconfig,
+        output_layout=layout,
     )
     strategy = InterruptibleWait(strategy_for(config))
     who = "the processors" if config.is_uploader and config.workers > 1 else "the processor"
     _say(f"waiting for {who} ({strategy.name})")
     result = run_put(config, _store_opener(config), strategy)
     if result.uploaded:
-        _say(f"published {result.files} files, {result.bytes} bytes to {config.key}/output/")
+        _say(
+            f"published {result.files} files, {result.bytes} bytes to {config.key}/output/"
+            f" ({config.output_layout})"
+        )
     else:
         _say(f"worker {config.worker}: processor done, worker 0 published the outputs")
 

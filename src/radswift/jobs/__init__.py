@@ -12,6 +12,6 @@ Only spec.py is imported here: the kubernetes models load slowly and are needed 
 by the modules that build objects.
 """
 
-from radswift.jobs.spec import JobSpec, Platform, WaitStrategy, job_name
+from radswift.jobs.spec import JobSpec, OutputLayout, Platform, WaitStrategy, job_name
 
-__all__ = ["JobSpec", "Platform", "WaitStrategy", "job_name"]
+__all__ = ["JobSpec", "OutputLayout", "Platform", "WaitStrategy", "job_name"]

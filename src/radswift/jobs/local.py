@@ -271,6 +271,7 @@ def _publisher_env(
         "RADSWIFT_JOB_NAME": spec.name,
         "RADSWIFT_WORKERS": "1",
         "RADSWIFT_DEADLINE_SECONDS": str(spec.active_deadline_seconds),
+        "RADSWIFT_OUTPUT_LAYOUT": spec.output_layout.value,
     }
     if secret is not None:
         env["RADSWIFT_CREDENTIALS_FILE"] = str(secret)

@@ -136,6 +136,7 @@ def _publisher_env(spec: JobSpec) -> list[k.V1EnvVar]:
         "RADSWIFT_JOB_NAME": spec.name,
         "RADSWIFT_WORKERS": str(spec.workers),
         "RADSWIFT_DEADLINE_SECONDS": str(spec.active_deadline_seconds),
+        "RADSWIFT_OUTPUT_LAYOUT": spec.output_layout.value,
         "HOME": "/tmp",
     }
     if spec.store:

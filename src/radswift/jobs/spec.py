@@ -49,6 +49,13 @@ class Platform(StrEnum):
     OPENSHIFT = "openshift"
 
 
+class OutputLayout(StrEnum):
+    """How `publish` stores /share/outgoing under output/ (radswift.bundle says why a bundle)."""
+
+    OBJECTS = "objects"  # one object per file, readable by any Swift client
+    BUNDLE = "bundle"  # one uncompressed tar object: far fewer requests for many small files
+
+
 class WaitStrategy(StrEnum):
     """How `publish` learns that the processor finished (see radswift.publisher)."""
 
@@ -81,6 +88,7 @@ class JobSpec:
     share_size: str = DEFAULT_SHARE_SIZE  # the ReadWriteMany claim of multi-worker jobs
     storage_class: str | None = None
     store: str | None = None  # RADSWIFT_STORE, e.g. file:///path, for runs without Swift
+    output_layout: OutputLayout = OutputLayout.OBJECTS  # RADSWIFT_OUTPUT_LAYOUT of publish
 
     def __post_init__(self) -> None:
         validate_key(self.jid)
@@ -88,6 +96,7 @@ class JobSpec:
         object.__setattr__(self, "env", MappingProxyType(dict(self.env)))
         object.__setattr__(self, "wait", WaitStrategy(self.wait))
         object.__setattr__(self, "platform", Platform(self.platform))
+        object.__setattr__(self, "output_layout", OutputLayout(self.output_layout))
         self._check()
 
     def _check(self) -> None:

@@ -20,6 +20,8 @@ win over the environment. Variables (the contract with the pod manifests):
     RADSWIFT_DEADLINE_SECONDS       give up waiting after this long (default: no deadline)
     RADSWIFT_EMISSARY               the emissary binary get copies into /share (exitfile)
     RADSWIFT_ALLOW_EMPTY_INPUT      "1": a key without input/ objects is not an error
+    RADSWIFT_OUTPUT_LAYOUT          objects (default: one object per file) | bundle (output/
+                                    as one tar object, radswift.bundle): how put publishes
     KUBERNETES_SERVICE_HOST/PORT    in-cluster API address (set by Kubernetes)
 """
 
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from radswift.bundle import LAYOUTS, Layout
 from radswift.errors import ConfigError, InvalidInput
 from radswift.names import validate_key
 from radswift.publisher.share import DEFAULT_SHARE, ShareLayout
@@ -78,6 +81,7 @@ class PublisherConfig:
     deadline_seconds: float | None = None
     emissary_source: Path = DEFAULT_EMISSARY
     allow_empty_input: bool = False
+    output_layout: Layout = "objects"
     kube: KubeConnection | None = field(default=None)
 
     @property
@@ -104,6 +108,7 @@ class PublisherConfig:
         kube_token_file: Path | None = None,
         kube_ca_file: Path | None = None,
         kubeconfig: Path | None = None,
+        output_layout: str | None = None,
     ) -> PublisherConfig:
         """Build the config from the environment; explicit arguments win. Raises ConfigError."""
         share = ShareLayout(Path(env.get("RADSWIFT_SHARE") or DEFAULT_SHARE))
@@ -134,6 +139,7 @@ class PublisherConfig:
             ),
             emissary_source=Path(env.get("RADSWIFT_EMISSARY") or DEFAULT_EMISSARY),
             allow_empty_input=env.get("RADSWIFT_ALLOW_EMPTY_INPUT", "") in ("1", "true", "yes"),
+            output_layout=_layout(output_layout or env.get("RADSWIFT_OUTPUT_LAYOUT")),
             kube=_kube(env, kube_host, kube_token_file, kube_ca_file, kubeconfig),
         )
         if config.deadline_seconds is not None and config.deadline_seconds <= 0:
@@ -177,6 +183,15 @@ def _wait_kind(value: str | None, env: Mapping[str, str]) -> WaitKind:
     if value not in WAIT_KINDS:
         raise ConfigError(f"unknown wait strategy {value!r}: use kubernetes, exitfile or none")
     return value
+
+
+def _layout(value: str | None) -> Layout:
+    if not value:
+        return "objects"
+    for layout in LAYOUTS:
+        if value == layout:
+            return layout
+    raise ConfigError(f"unknown output layout {value!r}: use {' or '.join(LAYOUTS)}")
 
 
 def _kube(

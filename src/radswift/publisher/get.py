@@ -1,7 +1,8 @@
 """`radswift publish get`: the init container. Fetch the key's input/ and prepare /share.
 
 Worker 0 (or the only worker): check the key has input, download `input/` into
-incoming/, create outgoing/ and the control directory for any processor UID, install
+incoming/ (per-file objects, and the area's bundle unpacked if there is one: areas.py),
+create outgoing/ and the control directory for any processor UID, install
 the emissary (exitfile strategy), record `running` in the status object, and write
 `get.done` LAST. On failure it writes `get.failed` instead, so that the other
 workers' init containers fail too, and raises: the init container fails and the
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 from radswift.errors import DeadlineExceeded, JobError, NoInput, NotFound, RadswiftError
 from radswift.names import INPUT_PREFIX
+from radswift.publisher.areas import fetch_input
 from radswift.publisher.config import PublisherConfig
 from radswift.publisher.emissary import install_emissary
 from radswift.publisher.share import make_shared_dir, read_marker, utc_now, write_marker
@@ -28,7 +30,7 @@ from radswift.publisher.status import status_document, write_status
 from radswift.publisher.wait.base import Deadline
 from radswift.publisher.wait.exitfile import DEFAULT_INTERVAL
 from radswift.store.base import ObjectStore
-from radswift.transfer import TransferOptions, download_tree
+from radswift.transfer import TransferOptions
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,8 +69,7 @@ def run_get(
 def _fetch(config: PublisherConfig, store: ObjectStore, options: TransferOptions) -> GetResult:
     prepare_share(config)
     _require_input(config, store)
-    result = download_tree(store, config.key, INPUT_PREFIX, config.incoming, options=options)
-    result.raise_for_failures()
+    result = fetch_input(store, config.key, config.incoming, options)
     if config.wait == "exitfile":
         install_emissary(config.emissary_source, config.share)
     write_status(store, config.key, status_document(config.key, "running"))

@@ -2,7 +2,9 @@
 
 Worker 0 (the uploader) waits for every worker's processor, then ALWAYS uploads
 outgoing/ to the key's `output/` (a failed processor's logs and partial results are
-worth keeping), writes the final status object LAST (`status.py`: anything but
+worth keeping) in the job's layout (objects or one bundle: areas.py), deletes what
+output/ still held from earlier runs (only once the upload succeeded), writes the final
+status object LAST (`status.py`: anything but
 `succeeded` says output/ is not a complete result), then the `put.done` marker.
 Other workers wait for their own processor, then for `put.done`, so no pod of the
 job ends before the one upload is over (see share.py).
@@ -24,15 +26,16 @@ from radswift.errors import (
     DeadlineExceeded,
     ProcessorFailed,
     RadswiftError,
+    TransferError,
 )
-from radswift.names import OUTPUT_PREFIX
+from radswift.publisher.areas import publish_output, remove_stale
 from radswift.publisher.config import PublisherConfig
 from radswift.publisher.share import utc_now, write_marker
 from radswift.publisher.status import status_document, write_status
 from radswift.publisher.wait.base import Deadline, ProcessorOutcome, WaitInterrupted, WaitStrategy
 from radswift.publisher.wait.exitfile import DEFAULT_INTERVAL, wait_for_marker
 from radswift.store.base import ObjectStore
-from radswift.transfer import TransferOptions, TransferResult, upload_tree
+from radswift.transfer import TransferOptions, TransferResult
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +59,8 @@ class _Publication:
     """Why waiting ended early: a WaitFailed, or e.g. a ConfigError (unreadable token)."""
     result: TransferResult | None = None
     upload_error: RadswiftError | None = None
+    removed: int | None = None
+    """Stale objects deleted from output/ (None: the upload did not get that far)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -103,15 +108,17 @@ def _publish(
     pub: _Publication,
     options: TransferOptions,
 ) -> str:
-    """Upload outgoing/ then write the final status; return the final state."""
+    """Upload outgoing/, delete stale outputs, then write the final status; return the state."""
     store = open_store()
     try:
         write_status(store, config.key, _document(config, "publishing", pub))
         try:
-            pub.result = upload_tree(
-                store, config.outgoing, config.key, OUTPUT_PREFIX, options=options
+            published = publish_output(
+                store, config.key, config.outgoing, config.output_layout, options
             )
-            pub.result.raise_for_failures()
+            pub.result = published.result
+            pub.result.raise_for_failures()  # nothing is deleted unless all was published
+            pub.removed = remove_stale(store, config.key, published.written, options.workers)
         except RadswiftError as err:
             pub.upload_error = err
         state = final_state(pub)
@@ -144,13 +151,19 @@ def _document(config: PublisherConfig, state: str, pub: _Publication) -> dict[st
         extra["message"] = pub.wait_error.message
     if pub.upload_error is not None:
         extra["message"] = pub.upload_error.message
+    output: dict[str, Any] = {"layout": config.output_layout}
     if pub.result is not None:
-        extra["output"] = {
-            "files": pub.result.files,
-            "bytes": pub.result.bytes,
-            "failures": [list(f) for f in pub.result.failures[:100]],
-            "ignored": [list(f) for f in pub.result.ignored[:100]],
-        }
+        output.update(
+            files=pub.result.files,
+            bytes=pub.result.bytes,
+            failures=[list(f) for f in pub.result.failures[:100]],
+            ignored=[list(f) for f in pub.result.ignored[:100]],
+        )
+    if pub.upload_error is not None and isinstance(pub.upload_error, TransferError):
+        output["failures"] = [list(f) for f in pub.upload_error.failures[:100]]
+    if pub.removed is not None:
+        output["removed"] = pub.removed
+    extra["output"] = output
     return status_document(config.key, state, outcomes=pub.outcomes, extra=extra)
 
 

@@ -11,7 +11,9 @@ States, in the order a job passes through them:
     wait-failed    put could not learn how the processor ended (e.g. the API refused it)
     upload-failed  output/ could not be uploaded completely (`output.failures` says which files)
 
-Anything but `succeeded` means output/ is not a complete result.
+Anything but `succeeded` means output/ is not a complete result. `output.layout` says how
+output/ is stored (`objects`, or `bundle`: one tar, radswift.bundle); `output.removed`
+counts the objects of earlier runs deleted from output/ once this run's upload succeeded.
 """
 
 from __future__ import annotations

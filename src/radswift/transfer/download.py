@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,12 +47,17 @@ def download_tree(
     *,
     options: TransferOptions = _DEFAULT_OPTIONS,
     progress: Progress | None = None,
+    skip: Collection[str] = frozenset(),
 ) -> TransferResult:
-    """Download every object named `prefix + relative path` to `dest / relative path`."""
+    """Download every object named `prefix + relative path` to `dest / relative path`.
+
+    `skip`: object names to leave out (the publisher unpacks an area's bundle instead)."""
     collector = ResultCollector()
     items: list[_Item] = []
     root = os.fspath(dest)
     for info in store.list_objects(container, prefix):
+        if info.name in skip:
+            continue
         try:
             rel = safe_relative_path(info.name, prefix)
         except InvalidInput as exc:

@@ -49,6 +49,20 @@ def upload_tree(
     return _run(store, plan, container, prefix, options, progress)
 
 
+def upload_plan(
+    store: ObjectStore,
+    plan: UploadPlan,
+    container: str,
+    prefix: str,
+    *,
+    options: TransferOptions = _DEFAULT_OPTIONS,
+    progress: Progress | None = None,
+) -> TransferResult:
+    """Upload a plan made by plan_upload: for a caller that must know exactly which
+    object names it wrote (the publisher deletes every other object under its prefix)."""
+    return _run(store, plan, container, prefix, options, progress)
+
+
 def upload_file(
     store: ObjectStore,
     source: Path,

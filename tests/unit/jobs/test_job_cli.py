@@ -104,3 +104,17 @@ def test_bad_arguments_exit_2_with_a_message(
     assert code == 2
     assert out == ""
     assert "error" in err.lower()
+
+
+def test_manifest_output_layout_bundle_reaches_the_publish_container(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(
+        capsys, "job", "manifest", "--jid", "study-42", "--image", "proc:1",
+        "--output-layout", "bundle", "--", "run",
+    )  # fmt: skip
+    assert code == 0
+    (job,) = [d for d in yaml.safe_load_all(out) if d["kind"] == "Job"]
+    kubernetes_validate.validate(job, "1.37.0", strict=True)
+    publish = {c["name"]: c for c in job["spec"]["template"]["spec"]["containers"]}["publish"]
+    assert {"name": "RADSWIFT_OUTPUT_LAYOUT", "value": "bundle"} in publish["env"]

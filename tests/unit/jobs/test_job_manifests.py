@@ -45,6 +45,12 @@ VARIANTS = [
     for platform, workers, gpu, wait in itertools.product(
         ["kubernetes", "openshift"], [1, 3], [0, 1], ["kubernetes", "exitfile"]
     )
+] + [
+    pytest.param(
+        {"platform": platform, "workers": 3, "output_layout": "bundle"},
+        id=f"{platform}-bundle-output",
+    )
+    for platform in ["kubernetes", "openshift"]
 ]
 
 
@@ -140,6 +146,17 @@ def test_the_publisher_gets_the_environment_of_the_contract() -> None:
     assert env["RADSWIFT_DEADLINE_SECONDS"]["value"] == str(spec().active_deadline_seconds)
     assert env["RADSWIFT_POD_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
     assert env["RADSWIFT_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
+
+
+def test_the_output_layout_reaches_the_publisher_objects_unless_bundle_is_asked() -> None:
+    def publisher_env(**changes: Any) -> dict[str, str]:
+        env = containers(manifests(spec(**changes)))["publish"]["env"]
+        return {e["name"]: e.get("value") for e in env}
+
+    assert publisher_env()["RADSWIFT_OUTPUT_LAYOUT"] == "objects"
+    assert publisher_env(output_layout="bundle")["RADSWIFT_OUTPUT_LAYOUT"] == "bundle"
+    with pytest.raises(ValueError, match="zip"):
+        spec(output_layout="zip")
 
 
 def test_credentials_come_only_from_the_secret_and_only_to_get_and_publish() -> None:

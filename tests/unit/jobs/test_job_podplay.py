@@ -80,6 +80,12 @@ def test_downward_api_values_become_literals() -> None:
     assert env["RADSWIFT_NAMESPACE"] == "podman"
 
 
+def test_the_publish_container_of_a_played_pod_gets_the_output_layout() -> None:
+    (pod,) = pod_documents(spec(output_layout="bundle"), PATHS, run_as_user=1001)
+    publish = {c["name"]: c for c in all_containers(pod)}["publish"]
+    assert {"name": "RADSWIFT_OUTPUT_LAYOUT", "value": "bundle"} in publish["env"]
+
+
 def test_volumes_are_the_jobs_host_directories_and_the_network_is_the_hosts() -> None:
     store = Path("/srv/store")
     paths = HostPaths(

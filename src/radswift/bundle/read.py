@@ -1,0 +1,188 @@
+"""Reading a bundle object: streamed through the safe archive reader, verified, unpacked whole.
+
+A bundle is untrusted input (anyone with write access to the key may have put it), so
+it goes through radswift.archive.iter_archive like an upload: names normalized and
+confined, links and devices refused, sizes and counts capped. Its bytes are checked
+against the store while they stream (the MD5 of a plain object, each segment's MD5 for
+an SLO), and the check only completes at the end of the object: that is why
+unpack_bundle stages every file under a hidden directory inside `dest_dir` and moves
+the files into place only once the whole bundle has been read and verified. A hostile,
+truncated or corrupt bundle leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from radswift.archive import ArchiveEntry, ArchiveLimits, iter_archive
+from radswift.errors import InvalidInput, UnsafeArchive
+from radswift.store.base import ObjectReader, ObjectStore
+from radswift.transfer.hashing import StreamVerifier
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+class _VerifiedStream:
+    """read(n) over an object reader's chunks, every byte fed to a StreamVerifier."""
+
+    def __init__(self, reader: ObjectReader) -> None:
+        self._chunks = reader.iter_chunks()
+        self._verifier = StreamVerifier(reader.info, reader.segments)
+        self._pending = memoryview(b"")
+
+    def read(self, n: int) -> bytes:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return b""
+            self._verifier.update(chunk)
+            self._pending = memoryview(chunk)
+        data = bytes(self._pending[:n])
+        self._pending = self._pending[n:]
+        return data
+
+    def finish(self) -> None:
+        """Read what is left (nothing, for a well-formed tar) and check the digests."""
+        while self.read(1 << 20):
+            pass
+        self._verifier.finish()
+
+
+def iter_bundle(
+    store: ObjectStore, key: str, name: str, limits: ArchiveLimits | None = None
+) -> Iterator[tuple[ArchiveEntry, Iterator[bytes] | None]]:
+    """Yield (entry, chunks) of the bundle object `name` in `key`, as iter_archive does.
+
+    The store's checksums are verified when the iteration ends: an IntegrityError
+    can come after the last entry, so commit nothing before the iteration is over."""
+    with store.open_object(key, name) as reader:
+        stream = _VerifiedStream(reader)
+        yield from iter_archive(stream, "tar", limits)
+        stream.finish()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnpackResult:
+    """What unpack_bundle wrote under dest_dir: relative paths of files and directories."""
+
+    files: list[str] = field(default_factory=list)
+    dirs: list[str] = field(default_factory=list)
+    bytes: int = 0
+
+
+def unpack_bundle(
+    store: ObjectStore,
+    key: str,
+    name: str,
+    dest_dir: Path,
+    *,
+    limits: ArchiveLimits | None = None,
+    refuse: Collection[str] = frozenset(),
+) -> UnpackResult:
+    """Unpack the bundle object into `dest_dir`, all of it or (on any error while reading
+    or verifying it) nothing; only a local failure while moving files into place (disk
+    gone, a directory in the way) can leave part of it.
+
+    `refuse`: relative paths that must not be in the bundle (files the caller gets
+    from elsewhere, e.g. per-file objects beside it); one of them is an UnsafeArchive.
+    mtimes of the tar are kept. Raises InvalidInput (UnsafeArchive for hostile
+    content), IntegrityError, the store's errors."""
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(f"cannot create {dest_dir}: {exc.strerror}") from None
+    staging = dest_dir / f".radswift-unpack-{uuid.uuid4().hex[:12]}"
+    try:
+        staging.mkdir()
+        result, mtimes = _stage(store, key, name, staging, limits, refuse)
+        _commit(staging, dest_dir, result, mtimes)
+    except OSError as exc:
+        where = exc.filename or dest_dir
+        raise InvalidInput(f"cannot unpack {name} into {where}: {exc.strerror}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+def _stage(
+    store: ObjectStore,
+    key: str,
+    name: str,
+    staging: Path,
+    limits: ArchiveLimits | None,
+    refuse: Collection[str],
+) -> tuple[UnpackResult, dict[str, float]]:
+    files: list[str] = []
+    dirs: list[str] = []
+    mtimes: dict[str, float] = {}
+    total = 0
+    for entry, chunks in iter_bundle(store, key, name, limits):
+        if entry.path in refuse:
+            raise UnsafeArchive(
+                f"{entry.path!r} is both in the bundle and an object of its own",
+                reason="duplicate_path",
+            )
+        target = staging / entry.path
+        if chunks is None:
+            target.mkdir(parents=True, exist_ok=True)
+            dirs.append(entry.path)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            total += _write_file(target, chunks)
+            files.append(entry.path)
+        if entry.mtime is not None:
+            mtimes[entry.path] = entry.mtime
+    return UnpackResult(files=files, dirs=dirs, bytes=total), mtimes
+
+
+def _write_file(target: Path, chunks: Iterator[bytes]) -> int:
+    fd = os.open(target, _WRITE_FLAGS, 0o644)
+    written = 0
+    try:
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+                written += n
+    finally:
+        os.close(fd)
+    return written
+
+
+def _commit(staging: Path, dest: Path, result: UnpackResult, mtimes: dict[str, float]) -> None:
+    """Move every staged file to its place (replacing a file there), create the directories,
+    then set the tar's mtimes (directories last, deepest first: a rename touches its parent)."""
+    checked: set[Path] = set()
+    for rel in result.files:
+        target = dest / rel
+        _real_dirs(dest, target.parent, checked)
+        (staging / rel).replace(target)
+        if rel in mtimes:
+            os.utime(target, (mtimes[rel], mtimes[rel]))
+    for rel in result.dirs:
+        _real_dirs(dest, dest / rel, checked)
+    for rel in sorted(result.dirs, key=lambda d: d.count("/"), reverse=True):
+        if rel in mtimes:
+            os.utime(dest / rel, (mtimes[rel], mtimes[rel]))
+
+
+def _real_dirs(root: Path, path: Path, checked: set[Path]) -> None:
+    """Create `path` below `root`, refusing to pass through a symbolic link or a file
+    (a link planted in dest_dir must not carry a bundle's files elsewhere)."""
+    if path in checked or path == root:
+        return
+    _real_dirs(root, path.parent, checked)
+    try:
+        path.mkdir()
+    except FileExistsError:
+        if path.is_symlink() or not path.is_dir():
+            raise InvalidInput(
+                f"{path} is in the way (a symbolic link or a file, not a directory)"
+            ) from None
+    checked.add(path)

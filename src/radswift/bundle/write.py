@@ -1,0 +1,183 @@
+"""write_bundle: a local tree stored as an area's bundle object, read in place, whole or not at all.
+
+The tree is walked once by the transfer engine's planner (so symbolic links and special
+files are skipped and reported exactly as a per-file upload reports them), laid out as a
+pax tar (layout.py) and handed to the store as a seekable view: no spooled copy. A tar
+up to `segment_size` is one PUT; a bigger one is put as windows of the view, segments in
+`<key>_segments` named as the transfer engine names them, and the manifest is written
+LAST, so readers see the previous bundle or the new one, never a partial one. Segments
+of a bundle this write replaced are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from radswift.bundle import BYTES_META, FILES_META, bundle_object
+from radswift.bundle.layout import LayoutEntry, SourceChanged, TarLayout, TarView
+from radswift.errors import InvalidInput, NotFound, RadswiftError, TransferError
+from radswift.names import validate_key, validate_object_name
+from radswift.store.base import ObjectInfo, ObjectStore, SegmentRef
+from radswift.transfer import segments as seg
+from radswift.transfer.plan import UploadPlan, plan_upload
+
+TAR_CONTENT_TYPE = "application/x-tar"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BundleResult:
+    """What write_bundle stored: `name` (the bundle object), its file count and content
+    bytes, the tar's `size`, `segments` (0 for a single object), and what was skipped."""
+
+    name: str
+    files: int
+    bytes: int
+    dirs: int
+    size: int
+    segments: int
+    seconds: float
+    ignored: list[tuple[str, str]] = field(default_factory=list)
+
+
+def write_bundle(
+    store: ObjectStore,
+    key: str,
+    area: str,
+    source_dir: Path,
+    *,
+    segment_size: int,
+    segment_workers: int = 1,
+    follow_symlinks: bool = False,
+) -> BundleResult:
+    """Store the tree `source_dir` as `<key>/<area>.radswift-bundle.tar` (area: "output/").
+
+    Only the bundle object is written: keeping the area to one layout (deleting its
+    per-file objects afterwards) is the caller's part of the contract, as the publisher
+    does for output/. Raises InvalidInput (not a directory, a file changed while read),
+    TransferError (unreadable entries: nothing is stored), and the store's errors."""
+    started = time.monotonic()
+    validate_key(key)
+    name = validate_object_name(bundle_object(area))
+    if not source_dir.is_dir():
+        raise InvalidInput(f"{source_dir} is not a directory")
+    plan = plan_upload(source_dir, follow_symlinks=follow_symlinks)
+    if plan.failures:
+        raise TransferError(
+            f"{len(plan.failures)} entries of {source_dir} cannot be read; no bundle was stored",
+            plan.failures,
+        )
+    layout = TarLayout(layout_entries(source_dir, plan))
+    metadata = {FILES_META: str(len(plan.files)), BYTES_META: str(plan.total_bytes)}
+    store.ensure_container(key)
+    old = _head(store, key, name)
+    try:
+        if layout.size <= segment_size:
+            _put_whole(store, key, name, layout, metadata)
+            keep: set[str] = set()
+        else:
+            keep = _put_segmented(store, key, name, layout, metadata, segment_size, segment_workers)
+    except SourceChanged as exc:
+        raise InvalidInput(f"{exc}; no bundle was stored", reason="source_changed") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {exc.filename or source_dir}: {exc.strerror}") from None
+    if old is not None and old.large:
+        seg.delete_quietly(
+            store, seg.segments_container_of(key), seg.stale_segments(store, key, name, keep)
+        )
+    return BundleResult(
+        name=name, files=len(plan.files), bytes=plan.total_bytes, dirs=len(plan.markers),
+        size=layout.size, segments=len(keep), seconds=time.monotonic() - started,
+        ignored=list(plan.ignored),
+    )  # fmt: skip
+
+
+def layout_entries(source_dir: Path, plan: UploadPlan) -> list[LayoutEntry]:
+    """The plan's files and empty directories in name order (a stable, diffable tar)."""
+    entries = [LayoutEntry(f.rel, f.size, f.mtime, f.path) for f in plan.files]
+    for rel in plan.markers:
+        entries.append(LayoutEntry(rel.rstrip("/"), 0, _dir_mtime(source_dir / rel), None))
+    entries.sort(key=lambda entry: entry.path.encode("utf-8", "surrogateescape"))
+    return entries
+
+
+def _dir_mtime(path: Path) -> float:
+    try:
+        return os.stat(path).st_mtime  # noqa: PTH116
+    except OSError:
+        return time.time()
+
+
+def _head(store: ObjectStore, key: str, name: str) -> ObjectInfo | None:
+    try:
+        return store.head_object(key, name)
+    except NotFound:
+        return None
+
+
+def _put_whole(
+    store: ObjectStore, key: str, name: str, layout: TarLayout, metadata: dict[str, str]
+) -> None:
+    with TarView(layout) as view:
+        store.put_object(
+            key,
+            name,
+            view.as_binary(),
+            layout.size,
+            content_type=TAR_CONTENT_TYPE,
+            metadata=metadata,
+        )
+
+
+def _put_segmented(
+    store: ObjectStore,
+    key: str,
+    name: str,
+    layout: TarLayout,
+    metadata: dict[str, str],
+    segment_size: int,
+    workers: int,
+) -> set[str]:
+    """Windows of the tar as segments (each read by a view of its own), manifest last."""
+    container = seg.segments_container_of(key)
+    store.ensure_container(container)
+    stamp = f"{time.time():f}"  # a new segment set: the old bundle stays whole until replaced
+
+    def put(window: tuple[int, int, int]) -> SegmentRef:
+        index, offset, length = window
+        seg_name = seg.segment_name(name, stamp, layout.size, segment_size, index)
+        with TarView(layout, offset, length) as view:
+            info = store.put_object(container, seg_name, view.as_binary(), length)
+        return SegmentRef(container=container, name=seg_name, etag=info.etag, size=length)
+
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="radswift-bundle") as pool:
+        futures = [pool.submit(put, window) for window in _windows(layout.size, segment_size)]
+        try:
+            refs = [future.result() for future in futures]
+            store.put_manifest(key, name, refs, content_type=TAR_CONTENT_TYPE, metadata=metadata)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            _discard_segments(store, container, futures)
+            raise
+    return {ref.name for ref in refs}
+
+
+def _discard_segments(
+    store: ObjectStore, container: str, futures: list[Future[SegmentRef]]
+) -> None:
+    """A failed bundle leaves no orphaned segments behind (best effort)."""
+    wait(futures)
+    stored = [f.result().name for f in futures if not f.cancelled() and f.exception() is None]
+    with contextlib.suppress(RadswiftError):  # the original error is the one to report
+        seg.delete_quietly(store, container, stored)
+
+
+def _windows(size: int, segment_size: int) -> Iterator[tuple[int, int, int]]:
+    for index, (offset, length) in enumerate(seg.split(size, segment_size)):
+        yield index, offset, length

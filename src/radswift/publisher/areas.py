@@ -1,0 +1,131 @@
+"""Moving a job's areas in either layout: input/ into /share/incoming, outgoing/ to output/.
+
+Input: the per-file objects are downloaded as always; a bundle (`input/.radswift-bundle.tar`,
+radswift.bundle) is unpacked too, whole or not at all, and a path that is both in the
+bundle and an object of its own is an error (never "one of them wins").
+
+Output: published in the job's layout (`objects`, one per file, or `bundle`, one tar),
+then every object under output/ that this run did not write is deleted: a previous
+run's files, or the other layout's bundle or objects. output/ is then exactly this run's
+tree. Nothing is deleted unless the upload succeeded; the status object, written after,
+says which layout output/ has and how many stale objects went.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from radswift.bundle import Layout, bundle_object
+from radswift.bundle.read import unpack_bundle
+from radswift.bundle.write import write_bundle
+from radswift.errors import InvalidInput, NotFound, RadswiftError, TransferError
+from radswift.names import INPUT_PREFIX, OUTPUT_PREFIX
+from radswift.store.base import ObjectStore
+from radswift.transfer import TransferOptions, TransferResult, download_tree
+from radswift.transfer.failures import is_fatal, reason_of
+from radswift.transfer.plan import plan_upload
+from radswift.transfer.pool import run_workers
+from radswift.transfer.upload import upload_plan
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fetched:
+    """What fetch_input wrote: files and bytes from objects and from a bundle together."""
+
+    files: int
+    bytes: int
+    seconds: float
+    bundled: int = 0
+    """How many of the files came from the input bundle."""
+
+
+@dataclass(kw_only=True)
+class Published:
+    """What publish_output did: the transfer's counts and the object names it wrote."""
+
+    layout: Layout
+    result: TransferResult
+    written: set[str] = field(default_factory=set)
+
+
+def fetch_input(store: ObjectStore, key: str, dest: Path, options: TransferOptions) -> Fetched:
+    """Download `input/` into `dest`: the objects, and the bundle unpacked if there is one."""
+    bundle = bundle_object(INPUT_PREFIX)
+    unpacked_files, unpacked_bytes = 0, 0
+    if _exists(store, key, bundle):
+        objects = {  # files only: a directory in both is merely shared
+            info.name[len(INPUT_PREFIX) :]
+            for info in store.list_objects(key, INPUT_PREFIX)
+            if info.name != bundle and not info.name.endswith("/")
+        }
+        unpacked = unpack_bundle(store, key, bundle, dest, refuse=objects)
+        unpacked_files, unpacked_bytes = len(unpacked.files), unpacked.bytes
+    result = download_tree(store, key, INPUT_PREFIX, dest, options=options, skip={bundle})
+    result.raise_for_failures()
+    return Fetched(
+        files=result.files + unpacked_files,
+        bytes=result.bytes + unpacked_bytes,
+        seconds=result.seconds,
+        bundled=unpacked_files,
+    )
+
+
+def publish_output(
+    store: ObjectStore, key: str, source: Path, layout: Layout, options: TransferOptions
+) -> Published:
+    """Upload `source` to `output/` in `layout`. Per-file failures (objects layout) are in
+    the result (`raise_for_failures`); a bundle is stored whole or raises."""
+    if layout == "bundle":
+        done = write_bundle(
+            store, key, OUTPUT_PREFIX, source,
+            segment_size=options.segment_size,
+            segment_workers=options.upload_segment_workers,
+            follow_symlinks=options.follow_symlinks,
+        )  # fmt: skip
+        result = TransferResult(
+            files=done.files, bytes=done.bytes, skipped=0, failures=[],
+            seconds=done.seconds, ignored=done.ignored,
+        )  # fmt: skip
+        return Published(layout=layout, result=result, written={done.name})
+    if not source.is_dir():
+        raise InvalidInput(f"{source} is not a directory")
+    plan = plan_upload(source, follow_symlinks=options.follow_symlinks)
+    result = upload_plan(store, plan, key, OUTPUT_PREFIX, options=options)
+    written = {OUTPUT_PREFIX + rel for rel in [f.rel for f in plan.files] + plan.markers}
+    return Published(layout=layout, result=result, written=written)
+
+
+def remove_stale(store: ObjectStore, key: str, keep: set[str], workers: int) -> int:
+    """Delete every object under output/ not in `keep`; return how many were deleted."""
+    stale = [info.name for info in store.list_objects(key, OUTPUT_PREFIX) if info.name not in keep]
+    failures: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def delete(name: str) -> None:
+        try:
+            with contextlib.suppress(NotFound):  # gone already: the goal holds
+                store.delete_object(key, name)
+        except (RadswiftError, OSError) as exc:
+            if is_fatal(exc):
+                raise
+            with lock:
+                failures.append((name, reason_of(exc)))
+
+    run_workers(delete, stale, workers)
+    if failures:
+        raise TransferError(
+            f"{len(failures)} of {len(stale)} stale objects under output/ could not be deleted",
+            failures,
+        )
+    return len(stale)
+
+
+def _exists(store: ObjectStore, key: str, name: str) -> bool:
+    try:
+        store.head_object(key, name)
+    except NotFound:
+        return False
+    return True

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -286,3 +287,44 @@ def test_an_unreachable_swift_is_one_message_and_exit_69(
         local_swift.start_proxy()
     assert proc.returncode == 69, proc.stderr
     assert proc.stderr.count("radswift: error:") == 1 and "Traceback" not in proc.stderr
+
+
+# --- the bundle layout: one tar object per area ------------------------------------------
+
+
+def test_a_tree_goes_up_as_one_bundle_and_comes_down_as_its_files(
+    run: Run, key: str, tmp_path: Path
+) -> None:
+    study = make_tree(tmp_path)
+    up = ok(run("cp", str(study), f"swift://{key}/input/", "--layout", "bundle", "--json"))
+    assert json.loads(up.stdout)["files"] == 4
+    listing = json.loads(ok(run("ls", f"swift://{key}/", "--json")).stdout)
+    assert [row["name"] for row in listing] == ["input/.radswift-bundle.tar"]
+
+    ok(run("cp", f"swift://{key}/input/", str(tmp_path / "out")))
+    diff = subprocess.run(["diff", "-r", str(study), str(tmp_path / "out")], capture_output=True)
+    assert diff.returncode == 0, diff.stdout
+    ok(run("cp", f"swift://{key}", str(tmp_path / "whole")))  # the whole key: input/ unpacked
+    assert (tmp_path / "whole" / "input" / "brain.nii").read_bytes() == (
+        study / "brain.nii"
+    ).read_bytes()
+    ok(run("cp", f"swift://{key}/input/.radswift-bundle.tar", str(tmp_path / "raw.tar")))
+    with tarfile.open(tmp_path / "raw.tar") as raw:  # the object itself is a plain tar
+        assert "series 1/IM-0001.dcm" in raw.getnames()
+
+
+def test_layouts_are_never_mixed_in_one_area(run: Run, key: str, tmp_path: Path) -> None:
+    study = make_tree(tmp_path)
+    ok(run("cp", str(study), f"swift://{key}/input/"))
+    mixed = run("cp", str(study), f"swift://{key}/input/", "--layout", "bundle")
+    assert mixed.returncode != 0 and "holds per-file objects" in mixed.stderr
+    ok(run("cp", str(study), f"swift://{key}/output/", "--layout", "bundle"))
+    mixed = run("cp", str(study), f"swift://{key}/output/")
+    assert mixed.returncode != 0 and "holds a bundle" in mixed.stderr
+    single = run("cp", str(study / "brain.nii"), f"swift://{key}/other/", "--layout", "bundle")
+    assert single.returncode == 2 and "a directory" in single.stderr
+    bad = run("cp", str(study), f"swift://{key}/x/", "--layout", "zip")
+    assert bad.returncode == 2 and "unknown layout" in bad.stderr
+    names = [r["name"] for r in json.loads(ok(run("ls", f"swift://{key}/", "--json")).stdout)]
+    assert "output/.radswift-bundle.tar" in names and "input/brain.nii" in names
+    assert not any(n.startswith(("other/", "x/")) for n in names)  # refusals stored nothing

@@ -23,6 +23,8 @@ from typing import Annotated
 
 import typer
 
+from radswift.bundle import Layout
+from radswift.bundle.areas import check_one_layout, fetch_area, parse_layout, upload_bundle
 from radswift.cli.progress import transfer_progress
 from radswift.errors import InvalidInput, NotFound, RadswiftError
 from radswift.names import validate_key, validate_prefix
@@ -32,7 +34,6 @@ from radswift.transfer import (
     TransferOptions,
     TransferResult,
     download_object,
-    download_tree,
     upload_file,
     upload_tree,
 )
@@ -133,6 +134,14 @@ def cp(
     store: StoreOpt = None,
     credentials: CredentialsOpt = None,
     retries: RetriesOpt = None,
+    layout: Annotated[
+        str,
+        typer.Option(
+            help="Upload a directory as one object per file ('objects') or as one tar"
+            " object ('bundle', much faster for thousands of small files). Downloads"
+            " unpack an area's bundle whatever this says.",
+        ),
+    ] = "objects",
 ) -> None:
     """Copy a local tree or file to a store, or objects under a prefix to a local path.
 
@@ -140,6 +149,7 @@ def cp(
     under input/; 'radswift cp swift://KEY/output/ ./results' downloads output/.
     Every object is verified by MD5; a failed file makes the exit code non-zero.
     """
+    chosen = parse_layout(layout)
     options = TransferOptions(
         workers=workers,
         segment_size=parse_size(segment_size),
@@ -159,7 +169,7 @@ def cp(
         bar = False if json_output else None
         with transfer_progress("upload" if dst else "download", enabled=bar) as progress:
             if dst is not None:
-                result = _upload(opened, Path(source), dst, options, progress)
+                result = _upload(opened, Path(source), dst, options, progress, chosen)
             else:
                 assert src is not None
                 result = _download(opened, src, Path(destination), destination, options, progress)
@@ -168,10 +178,21 @@ def cp(
 
 
 def _upload(
-    store: ObjectStore, path: Path, dst: Remote, options: TransferOptions, progress: Progress
+    store: ObjectStore,
+    path: Path,
+    dst: Remote,
+    options: TransferOptions,
+    progress: Progress,
+    layout: Layout,
 ) -> TransferResult:
     if path.is_dir():
-        return upload_tree(store, path, dst.key, dst.dir_prefix, options=options, progress=progress)
+        area = dst.dir_prefix
+        check_one_layout(store, dst.key, area, layout)
+        if layout == "bundle":
+            return upload_bundle(store, path, dst.key, area, options)
+        return upload_tree(store, path, dst.key, area, options=options, progress=progress)
+    if layout == "bundle":
+        raise InvalidInput("--layout bundle uploads a directory, not a single file")
     name = dst.prefix if dst.prefix and not dst.prefix.endswith("/") else dst.prefix + path.name
     return upload_file(store, path, dst.key, name, options=options, progress=progress)
 
@@ -193,7 +214,10 @@ def _download(
             into_dir = dest.is_dir() or dest_text.endswith(("/", os.sep))
             target = dest / src.prefix.rsplit("/", 1)[-1] if into_dir else dest
             return _download_one(store, src, info.size, target, options, progress)
-    return download_tree(store, src.key, src.dir_prefix, dest, options=options, progress=progress)
+    result, _bundled = fetch_area(
+        store, src.key, src.dir_prefix, dest, options=options, progress=progress
+    )
+    return result
 
 
 def _download_one(

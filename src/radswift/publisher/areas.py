@@ -18,13 +18,13 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from radswift.bundle import Layout, bundle_object
-from radswift.bundle.read import unpack_bundle
+from radswift.bundle import Layout
+from radswift.bundle.areas import fetch_area
 from radswift.bundle.write import write_bundle
 from radswift.errors import InvalidInput, NotFound, RadswiftError, TransferError
 from radswift.names import INPUT_PREFIX, OUTPUT_PREFIX
 from radswift.store.base import ObjectStore
-from radswift.transfer import TransferOptions, TransferResult, download_tree
+from radswift.transfer import TransferOptions, TransferResult
 from radswift.transfer.failures import is_fatal, reason_of
 from radswift.transfer.plan import plan_upload
 from radswift.transfer.pool import run_workers
@@ -53,24 +53,9 @@ class Published:
 
 def fetch_input(store: ObjectStore, key: str, dest: Path, options: TransferOptions) -> Fetched:
     """Download `input/` into `dest`: the objects, and the bundle unpacked if there is one."""
-    bundle = bundle_object(INPUT_PREFIX)
-    unpacked_files, unpacked_bytes = 0, 0
-    if _exists(store, key, bundle):
-        objects = {  # files only: a directory in both is merely shared
-            info.name[len(INPUT_PREFIX) :]
-            for info in store.list_objects(key, INPUT_PREFIX)
-            if info.name != bundle and not info.name.endswith("/")
-        }
-        unpacked = unpack_bundle(store, key, bundle, dest, refuse=objects)
-        unpacked_files, unpacked_bytes = len(unpacked.files), unpacked.bytes
-    result = download_tree(store, key, INPUT_PREFIX, dest, options=options, skip={bundle})
+    result, bundled = fetch_area(store, key, INPUT_PREFIX, dest, options=options)
     result.raise_for_failures()
-    return Fetched(
-        files=result.files + unpacked_files,
-        bytes=result.bytes + unpacked_bytes,
-        seconds=result.seconds,
-        bundled=unpacked_files,
-    )
+    return Fetched(files=result.files, bytes=result.bytes, seconds=result.seconds, bundled=bundled)
 
 
 def publish_output(
@@ -121,11 +106,3 @@ def remove_stale(store: ObjectStore, key: str, keep: set[str], workers: int) -> 
             failures,
         )
     return len(stale)
-
-
-def _exists(store: ObjectStore, key: str, name: str) -> bool:
-    try:
-        store.head_object(key, name)
-    except NotFound:
-        return False
-    return True

@@ -5,12 +5,14 @@ Data: the CT series of bench/datasets.py (1,000 DICOM slices of about 512 KiB). 
 
   swift CLI   swift upload / swift download --object-threads 10 (the reference)
   REST        radswift's IohClient push (a tar streamed on the fly) and pull (a tar
-              unpacked as it arrives) through our pfioh --swift-storage
+              unpacked as it arrives) through our pfioh --swift-storage, in each layout
+              of --layouts: objects (one object per file), bundle (one tar object per
+              push, `?layout=bundle`); --repeat-pull N pulls N times (median reported)
   legacy      pfurl 2.3 pushPath / pullPath (zip) through our pfioh --swift-storage
   original    pfurl 2.3 pushPath / pullPath through pfioh 2.2.0.8 in local mode
               (--storeBase; it has no working Swift mode)
-  bundle      the best a bundle layout could do: the swift CLI moving one tar of the
-              series (to judge whether one archive object per push would be worth it)
+  bundle      the swift CLI moving one tar of the series: what the bundle layout's REST
+              rows can be held against
 
 It prints MiB/s per step, the REST/swift ratio (bar: >= 0.9), ours/original (bar: >= 2)
 and the peak RSS of our pfioh process over the whole run (bar: < 150 MiB while it moves
@@ -18,6 +20,7 @@ every step's bytes: well over 2 GiB with the default data set).
 
     .venv/bin/python bench/ioh.py --legacy-venv /path/to/venv-with-pfurl-and-pfioh-2.2
     .venv/bin/python bench/ioh.py --slices 200 --skip-original     # quicker
+    .venv/bin/python bench/ioh.py --slices 5 --skip-bundle --repeat-pull 2   # smoke run
 
 The legacy venv: python3 -m venv V && V/bin/pip install pfioh==2.2.0.8 pman==2.2.0.4
 pfurl==2.3.0.1. Uses ST_AUTH/ST_USER/ST_KEY when set, else starts its own local Swift.
@@ -31,6 +34,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +44,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -49,6 +54,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from datasets import make_ct_series, swift_environment, tree_bytes  # noqa: E402
+from radswift.bundle import LAYOUTS, Layout  # noqa: E402
 from radswift.client.ioh import IohClient  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -235,8 +241,45 @@ def bench_bundle_proxy(data: Path, env: dict[str, str], scratch: Path, res: Resu
     )
 
 
+def rest_label(step: str, layout: Layout) -> str:
+    return step if layout == "objects" else f"{step} (bundle)"
+
+
+def bench_rest(
+    client: IohClient, layout: Layout, data: Path, scratch: Path, res: Results, repeat: int
+) -> None:
+    """REST push in `layout`, then `repeat` pulls of it (each printed; the median is the
+    row: the first, cold pull of a fresh pfioh is known to be the slowest)."""
+    size = tree_bytes(data)
+    key = f"bench-rest-{layout}-{uuid.uuid4().hex[:8]}"
+    res.record(
+        rest_label("REST push", layout), size, timed(lambda: client.push(key, data, layout=layout))
+    )
+    seconds: list[float] = []
+    for i in range(repeat):
+        back = scratch / f"rest-out-{layout}-{i}"
+        seconds.append(timed(partial(client.pull, key, back, area="input")))
+        assert tree_bytes(back) == size, f"pulled {tree_bytes(back)} bytes, not {size}"
+        shutil.rmtree(back)
+        if repeat > 1:
+            print(
+                f"    pull {i + 1}/{repeat}: {size / MiB / seconds[-1]:7.1f} MiB/s "
+                f"({seconds[-1]:.1f} s)",
+                flush=True,
+            )
+    res.record(rest_label("REST pull", layout), size, statistics.median(seconds))
+    res.moved += size * (repeat - 1)
+    client.delete(key)
+
+
 def bench_ours(
-    data: Path, env: dict[str, str], scratch: Path, venv: Path | None, res: Results
+    data: Path,
+    env: dict[str, str],
+    scratch: Path,
+    venv: Path | None,
+    res: Results,
+    layouts: list[Layout],
+    repeat_pull: int,
 ) -> int:
     """REST and legacy through our pfioh; returns its peak RSS in bytes."""
     size = tree_bytes(data)
@@ -255,13 +298,9 @@ def bench_ours(
     with server(cmd, env, port, scratch / "pfioh.log") as pid:
         watch = RssWatch(pid)
         url = f"http://127.0.0.1:{port}"
-        key = f"bench-rest-{uuid.uuid4().hex[:8]}"
         with IohClient(url, timeout=httpx.Timeout(600.0)) as client:
-            res.record("REST push", size, timed(lambda: client.push(key, data)))
-            back = scratch / "rest-out"
-            res.record("REST pull", size, timed(lambda: client.pull(key, back, area="input")))
-            assert tree_bytes(back) == size
-            shutil.rmtree(back)
+            for layout in layouts:
+                bench_rest(client, layout, data, scratch, res, repeat_pull)
             if venv is not None:
                 legacy_key = f"bench-legacy-{uuid.uuid4().hex[:8]}"
                 res.record(
@@ -285,7 +324,6 @@ def bench_ours(
                 assert tree_bytes(out) == size, "pfurl pulled a different size"
                 shutil.rmtree(out)
                 client.delete(legacy_key)
-            client.delete(key)
         return watch.stop()
 
 
@@ -339,8 +377,22 @@ def main() -> None:
         action="store_true",
         help="skip the bundle-layout proxy (one tar object via the swift CLI)",
     )
+    parser.add_argument(
+        "--layouts",
+        default="objects,bundle",
+        help="REST push/pull rows for these pfioh layouts (objects: one object per file; "
+        "bundle: one tar object per push), comma-separated",
+    )
+    parser.add_argument(
+        "--repeat-pull",
+        type=int,
+        default=1,
+        metavar="N",
+        help="pull each REST push N times, print each, report the median",
+    )
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "radswift" / "bench")
     args = parser.parse_args()
+    layouts = [_layout(name) for name in args.layouts.split(",") if name]
     venv = args.legacy_venv
     if venv is None and os.environ.get("RADSWIFT_LEGACY_VENV"):
         venv = Path(os.environ["RADSWIFT_LEGACY_VENV"])
@@ -357,11 +409,18 @@ def main() -> None:
         if not args.skip_bundle:
             bench_bundle_proxy(data, env, scratch, res)
         moved_before = res.moved
-        peak = bench_ours(data, env, scratch, venv, res)
+        peak = bench_ours(data, env, scratch, venv, res, layouts, max(args.repeat_pull, 1))
         ours_moved = res.moved - moved_before
         if venv is not None and not args.skip_original:
             bench_original(data, scratch, venv, res)
     report(res, peak, ours_moved)
+
+
+def _layout(name: str) -> Layout:
+    for layout in LAYOUTS:
+        if layout == name:
+            return layout
+    raise SystemExit(f"--layouts: {name!r} is not one of {', '.join(LAYOUTS)}")
 
 
 def report(res: Results, peak: int, moved: int) -> None:
@@ -369,8 +428,16 @@ def report(res: Results, peak: int, moved: int) -> None:
     print("\n| step | MiB/s |\n|---|---|")
     for name, rate in r.items():
         print(f"| {name} | {rate:.1f} |")
-    print(f"\nREST push / swift upload: {r['REST push'] / r['swift CLI upload']:.2f} (bar 0.9)")
-    print(f"REST pull / swift download: {r['REST pull'] / r['swift CLI download']:.2f} (bar 0.9)")
+    print()
+    for layout in LAYOUTS:
+        for step, cli in (("REST push", "swift CLI upload"), ("REST pull", "swift CLI download")):
+            row = rest_label(step, layout)
+            if row in r:
+                print(f"{row} / {cli}: {r[row] / r[cli]:.2f} (bar 0.9)")
+    for step in ("REST push", "REST pull"):
+        bundled = rest_label(step, "bundle")
+        if step in r and bundled in r:
+            print(f"{bundled} / {step}: {r[bundled] / r[step]:.2f}")
     for ours, orig in (
         ("legacy pfurl push", "original push"),
         ("legacy pfurl pull", "original pull"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from swiftclient.client import Connection
 
@@ -22,3 +25,17 @@ def credentials(local_swift: LocalSwift) -> bytes:
         f"username = {local_swift.user}\n"
         f"password = {local_swift.key}\n"
     ).encode()
+
+
+@pytest.fixture(scope="session")
+def pfurl() -> str:
+    """The real pfurl 2.3.0.1 executable; it lives in its own venv (it pins old
+    dependencies), named by RADSWIFT_PFURL (`./run tests` makes it). Without it the
+    legacy tests fail rather than skip: compatibility is not optional."""
+    path = os.environ.get("RADSWIFT_PFURL", "")
+    if not path or not Path(path).is_file():
+        pytest.fail(
+            "set RADSWIFT_PFURL to the pfurl 2.3.0.1 executable of a separate venv "
+            "(python3 -m venv V && V/bin/pip install pfurl==2.3.0.1)"
+        )
+    return path

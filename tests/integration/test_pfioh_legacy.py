@@ -31,16 +31,6 @@ TREE = {
 }
 
 
-@pytest.fixture(scope="module")
-def pfurl() -> str:
-    path = os.environ.get("RADSWIFT_PFURL", "")
-    if not path or not Path(path).is_file():
-        pytest.fail(
-            "set RADSWIFT_PFURL to the pfurl 2.3.0.1 executable of a separate venv "
-            "(python3 -m venv V && V/bin/pip install pfurl==2.3.0.1)"
-        )
-    return path
-
 
 SERVERS = [
     pytest.param(("local", False), id="local"),

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from radswift.bundle import LAYOUTS, Layout
 from radswift.cli.progress import transfer_progress
 from radswift.client.ioh import IohClient
 
@@ -35,11 +36,17 @@ def push(
     token: TokenOption = None,
     area: AreaOption = "input",
     replace: Annotated[bool, typer.Option(help="Make the area exactly DIR's tree.")] = False,
+    layout: Annotated[str | None, typer.Option(
+        "--layout", show_default=False,
+        help="objects (one Swift object per file) or bundle (the tree as one tar object: "
+             "much faster for many small files); default: the server's.")] = None,
 ) -> None:
     """Upload DIR to KEY's input/ through pfioh, as a tar streamed on the fly."""
+    chosen = _layout(layout)
     with IohClient(ioh, token=_token(token)) as client, \
             transfer_progress(f"push {key}") as progress:
-        reply = client.push(key, source, area=area, replace=replace, progress=progress)
+        reply = client.push(key, source, area=area, replace=replace, layout=chosen,
+                            progress=progress)
     typer.echo(json.dumps(reply))
 
 
@@ -56,6 +63,15 @@ def pull(
         result = client.pull(key, dest, area=area, progress=progress)
     typer.echo(json.dumps({"key": key, "files": result.files,
                            "directories": result.directories, "bytes": result.bytes}))
+
+
+def _layout(value: str | None) -> Layout | None:
+    if value is None:
+        return None
+    for name in LAYOUTS:
+        if name == value:
+            return name
+    raise typer.BadParameter(f"use one of {', '.join(LAYOUTS)}", param_hint="--layout")
 
 
 def _token(option: str | None) -> str | None:

@@ -23,6 +23,7 @@ from radswift.archive.limits import (
     DEFAULT_MAX_TOTAL_BYTES,
     ArchiveLimits,
 )
+from radswift.bundle import LAYOUTS, Layout
 from radswift.services.ioh.settings import DEFAULT_IP, DEFAULT_PORT, IohSettings, Tuning
 from radswift.store.base import ObjectStore
 
@@ -79,6 +80,10 @@ def ioh(
                          ] = DEFAULT_MAX_RATIO,
     workers: Annotated[int, typer.Option(
         help="Objects of one push stored, or of one pull fetched, at once.")] = 12,
+    layout: Annotated[str, typer.Option(
+        "--layout", help="How a push stores a tree unless it says (?layout=): 'objects' (one"
+        " object per file) or 'bundle' (one tar object per push: much faster for many small"
+        " files; pulls unpack it). The legacy pushPath always uses this.")] = "objects",
 ) -> None:
     """Serve pfioh (see the command's help)."""
     _configure_logging(verbosity)
@@ -90,7 +95,7 @@ def ioh(
         tuning=Tuning(put_workers=workers, get_workers=workers,
                       pool_workers=max(2 * workers, 8)),
         swift_storage=swift_storage, http_response=http_response, create_dirs=create_dirs,
-        one_shot=not forever,
+        one_shot=not forever, layout=_layout(layout),
     )
     store = _store(swift_storage, swift_credentials, store_base,
                    connections=2 * settings.tuning.pool_workers + 4)
@@ -102,6 +107,15 @@ def ioh(
 
 ioh.__doc__ = IOH_HELP
 app.command("ioh", help=IOH_HELP)(ioh)
+
+
+def _layout(value: str) -> Layout:
+    from radswift.errors import ConfigError
+
+    for name in LAYOUTS:
+        if name == value:
+            return name
+    raise ConfigError(f"--layout must be one of {', '.join(LAYOUTS)}, not {value!r}")
 
 
 def _tokens(enabled: bool, path: Path | None) -> frozenset[str] | None:

@@ -23,6 +23,7 @@ import httpx
 
 from radswift.archive import OutEntry, iter_archive, tar_stream
 from radswift.archive.model import CHUNK_BYTES
+from radswift.bundle import Layout
 from radswift.client.unpack import PullResult, unpack_into
 from radswift.errors import (
     AuthorizationError,
@@ -51,15 +52,23 @@ class IohClient:
         return f"IohClient({str(self._http.base_url)!r})"
 
     def push(self, key: str, source: Path, *, area: str = "input", replace: bool = False,
-             progress: Progress | None = None) -> dict[str, Any]:
+             layout: Layout | None = None, progress: Progress | None = None
+             ) -> dict[str, Any]:
         """Upload the tree under `source` to `key`/`area` as one streamed tar (all or
-        nothing; Conflict if a file exists there already, unless `replace`)."""
+        nothing; Conflict if a file exists there already, unless `replace`).
+
+        `layout`: "objects" (one Swift object per file), "bundle" (the tree as one tar
+        object: much faster for thousands of small files), None: the server's default.
+        Pulling needs no such choice: the server unpacks a bundle."""
         progress = progress or NullProgress()
         entries = list(tree_entries(source, progress))
         progress.set_total(sum(1 for e in entries if e.chunks), sum(e.size for e in entries))
+        params = {"replace": str(replace).lower()}
+        if layout is not None:
+            params["layout"] = layout
         try:
             response = self._http.post(
-                f"/api/v1/keys/{key}/{area}", params={"replace": str(replace).lower()},
+                f"/api/v1/keys/{key}/{area}", params=params,
                 content=tar_stream(entries), headers={"Content-Type": "application/x-tar"})
         except httpx.TransportError as exc:
             raise StorageUnavailable(f"cannot reach pfioh: {exc}") from None
@@ -69,8 +78,7 @@ class IohClient:
              progress: Progress | None = None) -> PullResult:
         """Download `key`/`area` into `dest` (created if needed), streaming."""
         progress = progress or NullProgress()
-        listing = self.list(key, prefix=f"{area}/")
-        progress.set_total(int(listing["count"]), int(listing["bytes"]))
+        progress.set_total(*_totals(self.list(key, prefix=f"{area}/"), area))
         dest.mkdir(parents=True, exist_ok=True)
         try:
             with self._http.stream("GET", f"/api/v1/keys/{key}/{area}",
@@ -130,6 +138,15 @@ def _file_chunks(path: Path, progress: Progress) -> Any:
         progress.file_done(path.name, True)
 
     return chunks
+
+
+def _totals(listing: dict[str, Any], area: str) -> tuple[int, int]:
+    """Files and bytes a pull will bring: a bundle's own counts when the area is one."""
+    if listing.get("layouts", {}).get(area) == "bundle":
+        for obj in listing["objects"]:
+            if obj.get("bundle_files") is not None:
+                return int(obj["bundle_files"]), int(obj["bundle_bytes"])
+    return int(listing["count"]), int(listing["bytes"])
 
 
 class _IterReader:

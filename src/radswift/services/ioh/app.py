@@ -24,7 +24,8 @@ from radswift.store.base import ObjectStore
 log = logging.getLogger("radswift.services.ioh")
 
 DESCRIPTION = """File IO for image-processing jobs: push a study tree to a key's `input/`,
-pull a job's `output/`, over OpenStack Swift (or a local store). One object per file;
+pull a job's `output/`, over OpenStack Swift (or a local store). One object per file,
+or (`?layout=bundle`) the whole tree as one tar object, much faster for many small files;
 archives are unpacked and built as streams. Errors are JSON `{"error", "detail"}`.
 The legacy pfioh protocol (pfurl) is served on `/api/v1/cmd`."""
 

@@ -1,4 +1,8 @@
-"""Single files by path: PUT one object, GET/HEAD one object with HTTP Range."""
+"""Single files by path: PUT one object, GET/HEAD one object with HTTP Range.
+
+In an area stored as a bundle (one tar object, radswift.bundle) a file is read out of
+the bundle (see core/pull_bundle.find_member), and a PUT is refused: layouts never mix.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ from collections.abc import Iterator
 
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from radswift.errors import NotFound
+from radswift.bundle import bundle_object
+from radswift.errors import Conflict, InvalidInput, NotFound
 from radswift.names import validate_key
 from radswift.services.ioh.bodypipe import BodyPipe
 from radswift.services.ioh.context import IohContext
+from radswift.services.ioh.core.pull_bundle import BundleMember, find_member
 from radswift.services.ioh.core.spool import spool
 from radswift.services.ioh.http_errors import error_body
 from radswift.services.ioh.ranges import RangeNotSatisfiable, parse_range
@@ -22,9 +28,14 @@ def put_file(ctx: IohContext, key: str, name: str, pipe: BodyPipe) -> ObjectInfo
     """Store the body as `name` (creating the key if needed); readers see it only once whole."""
     validate_key(key)
     claims = ctx.resources.claims
+    area = _area_of(name)
+    if name == bundle_object(area):
+        raise InvalidInput(f"{name!r} is the name reserved for an area's bundle",
+                           reason="reserved_name")
     ticket = claims.begin(key)
     try:
         claims.claim(ticket, name)
+        _refuse_in_bundle(ctx, key, area)
         body = spool(iter(lambda: pipe.read(READ_CHUNK), b""), size_hint=None, small=0,
                      budget=ctx.resources.budget, account=_no_limit)
         try:
@@ -48,7 +59,10 @@ async def get_file(ctx: IohContext, key: str, name: str, range_header: str | Non
     validate_key(key)
     if name in ctx.resources.claims.hidden(key):
         raise NotFound(f"{name!r} is not in the key {key!r} (a push is still writing it)")
-    info = await ctx.blocking(ctx.store.head_object, key, name)
+    try:
+        info = await ctx.blocking(ctx.store.head_object, key, name)
+    except NotFound:
+        return await _from_bundle(ctx, key, name, range_header, head=head)
     headers = {"ETag": f'"{info.etag}"', "Accept-Ranges": "bytes",
                "Content-Type": info.content_type or "application/octet-stream"}
     try:
@@ -89,3 +103,68 @@ def _stream(ctx: IohContext, reader: ObjectReader, length: int) -> Iterator[byte
     finally:
         reader.close()
 
+
+
+def _area_of(name: str) -> str:
+    return name.split("/", 1)[0] + "/"
+
+
+def _refuse_in_bundle(ctx: IohContext, key: str, area: str) -> None:
+    bundle = bundle_object(area)
+    try:
+        ctx.store.head_object(key, bundle)
+    except NotFound:
+        if bundle not in ctx.resources.claims.hidden(key):
+            return
+    raise Conflict(f"the area {area!r} of the key {key!r} is stored as a bundle: push the "
+                   "whole tree again (replace=true) to change a file", reason="area_not_empty")
+
+
+async def _from_bundle(ctx: IohContext, key: str, name: str, range_header: str | None,
+                       *, head: bool) -> Response:
+    """The file out of its area's bundle (NotFound as for an object if there is none)."""
+    area = _area_of(name)
+    bundle = bundle_object(area)
+    if bundle in ctx.resources.claims.hidden(key):
+        raise NotFound(f"{name!r} is not in the key {key!r}")
+    try:
+        member = await ctx.blocking(find_member, ctx.store, key, bundle, name[len(area):])
+    except NotFound:
+        raise NotFound(f"{name!r} is not in the key {key!r}") from None
+    headers = {"Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
+    try:
+        wanted = parse_range(None if head else range_header, member.size)
+    except RangeNotSatisfiable as err:
+        member.close()
+        return JSONResponse(error_body(err.reason, err.message), status_code=416,
+                            headers={"Content-Range": f"bytes */{member.size}"})
+    if head or wanted is None:
+        headers["Content-Length"] = str(member.size)
+        if head:
+            member.close()
+            return Response(status_code=200, headers=headers)
+        return StreamingResponse(_member_bytes(ctx, member, 0, member.size), headers=headers)
+    headers["Content-Range"] = wanted.content_range(member.size)
+    headers["Content-Length"] = str(wanted.length)
+    return StreamingResponse(_member_bytes(ctx, member, wanted.start, wanted.length),
+                             status_code=206, headers=headers)
+
+
+def _member_bytes(ctx: IohContext, member: BundleMember, start: int, length: int
+                  ) -> Iterator[bytes]:
+    """`length` bytes of the member from `start` (the bytes before are read and dropped)."""
+    skip, left = start, length
+    try:
+        for chunk in member.chunks:
+            if skip >= len(chunk):
+                skip -= len(chunk)
+                continue
+            piece = chunk[skip:skip + left]
+            skip = 0
+            left -= len(piece)
+            ctx.metrics.bytes_out.inc(len(piece))
+            yield piece
+            if left <= 0:
+                return
+    finally:
+        member.close()

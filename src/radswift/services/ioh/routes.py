@@ -10,12 +10,15 @@ from fastapi.responses import Response, StreamingResponse
 
 from radswift.archive import iter_archive
 from radswift.archive.source import Format
+from radswift.bundle import is_bundle_object
 from radswift.errors import InvalidInput
 from radswift.names import validate_key, validate_object_name
 from radswift.services.ioh.bodypipe import BodyPipe
 from radswift.services.ioh.context import IohContext, context_of
 from radswift.services.ioh.core import delete_key, list_key, push_entries
 from radswift.services.ioh.core.pull import AreaArchive, open_area
+from radswift.services.ioh.core.pull_bundle import bundle_counts
+from radswift.services.ioh.core.push_bundle import push_bundle
 from radswift.services.ioh.files import get_file, put_file
 from radswift.services.ioh.multipart import MultipartReader, boundary_of, form_entries
 from radswift.services.ioh.schemas import (
@@ -25,6 +28,7 @@ from radswift.services.ioh.schemas import (
     ErrorReply,
     FileReply,
     KeyListing,
+    LayoutName,
     ObjectEntry,
     PushReply,
 )
@@ -50,11 +54,28 @@ MEDIA_TYPES = {"zip": "application/zip", "tar": "application/x-tar", "tar.gz": "
 @router.get("/keys/{key}", response_model=KeyListing, summary="List a key's objects")
 async def list_objects(request: Request, key: str, prefix: str = "") -> KeyListing:
     ctx = context_of(request)
-    infos = await ctx.blocking(list_key, ctx.store, key, prefix, ctx.resources.claims)
-    objects = [ObjectEntry(name=o.name, size=o.size, etag=o.etag, last_modified=o.last_modified,
-                           content_type=o.content_type) for o in infos]
+    return await ctx.blocking(_listing, ctx, key, prefix)
+
+
+def _listing(ctx: IohContext, key: str, prefix: str) -> KeyListing:
+    """The objects, and how each area among them is stored (a bundle's counts come from
+    its metadata: one HEAD per bundle)."""
+    layouts: dict[str, LayoutName] = {}
+    objects = []
+    for o in list_key(ctx.store, key, prefix, ctx.resources.claims):
+        entry = ObjectEntry(name=o.name, size=o.size, etag=o.etag,
+                            last_modified=o.last_modified, content_type=o.content_type)
+        area = o.name.split("/", 1)[0]
+        if area in Area.__members__ and is_bundle_object(o.name, f"{area}/"):
+            layouts[area] = LayoutName.bundle
+            counts = bundle_counts(ctx.store, key, o.name)
+            if counts is not None:
+                entry.bundle_files, entry.bundle_bytes = counts
+        elif area in Area.__members__:
+            layouts.setdefault(area, LayoutName.objects)
+        objects.append(entry)
     return KeyListing(key=key, prefix=prefix, count=len(objects),
-                      bytes=sum(o.size for o in objects), objects=objects)
+                      bytes=sum(o.size for o in objects), objects=objects, layouts=layouts)
 
 
 @router.delete("/keys/{key}", response_model=DeleteReply, summary="Delete a key entirely")
@@ -75,14 +96,20 @@ async def push_tree(
     replace: Annotated[bool, Query(
         description="make the area exactly the uploaded tree (old files overwritten or removed)")
     ] = False,
+    layout: Annotated[LayoutName | None, Query(
+        description="objects: one object per file; bundle: the whole tree as one tar object "
+                    "(much faster for many small files); default: the server's --layout")
+    ] = None,
 ) -> PushReply:
     """All or nothing: a refused, failed or interrupted upload leaves the key as it was,
     and readers see none of it until it is complete. A name that already exists in the
-    area is a 409, unless `replace`."""
+    area is a 409, unless `replace`; so is a push in one layout into an area stored in
+    the other, or a bundle push into an area that holds anything."""
     ctx = context_of(request)
     validate_key(key)
     content_type = request.headers.get("content-type", "")
-    work = _push_work(ctx, key, area, content_type, format, replace)
+    chosen = layout or LayoutName(ctx.settings.layout)
+    work = _push_work(ctx, key, area, content_type, format, replace, chosen)
     ctx.metrics.in_flight.labels("push").inc()
     try:
         result = await ctx.with_body(request, work)
@@ -94,11 +121,11 @@ async def push_tree(
     ctx.metrics.pushes.labels("ok").inc()
     ctx.metrics.objects_in.inc(result.files + result.directories)
     return PushReply(key=key, area=area, files=result.files, directories=result.directories,
-                     bytes=result.bytes)
+                     bytes=result.bytes, layout=chosen)
 
 
 def _push_work(ctx: IohContext, key: str, area: Area, content_type: str,
-               fmt: ArchiveFormat | None, replace: bool) -> Any:
+               fmt: ArchiveFormat | None, replace: bool, layout: LayoutName) -> Any:
     limits = ctx.settings.limits
     multipart = content_type.lower().startswith("multipart/form-data") and fmt is None
     archive_fmt: Format = "auto"
@@ -109,9 +136,9 @@ def _push_work(ctx: IohContext, key: str, area: Area, content_type: str,
     def work(pipe: BodyPipe) -> Any:
         entries = (form_entries(MultipartReader(pipe.read, boundary)) if multipart
                    else iter_archive(pipe, archive_fmt, limits))
-        return push_entries(ctx.store, key, f"{area.value}/", entries,
-                            resources=ctx.resources, limits=limits, replace=replace,
-                            on_bytes=ctx.metrics.bytes_in.inc)
+        push = push_bundle if layout == LayoutName.bundle else push_entries
+        return push(ctx.store, key, f"{area.value}/", entries, resources=ctx.resources,
+                    limits=limits, replace=replace, on_bytes=ctx.metrics.bytes_in.inc)
 
     return work
 

@@ -20,6 +20,13 @@ class ArchiveFormat(StrEnum):
     tar_gz = "tar.gz"
 
 
+class LayoutName(StrEnum):
+    """How an area is stored: one object per file, or one tar object (radswift.bundle)."""
+
+    objects = "objects"
+    bundle = "bundle"
+
+
 class ErrorReply(BaseModel):
     error: str = Field(description="a short machine-readable reason")
     detail: str = Field(description="a message fit to show a person")
@@ -31,6 +38,10 @@ class ObjectEntry(BaseModel):
     etag: str
     last_modified: str | None = None
     content_type: str | None = None
+    bundle_files: int | None = Field(
+        default=None, description="for an area's bundle: the files it holds")
+    bundle_bytes: int | None = Field(
+        default=None, description="for an area's bundle: the bytes of those files")
 
 
 class KeyListing(BaseModel):
@@ -39,6 +50,9 @@ class KeyListing(BaseModel):
     count: int
     bytes: int
     objects: list[ObjectEntry]
+    layouts: dict[str, LayoutName] = Field(
+        default_factory=dict,
+        description="how each area in the listing is stored, e.g. {\"input\": \"bundle\"}")
 
 
 class PushReply(BaseModel):
@@ -47,6 +61,7 @@ class PushReply(BaseModel):
     files: int
     directories: int
     bytes: int
+    layout: LayoutName = LayoutName.objects
 
 
 class FileReply(BaseModel):

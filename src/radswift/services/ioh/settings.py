@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from radswift import __version__
 from radswift.archive.limits import ArchiveLimits
+from radswift.bundle import LAYOUTS, Layout
 from radswift.errors import InvalidInput
 
 MiB = 1024 * 1024
@@ -65,12 +66,19 @@ class IohSettings:
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     """Caps on one push (archive or multipart); each breach is a 4xx that stores nothing."""
     tuning: Tuning = field(default_factory=Tuning)
+    layout: Layout = "objects"
+    """How a push stores an area when it does not say (`?layout=`): one object per file,
+    or one tar object (see radswift.bundle); the legacy pushPath always uses this."""
     swift_storage: bool = False
     http_response: bool = False
     create_dirs: bool = False
     one_shot: bool = False
     name: str = "pfioh"
     version: str = __version__
+
+    def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise InvalidInput(f"the layout must be one of {', '.join(LAYOUTS)}")
 
     def __repr__(self) -> str:
         tokens = "off" if self.tokens is None else f"{len(self.tokens)} token(s)"

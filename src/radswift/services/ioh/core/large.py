@@ -9,7 +9,7 @@ time per in-flight put (two at once), never in memory.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 
 from radswift.errors import NotFound, RadswiftError
@@ -33,8 +33,14 @@ def put_large(
     account: Callable[[int], None],
     wrote: Callable[[str], None],
     push_id: str,
+    content_type: str | None = None,
+    metadata: Callable[[], Mapping[str, str]] | None = None,
 ) -> None:
-    """Store `first` then the rest of the entry as segments, then the manifest."""
+    """Store `first` then the rest of the entry as segments, then the manifest.
+
+    `metadata` is called once every segment is stored, right before the manifest is
+    written (a bundle knows its file count only then); it may raise to abandon the
+    object, and the segments are then deleted like on any other failure."""
     container = segments_container(key)
     store.ensure_container(container)
     pending: list[Future[SegmentRef]] = []
@@ -54,7 +60,9 @@ def put_large(
                 segment = spool(rest.take(resources.tuning.segment_size), size_hint=None,
                                 small=0, budget=resources.budget, account=account)
         done.extend(f.result() for f in pending)
-        store.put_manifest(key, name, done)
+        pending = []
+        store.put_manifest(key, name, done, content_type=content_type,
+                           metadata=metadata() if metadata is not None else None)
         wrote(name)
     except BaseException:
         if segment is not None:

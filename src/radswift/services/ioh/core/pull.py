@@ -3,6 +3,7 @@
 The listing is taken first (so a missing key is an error before any byte is sent), the
 archive is then produced entry by entry while the prefetcher downloads the next small
 objects in parallel. Names of unfinished pushes are left out (see claims.py).
+An area in the bundle layout (one tar object) is served from its bundle (pull_bundle.py).
 Zips are ZIP64 and stored, not deflated, unless `compress` (DICOM and NIfTI.gz gain
 little, and deflate would cost the CPU that Swift needs on a small machine).
 """
@@ -20,6 +21,7 @@ from radswift.archive.write import tar_size
 from radswift.errors import InvalidInput
 from radswift.services.ioh.core.keys import list_key
 from radswift.services.ioh.core.prefetch import Prefetcher
+from radswift.services.ioh.core.pull_bundle import area_bundle, bundle_archive
 from radswift.services.ioh.core.resources import Resources
 from radswift.store.base import ObjectInfo, ObjectStore
 
@@ -68,6 +70,12 @@ def open_area(
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown archive format {fmt!r}: use one of {', '.join(FORMATS)}")
     infos = list_key(store, key, area, resources.claims)
+    bundle = area_bundle(infos, key, area)
+    if bundle is not None:
+        chunks, length = bundle_archive(store, key, bundle, fmt=fmt, compress=compress,
+                                        mtime=_mtime(bundle),
+                                        on_bytes=on_bytes or (lambda n: None))
+        return AreaArchive(chunks, length)
     prefetcher = Prefetcher(store, key, infos, pool=resources.get_pool,
                             window=resources.tuning.prefetch_bytes,
                             ahead=resources.tuning.get_workers,

@@ -16,6 +16,9 @@ entries whose names already exist are spooled to disk, not written; only once th
 archive has been read without error are they written over the old objects, and the old
 objects the new tree lacks deleted. So a refused archive still leaves the key unchanged;
 only a store failure in that final phase can leave old and new objects mixed.
+
+The bundle layout (one tar object per area) is push_bundle.py; this module refuses to
+add per-file objects beside a bundle (see _refuse_beside_bundle).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from radswift.archive.limits import ArchiveLimits
+from radswift.bundle import bundle_object
 from radswift.errors import Conflict, InvalidInput, NotFound, RadswiftError, UnsafeArchive
 from radswift.names import (
     INPUT_PREFIX,
@@ -126,6 +130,7 @@ def push_entries(
         created = not store.container_exists(key)
         store.ensure_container(key)
         existing = frozenset(o.name for o in store.list_objects(key, area))
+        _refuse_beside_bundle(key, area, existing, resources.claims.hidden(key), replace)
         state = PushState(store=store, key=key, ticket=ticket, limits=limits,
                           on_bytes=on_bytes or (lambda n: None), existing=existing,
                           replace=replace)
@@ -141,10 +146,24 @@ def push_entries(
                           bytes=state.total)
     except BaseException:
         if created:
-            resources.claims.if_alone(ticket, lambda: _drop_if_empty(store, key))
+            resources.claims.if_alone(ticket, lambda: drop_if_empty(store, key))
         raise
     finally:
         resources.claims.end(ticket)
+
+
+def _refuse_beside_bundle(key: str, area: str, existing: frozenset[str],
+                          hidden: frozenset[str], replace: bool) -> None:
+    """Layouts never mix (radswift.bundle): per-file objects are not added beside a
+    bundle; a replacing push deletes the bundle once its own tree is stored (it is one
+    of the `existing` names the replace phase removes)."""
+    bundle = bundle_object(area)
+    if bundle in hidden:
+        raise Conflict(f"a bundle push to {area!r} of the key {key!r} is running",
+                       reason="key_busy")
+    if bundle in existing and not replace:
+        raise Conflict(f"the area {area!r} of the key {key!r} holds a bundle: push with "
+                       "replace=true to replace it", reason="area_not_empty")
 
 
 def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
@@ -256,6 +275,9 @@ def _object_name(area: str, entry: PushEntry) -> str:
         raise UnsafeArchive("an entry has an empty name", reason="unsafe_path")
     if entry.is_dir:
         path += "/"
+    if area + path == bundle_object(area):
+        raise UnsafeArchive(f"{path!r} is the name reserved for an area's bundle",
+                            reason="reserved_name")
     return validate_object_name(area + path)
 
 
@@ -280,7 +302,7 @@ def _roll_back(state: PushState, pool: Executor) -> None:
     log.info("push to %r rolled back (%d objects removed)", state.key, len(state.written))
 
 
-def _drop_if_empty(store: ObjectStore, key: str) -> None:
+def drop_if_empty(store: ObjectStore, key: str) -> None:
     """Remove the containers a failed push created (left alone if anything is in them)."""
     for container in (key, segments_container(key)):
         try:

@@ -14,6 +14,7 @@ from radswift.names import INPUT_PREFIX, MAX_OBJECT_NAME_BYTES, OUTPUT_PREFIX
 from radswift.services.ioh.bodypipe import BodyPipe
 from radswift.services.ioh.context import IohContext
 from radswift.services.ioh.core import PushResult, push_entries, stream_area
+from radswift.services.ioh.core.push_bundle import push_bundle
 from radswift.services.ioh.legacy.messages import meta_of, parse_literal, resolve_key, section
 from radswift.services.ioh.multipart import MultipartReader, Part
 
@@ -21,7 +22,8 @@ from radswift.services.ioh.multipart import MultipartReader, Part
 def push_form(ctx: IohContext, pipe: BodyPipe, boundary: str) -> dict[str, Any]:
     """Read the form's `d_msg` and `filename`, then stream `local` into the key's input/.
 
-    A repeated push of a key replaces its input (the original overwrote `input/data`)."""
+    A repeated push of a key replaces its input (the original overwrote `input/data`),
+    in the server's layout (`--layout`: one object per file, or one bundle)."""
     reader = MultipartReader(pipe.read, boundary)
     fields: dict[str, str] = {}
     while (part := reader.next_part()) is not None:
@@ -34,9 +36,10 @@ def push_form(ctx: IohContext, pipe: BodyPipe, boundary: str) -> dict[str, Any]:
         filename = fields.get("filename", part.filename or "")
         key = resolve_key(section(meta, "remote"), fallback=filename)
         entries = _entries(part, meta, filename, ctx.settings.limits)
-        result = push_entries(ctx.store, key, INPUT_PREFIX, entries,
-                              resources=ctx.resources, limits=ctx.settings.limits,
-                              replace=True, on_bytes=ctx.metrics.bytes_in.inc)
+        push = push_bundle if ctx.settings.layout == "bundle" else push_entries
+        result = push(ctx.store, key, INPUT_PREFIX, entries, resources=ctx.resources,
+                      limits=ctx.settings.limits, replace=True,
+                      on_bytes=ctx.metrics.bytes_in.inc)
         while reader.next_part() is not None:
             pass
         return _push_reply(filename, result)
@@ -71,7 +74,8 @@ def remote_status(ctx: IohContext, action: str, meta: Mapping[str, Any]) -> dict
 
 
 def pull_zip(ctx: IohContext, meta: Mapping[str, Any]) -> Iterator[bytes]:
-    """The zip of the key's output/ (NotFound, before any byte, if there is no such key)."""
+    """The zip of the key's output/ (NotFound, before any byte, if there is no such key);
+    a bundled output is unpacked into the zip (core/pull_bundle.py)."""
     key = resolve_key(section(meta, "remote"))
     return stream_area(ctx.store, key, OUTPUT_PREFIX, fmt="zip", compress=False,
                        resources=ctx.resources, on_bytes=ctx.metrics.bytes_out.inc)

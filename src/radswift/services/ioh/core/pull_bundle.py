@@ -1,0 +1,151 @@
+"""Reading an area stored in the bundle layout (one tar object; see radswift.bundle).
+
+A plain tar pull of such an area is the bundle's own bytes, passed straight through
+(its exact length is known: Content-Length). Any other format, and single files, are
+read out of the bundle with the same safe, streamed archive reader as an upload
+(radswift.archive.iter_archive), since a bundle written by another Swift client is
+untrusted input like any other: memory stays flat whatever the bundle's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from radswift.archive import (
+    ArchiveEntry,
+    ArchiveLimits,
+    OutEntry,
+    iter_archive,
+    tar_stream,
+    zip_stream,
+)
+from radswift.bundle import BYTES_META, FILES_META, bundle_object
+from radswift.errors import Conflict, NotFound
+from radswift.store.base import ObjectInfo, ObjectReader, ObjectStore
+
+BUNDLE_LIMITS = ArchiveLimits()
+"""Caps when reading a bundle: the defaults of an upload (a bundle is an upload stored)."""
+
+
+def area_bundle(infos: Sequence[ObjectInfo], key: str, area: str) -> ObjectInfo | None:
+    """The area's bundle when the listing holds one (Conflict if other objects are beside
+    it: pfioh never writes that, so another client mixed the layouts)."""
+    name = bundle_object(area)
+    bundle = next((info for info in infos if info.name == name), None)
+    if bundle is not None and len(infos) > 1:
+        raise Conflict(f"the area {area!r} of the key {key!r} holds a bundle and "
+                       f"{len(infos) - 1} other objects: delete one or the other",
+                       reason="mixed_layout")
+    return bundle
+
+
+def bundle_archive(store: ObjectStore, key: str, info: ObjectInfo, *, fmt: str,
+                   compress: bool, mtime: float, on_bytes: Callable[[int], None]
+                   ) -> tuple[Iterator[bytes], int | None]:
+    """The area's archive from its bundle, and its length when known (plain tar)."""
+    reader = store.open_object(key, info.name)
+    if fmt == "tar":
+        return _passed(reader, on_bytes), info.size
+    return _rebuilt(reader, fmt=fmt, compress=compress, mtime=mtime, on_bytes=on_bytes), None
+
+
+def _passed(reader: ObjectReader, on_bytes: Callable[[int], None]) -> Iterator[bytes]:
+    try:
+        for chunk in reader.iter_chunks():
+            on_bytes(len(chunk))
+            yield chunk
+    finally:
+        reader.close()
+
+
+def _rebuilt(reader: ObjectReader, *, fmt: str, compress: bool, mtime: float,
+             on_bytes: Callable[[int], None]) -> Iterator[bytes]:
+    """The bundle's entries re-archived as zip or tar.gz, one entry at a time."""
+    try:
+        members = iter_archive(_ChunkRead(_passed(reader, on_bytes)), "tar", BUNDLE_LIMITS)
+        entries = (_out_entry(entry, chunks, mtime) for entry, chunks in members)
+        if fmt == "zip":
+            yield from zip_stream(entries, compress=compress)
+        else:
+            yield from tar_stream(entries, gzip=True)
+    finally:
+        reader.close()
+
+
+def _out_entry(entry: ArchiveEntry, chunks: Iterator[bytes] | None, mtime: float) -> OutEntry:
+    when = entry.mtime if entry.mtime is not None else mtime
+    if chunks is None or entry.is_dir:
+        return OutEntry(path=entry.path, size=0, mtime=when, chunks=None, mode=0o755)
+    return OutEntry(path=entry.path, size=entry.size or 0, mtime=when,
+                    chunks=lambda: chunks)
+
+
+@dataclass(slots=True)
+class BundleMember:
+    """One file found in a bundle: its size and a stream of its bytes (close it)."""
+
+    size: int
+    mtime: float | None
+    chunks: Iterator[bytes]
+    members: Iterator[tuple[ArchiveEntry, Iterator[bytes] | None]]
+    reader: ObjectReader
+
+    def close(self) -> None:
+        close = getattr(self.members, "close", None)
+        if close is not None:
+            close()
+        self.reader.close()
+
+
+def find_member(store: ObjectStore, key: str, bundle: str, path: str) -> BundleMember:
+    """The file `path` of the bundle object `bundle`. NotFound if the bundle lacks it.
+
+    Reads through the tar from its start up to the file (entries before it are read
+    and discarded): fine for an occasional single-file read; an index of offsets would
+    make it one ranged GET if that ever matters."""
+    reader = store.open_object(key, bundle)
+    try:
+        members = iter_archive(_ChunkRead(reader.iter_chunks()), "tar", BUNDLE_LIMITS)
+        for entry, chunks in members:
+            if entry.path == path and chunks is not None:
+                return BundleMember(size=entry.size or 0, mtime=entry.mtime, chunks=chunks,
+                                    members=members, reader=reader)
+    except BaseException:
+        reader.close()
+        raise
+    reader.close()
+    raise NotFound(f"{path!r} is not in the bundle of the key {key!r}")
+
+
+def bundle_counts(store: ObjectStore, key: str, name: str) -> tuple[int, int] | None:
+    """(files, bytes) from a bundle's metadata, or None when it does not carry them."""
+    try:
+        meta = store.head_object(key, name).metadata
+        return int(meta[FILES_META]), int(meta[BYTES_META])
+    except (NotFound, KeyError, ValueError):
+        return None
+
+
+class _ChunkRead:
+    """read(n) over an iterator of chunks (the archive reader wants a file); a read that
+    wants a whole chunk gets it uncopied."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buf = b""
+        self._pos = 0
+
+    def read(self, n: int) -> bytes:
+        while self._pos >= len(self._buf):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return b""
+            self._buf, self._pos = chunk, 0
+        buf, pos = self._buf, self._pos
+        if pos == 0 and len(buf) <= n:
+            self._pos = len(buf)
+            return buf
+        out = buf[pos:pos + n]
+        self._pos = pos + len(out)
+        return out

@@ -40,6 +40,21 @@ def make_large_file(root: Path, mib: int) -> Path:
     return volume
 
 
+def make_many_files(root: Path, files: int, kib: int) -> Path:
+    """`files` files of `kib` KiB each (random bytes) in series of 500 under root/study:
+    the per-object cost dominates, as for a study of thousands of small slices."""
+    study = root / "study"
+    done = root / ".complete"
+    if done.exists():
+        return study
+    for n in range(files):
+        series = study / f"series-{n // 500:03d}"
+        series.mkdir(parents=True, exist_ok=True)
+        (series / f"IM-{n:06d}.dcm").write_bytes(os.urandom(kib * 1024))
+    done.touch()
+    return study
+
+
 def tree_bytes(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size

@@ -5,7 +5,13 @@ round so that machine noise hits both alike. Data sets:
 
   small  a synthetic CT series: 1,000 DICOM slices of 512x512 uint16 (about 512 KiB each),
          written with pydicom;
-  large  one 2 GiB file.
+  large  one 2 GiB file;
+  many   --files small files of --file-kib KiB (default 20,000 x 16 KiB): a study where the
+         per-object cost is everything.
+
+`--layout bundle` makes radswift upload each tree as ONE tar object (radswift.bundle) and
+its download unpack it, against the same swift CLI rows; the rows then show what the
+bundle layout buys for many small files.
 
 For each it prints MiB/s of each tool, the ratio radswift/swift (>= 1.0 means radswift is
 at least as fast), each tool's client CPU seconds (user + system, median) and peak RSS
@@ -14,6 +20,7 @@ they share its cores, and it is far less noisy than wall time on a busy machine.
 
     .venv/bin/python bench/transfer.py                 # both data sets, 3 rounds
     .venv/bin/python bench/transfer.py --only small --rounds 1 --slices 200
+    .venv/bin/python bench/transfer.py --only many --files 5000 --rounds 1 --layout bundle
 
 Uses ST_AUTH/ST_USER/ST_KEY when set, else starts its own local Swift.
 """
@@ -38,6 +45,7 @@ sys.path.insert(0, str(HERE))
 from datasets import (  # noqa: E402
     make_ct_series,
     make_large_file,
+    make_many_files,
     swift_environment,
     tree_bytes,
 )
@@ -82,7 +90,7 @@ def swift_cli(env: dict[str, str], *args: str) -> list[str]:
 
 
 def bench_dataset(
-    name: str, data: Path, env: dict[str, str], rounds: int, scratch: Path
+    name: str, data: Path, env: dict[str, str], rounds: int, scratch: Path, layout: str
 ) -> list[str]:
     size = tree_bytes(data)
     rates: dict[str, list[float]] = {
@@ -109,7 +117,9 @@ def bench_dataset(
                 target = f"swift://{container}/{data.name}"
                 if data.is_dir():
                     target += "/"
-                up = run_measured([str(BIN / "radswift"), "cp", str(data), target], env)
+                up = run_measured(
+                    [str(BIN / "radswift"), "cp", str(data), target, "--layout", layout], env
+                )
                 down = run_measured([str(BIN / "radswift"), "cp", target, str(out)], env)
             got = tree_bytes(out)
             if got != size:
@@ -150,9 +160,17 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", choices=["small", "large"])
+    parser.add_argument("--only", choices=["small", "large", "many"])
     parser.add_argument("--slices", type=int, default=1000, help="DICOM slices in the small set")
     parser.add_argument("--large-mib", type=int, default=2048, help="size of the large file")
+    parser.add_argument("--files", type=int, default=20_000, help="files in the many set")
+    parser.add_argument("--file-kib", type=int, default=16, help="size of each in the many set")
+    parser.add_argument(
+        "--layout",
+        choices=["objects", "bundle"],
+        default="objects",
+        help="how radswift uploads a tree (downloads unpack either)",
+    )
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "radswift" / "bench")
     args = parser.parse_args()
 
@@ -160,6 +178,15 @@ def main() -> None:
     if args.only in (None, "small"):
         datasets.append(
             ("CT series", make_ct_series(args.cache / f"ct-{args.slices}", args.slices))
+        )
+    if args.only == "many":
+        datasets.append(
+            (
+                f"{args.files:,} files of {args.file_kib} KiB",
+                make_many_files(
+                    args.cache / f"many-{args.files}x{args.file_kib}", args.files, args.file_kib
+                ),
+            )
         )
     if args.only in (None, "large"):
         datasets.append(
@@ -181,7 +208,9 @@ def main() -> None:
         rows = []
         for name, data in datasets:
             label = f"{name} ({tree_bytes(data) / MiB:.0f} MiB)"
-            rows += bench_dataset(label, data, env, args.rounds, Path(tmp))
+            if args.layout == "bundle":
+                label += ", radswift as a bundle"
+            rows += bench_dataset(label, data, env, args.rounds, Path(tmp), args.layout)
             print("\n".join(header + rows), flush=True)
     print(
         f"\nmedian of {args.rounds} alternating rounds; command: python bench/transfer.py "

@@ -7,7 +7,8 @@ Data: the CT series of bench/datasets.py (1,000 DICOM slices of about 512 KiB). 
   REST        radswift's IohClient push (a tar streamed on the fly) and pull (a tar
               unpacked as it arrives) through our pfioh --swift-storage, in each layout
               of --layouts: objects (one object per file), bundle (one tar object per
-              push, `?layout=bundle`); --repeat-pull N pulls N times (median reported)
+              push, `?layout=bundle`); --repeat-pull N pulls N times (median reported),
+              and the swift CLI downloads N times too, so both rows are medians
   legacy      pfurl 2.3 pushPath / pullPath (zip) through our pfioh --swift-storage
   original    pfurl 2.3 pushPath / pullPath through pfioh 2.2.0.8 in local mode
               (--storeBase; it has no working Swift mode)
@@ -175,7 +176,10 @@ def pfurl(venv: Path, port: int, msg: str, cwd: Path) -> None:
     )
 
 
-def bench_swift_cli(data: Path, env: dict[str, str], scratch: Path, res: Results) -> None:
+def bench_swift_cli(
+    data: Path, env: dict[str, str], scratch: Path, res: Results, repeat: int
+) -> None:
+    """The reference: one swift upload, then `repeat` downloads (median), like the REST rows."""
     size = tree_bytes(data)
     container = f"bench-cli-{uuid.uuid4().hex[:8]}"
     cli = [str(BIN / "swift"), "-A", env["ST_AUTH"], "-U", env["ST_USER"], "-K", env["ST_KEY"]]
@@ -190,19 +194,21 @@ def bench_swift_cli(data: Path, env: dict[str, str], scratch: Path, res: Results
             )
         ),
     )
-    out = scratch / "cli-out"
-    out.mkdir()
-    res.record(
-        "swift CLI download",
-        size,
-        timed(
-            lambda: run(
-                [*cli, "download", "--object-threads", "10", container, "-D", str(out)], env
+    seconds: list[float] = []
+    for i in range(repeat):
+        out = scratch / f"cli-out-{i}"
+        out.mkdir()
+        download = [*cli, "download", "--object-threads", "10", container, "-D", str(out)]
+        seconds.append(timed(lambda: run(download, env)))  # noqa: B023 (called at once)
+        assert tree_bytes(out) == size
+        shutil.rmtree(out)
+        if repeat > 1:
+            print(
+                f"    download {i + 1}/{repeat}: {size / MiB / seconds[-1]:7.1f} MiB/s "
+                f"({seconds[-1]:.1f} s)",
+                flush=True,
             )
-        ),
-    )
-    assert tree_bytes(out) == size
-    shutil.rmtree(out)
+    res.record("swift CLI download", size, statistics.median(seconds))
     run([*cli, "delete", container], env)
 
 
@@ -405,7 +411,7 @@ def main() -> None:
         swift_environment(Path(tmp)) as env,
     ):
         scratch = Path(tmp)
-        bench_swift_cli(data, env, scratch, res)
+        bench_swift_cli(data, env, scratch, res, max(args.repeat_pull, 1))
         if not args.skip_bundle:
             bench_bundle_proxy(data, env, scratch, res)
         moved_before = res.moved

@@ -25,6 +25,34 @@ ReadSource = Callable[[int], bytes] | SupportsRead
 _SNIFF_BYTES = 512
 
 
+class ChunkStream:
+    """read(n) over an iterator of chunks: what iter_archive wants from an HTTP body or
+    an object's stream.
+
+    Keeps an offset into the current chunk instead of slicing off what is left (which
+    would copy the rest of a 1 MiB chunk on every 512-byte header read); a read that
+    wants the whole chunk gets it uncopied."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buf = b""
+        self._pos = 0
+
+    def read(self, n: int) -> bytes:
+        while self._pos >= len(self._buf):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return b""
+            self._buf, self._pos = chunk, 0
+        buf, pos = self._buf, self._pos
+        if pos == 0 and len(buf) <= n:
+            self._pos = len(buf)
+            return buf
+        out = buf[pos : pos + n]
+        self._pos = pos + len(out)
+        return out
+
+
 class CountingReader:
     """Wraps the caller's read(); counts bytes consumed and lets sniffed bytes be re-read."""
 

@@ -23,6 +23,7 @@ import httpx
 
 from radswift.archive import OutEntry, iter_archive, tar_stream
 from radswift.archive.model import CHUNK_BYTES
+from radswift.archive.source import ChunkStream
 from radswift.bundle import Layout
 from radswift.client.unpack import PullResult, unpack_into
 from radswift.errors import (
@@ -86,7 +87,7 @@ class IohClient:
                 if response.status_code != 200:
                     response.read()
                     _json(response)
-                reader = _IterReader(response.iter_bytes())
+                reader = ChunkStream(response.iter_bytes())
                 return unpack_into(dest, iter_archive(reader, "tar"), progress)
         except httpx.TransportError as exc:
             raise StorageUnavailable(f"the download from pfioh broke off: {exc}") from None
@@ -147,33 +148,6 @@ def _totals(listing: dict[str, Any], area: str) -> tuple[int, int]:
             if obj.get("bundle_files") is not None:
                 return int(obj["bundle_files"]), int(obj["bundle_bytes"])
     return int(listing["count"]), int(listing["bytes"])
-
-
-class _IterReader:
-    """read(n) over an iterator of chunks (the archive reader wants a file).
-
-    Keeps an offset into the current chunk instead of slicing off what is left (which
-    copied the rest of a 1 MiB chunk on every 512-byte header read); a read that wants
-    the whole chunk gets it uncopied."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buf = b""
-        self._pos = 0
-
-    def read(self, n: int) -> bytes:
-        while self._pos >= len(self._buf):
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return b""
-            self._buf, self._pos = chunk, 0
-        buf, pos = self._buf, self._pos
-        if pos == 0 and len(buf) <= n:
-            self._pos = len(buf)
-            return buf
-        out = buf[pos:pos + n]
-        self._pos = pos + len(out)
-        return out
 
 
 ERRORS: dict[int, type[RadswiftError]] = {

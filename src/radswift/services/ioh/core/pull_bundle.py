@@ -20,6 +20,7 @@ from radswift.archive import (
     tar_stream,
     zip_stream,
 )
+from radswift.archive.source import ChunkStream
 from radswift.bundle import BYTES_META, FILES_META, bundle_object
 from radswift.errors import Conflict, NotFound
 from radswift.store.base import ObjectInfo, ObjectReader, ObjectStore
@@ -63,7 +64,7 @@ def _rebuilt(reader: ObjectReader, *, fmt: str, compress: bool, mtime: float,
              on_bytes: Callable[[int], None]) -> Iterator[bytes]:
     """The bundle's entries re-archived as zip or tar.gz, one entry at a time."""
     try:
-        members = iter_archive(_ChunkRead(_passed(reader, on_bytes)), "tar", BUNDLE_LIMITS)
+        members = iter_archive(ChunkStream(_passed(reader, on_bytes)), "tar", BUNDLE_LIMITS)
         entries = (_out_entry(entry, chunks, mtime) for entry, chunks in members)
         if fmt == "zip":
             yield from zip_stream(entries, compress=compress)
@@ -106,7 +107,7 @@ def find_member(store: ObjectStore, key: str, bundle: str, path: str) -> BundleM
     make it one ranged GET if that ever matters."""
     reader = store.open_object(key, bundle)
     try:
-        members = iter_archive(_ChunkRead(reader.iter_chunks()), "tar", BUNDLE_LIMITS)
+        members = iter_archive(ChunkStream(reader.iter_chunks()), "tar", BUNDLE_LIMITS)
         for entry, chunks in members:
             if entry.path == path and chunks is not None:
                 return BundleMember(size=entry.size or 0, mtime=entry.mtime, chunks=chunks,
@@ -125,27 +126,3 @@ def bundle_counts(store: ObjectStore, key: str, name: str) -> tuple[int, int] | 
         return int(meta[FILES_META]), int(meta[BYTES_META])
     except (NotFound, KeyError, ValueError):
         return None
-
-
-class _ChunkRead:
-    """read(n) over an iterator of chunks (the archive reader wants a file); a read that
-    wants a whole chunk gets it uncopied."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buf = b""
-        self._pos = 0
-
-    def read(self, n: int) -> bytes:
-        while self._pos >= len(self._buf):
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return b""
-            self._buf, self._pos = chunk, 0
-        buf, pos = self._buf, self._pos
-        if pos == 0 and len(buf) <= n:
-            self._pos = len(buf)
-            return buf
-        out = buf[pos:pos + n]
-        self._pos = pos + len(out)
-        return out

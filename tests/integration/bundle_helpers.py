@@ -73,14 +73,29 @@ def names(url: str, key: str) -> dict[str, str]:
     return {o["name"]: o["etag"] for o in objects}
 
 
-def raw_upload(url: str, key: str, head_of_body: bytes, total: int) -> socket.socket:
+def raw_upload(url: str, key: str, head_of_body: bytes, total: int,
+               query: str = "layout=bundle") -> socket.socket:
+    """A push of `total` bytes of which only `head_of_body` is sent: the push is held
+    mid-way until the test sends the rest (finish_upload) or closes the socket."""
     host, port = url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)))
     sock.sendall(
-        (f"POST /api/v1/keys/{key}/input?layout=bundle HTTP/1.1\r\nHost: {host}\r\n"
-         f"Content-Type: application/x-tar\r\nContent-Length: {total}\r\n\r\n").encode()
+        (f"POST /api/v1/keys/{key}/input?{query} HTTP/1.1\r\nHost: {host}\r\n"
+         f"Content-Type: application/x-tar\r\nContent-Length: {total}\r\n"
+         "Connection: close\r\n\r\n").encode()
         + head_of_body)
     return sock
+
+
+def finish_upload(sock: socket.socket, rest: bytes) -> int:
+    """Send the rest of a raw_upload body; the HTTP status of the reply."""
+    sock.settimeout(60)
+    sock.sendall(rest)
+    reply = b""
+    while chunk := sock.recv(65536):
+        reply += chunk
+    sock.close()
+    return int(reply.split(b" ", 2)[1])
 
 
 def until(predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> None:

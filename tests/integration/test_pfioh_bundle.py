@@ -233,7 +233,7 @@ def test_a_running_bundle_push_is_invisible_and_keeps_other_writers_out(url: str
                "the push did not start")
         assert names(url, key) == {}
         again = push(url, key, tar_bytes({"b.dcm": b"b"}))
-        assert again.status_code == 409 and again.json()["error"] == "name_busy"
+        assert again.status_code == 409 and again.json()["error"] == "key_busy"
         beside = push(url, key, tar_bytes({"b.dcm": b"b"}), layout="objects")
         assert beside.status_code == 409 and beside.json()["error"] == "key_busy"
         single = httpx.put(f"{url}/api/v1/keys/{key}/input/b.dcm", content=b"b")

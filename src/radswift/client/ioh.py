@@ -142,7 +142,9 @@ def _file_chunks(path: Path, progress: Progress) -> Any:
 
 
 def _totals(listing: dict[str, Any], area: str) -> tuple[int, int]:
-    """Files and bytes a pull will bring: a bundle's own counts when the area is one."""
+    """Files and bytes a pull will bring: a bundle's own counts when the area is one
+    (not when it is "mixed": a bundle with other objects beside it, whose counts would
+    leave those out; the pull is refused then anyway, 409 mixed_layout)."""
     if listing.get("layouts", {}).get(area) == "bundle":
         for obj in listing["objects"]:
             if obj.get("bundle_files") is not None:

@@ -2,6 +2,11 @@
 
 In an area stored as a bundle (one tar object, radswift.bundle) a file is read out of
 the bundle (see core/pull_bundle.find_member), and a PUT is refused: layouts never mix.
+
+A whole object is checked against its MD5 as it goes out, its last chunk held back
+until the check passed (core/verify.py): a corrupt object gives a download short of
+its Content-Length. A byte range cannot be checked (the MD5 covers the whole object),
+nor fully a file out of a plain bundle (see core/pull_bundle).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from radswift.services.ioh.bodypipe import BodyPipe
 from radswift.services.ioh.context import IohContext
 from radswift.services.ioh.core.pull_bundle import BundleMember, find_member
 from radswift.services.ioh.core.spool import spool
+from radswift.services.ioh.core.verify import VerifiedChunks, held_back
 from radswift.services.ioh.http_errors import error_body
 from radswift.services.ioh.ranges import RangeNotSatisfiable, parse_range
 from radswift.store.base import ObjectInfo, ObjectReader
@@ -57,8 +63,8 @@ async def get_file(ctx: IohContext, key: str, name: str, range_header: str | Non
                    *, head: bool = False) -> Response:
     """The object, or the requested byte range of it (206), or 416 with the object's size."""
     validate_key(key)
-    if name in ctx.resources.claims.hidden(key):
-        raise NotFound(f"{name!r} is not in the key {key!r} (a push is still writing it)")
+    if name in ctx.resources.claims.hidden(key):  # being written, or replaced by a bundle
+        return await _from_bundle(ctx, key, name, range_header, head=head)
     try:
         info = await ctx.blocking(ctx.store.head_object, key, name)
     except NotFound:
@@ -76,7 +82,7 @@ async def get_file(ctx: IohContext, key: str, name: str, range_header: str | Non
     if wanted is None:
         headers["Content-Length"] = str(info.size)
         reader = await ctx.blocking(_open, ctx, key, name, 0)
-        return StreamingResponse(_stream(ctx, reader, info.size), headers=headers)
+        return StreamingResponse(_whole(ctx, reader), headers=headers)
     headers["Content-Range"] = wanted.content_range(info.size)
     headers["Content-Length"] = str(wanted.length)
     reader = await ctx.blocking(_open, ctx, key, name, wanted.start)
@@ -86,6 +92,15 @@ async def get_file(ctx: IohContext, key: str, name: str, range_header: str | Non
 
 def _open(ctx: IohContext, key: str, name: str, offset: int) -> ObjectReader:
     return ctx.store.open_object(key, name, offset=offset)
+
+
+def _whole(ctx: IohContext, reader: ObjectReader) -> Iterator[bytes]:
+    """Every byte of the reader, verified (the last chunk only once the MD5s matched)."""
+    try:
+        chunks = VerifiedChunks(reader, ctx.metrics.bytes_out.inc)
+        yield from held_back(chunks, chunks.finish)
+    finally:
+        reader.close()
 
 
 def _stream(ctx: IohContext, reader: ObjectReader, length: int) -> Iterator[bytes]:
@@ -104,18 +119,16 @@ def _stream(ctx: IohContext, reader: ObjectReader, length: int) -> Iterator[byte
         reader.close()
 
 
-
 def _area_of(name: str) -> str:
     return name.split("/", 1)[0] + "/"
 
 
 def _refuse_in_bundle(ctx: IohContext, key: str, area: str) -> None:
-    bundle = bundle_object(area)
+    """A stored bundle (a running bundle push holds the key alone: begin refused us)."""
     try:
-        ctx.store.head_object(key, bundle)
+        ctx.store.head_object(key, bundle_object(area))
     except NotFound:
-        if bundle not in ctx.resources.claims.hidden(key):
-            return
+        return
     raise Conflict(f"the area {area!r} of the key {key!r} is stored as a bundle: push the "
                    "whole tree again (replace=true) to change a file", reason="area_not_empty")
 
@@ -128,7 +141,7 @@ async def _from_bundle(ctx: IohContext, key: str, name: str, range_header: str |
     if bundle in ctx.resources.claims.hidden(key):
         raise NotFound(f"{name!r} is not in the key {key!r}")
     try:
-        member = await ctx.blocking(find_member, ctx.store, key, bundle, name[len(area):])
+        member = await ctx.blocking(_find, ctx, key, bundle, name[len(area):])
     except NotFound:
         raise NotFound(f"{name!r} is not in the key {key!r}") from None
     headers = {"Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
@@ -148,6 +161,10 @@ async def _from_bundle(ctx: IohContext, key: str, name: str, range_header: str |
     headers["Content-Length"] = str(wanted.length)
     return StreamingResponse(_member_bytes(ctx, member, wanted.start, wanted.length),
                              status_code=206, headers=headers)
+
+
+def _find(ctx: IohContext, key: str, bundle: str, path: str) -> BundleMember:
+    return find_member(ctx.store, key, bundle, path, limits=ctx.settings.limits)
 
 
 def _member_bytes(ctx: IohContext, member: BundleMember, start: int, length: int

@@ -24,6 +24,7 @@ from radswift.services.ioh.multipart import MultipartReader, boundary_of, form_e
 from radswift.services.ioh.schemas import (
     ArchiveFormat,
     Area,
+    AreaLayout,
     DeleteReply,
     ErrorReply,
     FileReply,
@@ -59,23 +60,29 @@ async def list_objects(request: Request, key: str, prefix: str = "") -> KeyListi
 
 def _listing(ctx: IohContext, key: str, prefix: str) -> KeyListing:
     """The objects, and how each area among them is stored (a bundle's counts come from
-    its metadata: one HEAD per bundle)."""
-    layouts: dict[str, LayoutName] = {}
+    its metadata: one HEAD per bundle): "mixed" for a bundle with other objects beside
+    it (left by another client, or by a replacing push that could not delete them)."""
+    bundles: set[str] = set()
+    others: set[str] = set()
     objects = []
     for o in list_key(ctx.store, key, prefix, ctx.resources.claims):
         entry = ObjectEntry(name=o.name, size=o.size, etag=o.etag,
                             last_modified=o.last_modified, content_type=o.content_type)
         area = o.name.split("/", 1)[0]
         if area in Area.__members__ and is_bundle_object(o.name, f"{area}/"):
-            layouts[area] = LayoutName.bundle
+            bundles.add(area)
             counts = bundle_counts(ctx.store, key, o.name)
             if counts is not None:
                 entry.bundle_files, entry.bundle_bytes = counts
         elif area in Area.__members__:
-            layouts.setdefault(area, LayoutName.objects)
+            others.add(area)
         objects.append(entry)
+    layouts = {area: AreaLayout.objects for area in others}
+    layouts.update({area: AreaLayout.mixed if area in others else AreaLayout.bundle
+                    for area in bundles})
     return KeyListing(key=key, prefix=prefix, count=len(objects),
-                      bytes=sum(o.size for o in objects), objects=objects, layouts=layouts)
+                      bytes=sum(o.size for o in objects), objects=objects,
+                      layouts=dict(sorted(layouts.items())))
 
 
 @router.delete("/keys/{key}", response_model=DeleteReply, summary="Delete a key entirely")
@@ -177,7 +184,7 @@ async def pull_tree(
 def _open_archive(ctx: IohContext, key: str, area: Area, fmt: ArchiveFormat,
                   compress: bool) -> AreaArchive:
     return open_area(ctx.store, key, f"{area.value}/", fmt=fmt.value,
-                     compress=compress, resources=ctx.resources,
+                     compress=compress, resources=ctx.resources, limits=ctx.settings.limits,
                      on_bytes=ctx.metrics.bytes_out.inc)
 
 

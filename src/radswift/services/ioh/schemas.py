@@ -27,6 +27,16 @@ class LayoutName(StrEnum):
     bundle = "bundle"
 
 
+class AreaLayout(StrEnum):
+    """How a listing finds an area stored: as pushed (objects, bundle), or "mixed": a
+    bundle with other objects beside it, which pulls refuse (409 mixed_layout) until one
+    or the other is deleted; its bundle's counts then say nothing about the area."""
+
+    objects = "objects"
+    bundle = "bundle"
+    mixed = "mixed"
+
+
 class ErrorReply(BaseModel):
     error: str = Field(description="a short machine-readable reason")
     detail: str = Field(description="a message fit to show a person")
@@ -50,7 +60,7 @@ class KeyListing(BaseModel):
     count: int
     bytes: int
     objects: list[ObjectEntry]
-    layouts: dict[str, LayoutName] = Field(
+    layouts: dict[str, AreaLayout] = Field(
         default_factory=dict,
         description="how each area in the listing is stored, e.g. {\"input\": \"bundle\"}")
 

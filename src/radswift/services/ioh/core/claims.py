@@ -7,13 +7,23 @@ file reads) leave claimed names out, and a failed push deletes exactly the names
 wrote. Two pushes never claim the same name, so concurrent pushes to one key cannot
 overwrite each other. The claims live in this process: another Swift client reading the
 container directly during a push does see the objects already written.
+
+Two refinements for pushes that replace what is there:
+- a name can be claimed without hiding it (`claim(..., hide=False)`): a bundle is
+  written in one PUT (or its manifest last), so the old bundle under that name stays
+  readable until the new one replaces it;
+- once the new content is stored, `hide` makes the old names (about to be deleted)
+  invisible and, in the same step, `show`s the new ones: readers switch from the old
+  tree to the new one at once, never seeing a shrinking or mixed tree.
+An exclusive push (every replace, every bundle push) runs alone on its key: it starts
+only when nothing else runs there, and nothing else starts until it ends.
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from radswift.errors import Conflict
@@ -34,40 +44,72 @@ class PushClaims:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._owners: dict[str, dict[str, str]] = {}
+        self._shown: dict[str, set[str]] = {}
         self._active: dict[str, set[str]] = {}
+        self._exclusive: dict[str, str] = {}
 
     def begin(self, key: str, *, exclusive: bool = False) -> PushTicket:
-        """Start a push. `exclusive` (a replacing push) refuses to run beside another."""
+        """Start a push. An `exclusive` one refuses to run beside any other, and no other
+        starts beside it (Conflict key_busy)."""
         with self._lock:
-            running = self._active.setdefault(key, set())
-            if exclusive and running:
+            running = self._active.get(key, set())
+            if running and (exclusive or key in self._exclusive):
                 raise Conflict(f"another push to the key {key!r} is running", reason="key_busy")
             ticket = PushTicket(key=key, push_id=uuid.uuid4().hex)
-            running.add(ticket.push_id)
+            self._active.setdefault(key, set()).add(ticket.push_id)
+            if exclusive:
+                self._exclusive[key] = ticket.push_id
             return ticket
 
-    def claim(self, ticket: PushTicket, name: str) -> None:
-        """Reserve `name` for this push; Conflict if another running push holds it."""
+    def claim(self, ticket: PushTicket, name: str, *, hide: bool = True) -> None:
+        """Reserve `name` for this push; Conflict if another running push holds it.
+        `hide=False`: readers keep seeing what is stored under the name meanwhile."""
+        with self._lock:
+            self._take(ticket, name)
+            shown = self._shown.setdefault(ticket.key, set())
+            if hide:
+                shown.discard(name)
+            else:
+                shown.add(name)
+
+    def hide(self, ticket: PushTicket, names: Iterable[str], *,
+             show: Iterable[str] = ()) -> None:
+        """In one step: hide `names` from readers (old objects this push is about to
+        delete) and show `show` (names this push claimed and has finished writing)."""
         with self._lock:
             owners = self._owners.setdefault(ticket.key, {})
-            owner = owners.get(name)
-            if owner is not None and owner != ticket.push_id:
-                raise Conflict(f"{name!r} is being written by another push", reason="name_busy")
-            owners[name] = ticket.push_id
-            ticket.names.add(name)
+            shown = self._shown.setdefault(ticket.key, set())
+            for name in show:
+                if owners.get(name) == ticket.push_id:
+                    shown.add(name)
+            for name in names:
+                self._take(ticket, name)
+                shown.discard(name)
+
+    def _take(self, ticket: PushTicket, name: str) -> None:
+        owners = self._owners.setdefault(ticket.key, {})
+        owner = owners.get(name)
+        if owner is not None and owner != ticket.push_id:
+            raise Conflict(f"{name!r} is being written by another push", reason="name_busy")
+        owners[name] = ticket.push_id
+        ticket.names.add(name)
 
     def end(self, ticket: PushTicket) -> None:
         """Release the push's names (they become visible, or are already deleted)."""
         with self._lock:
             owners = self._owners.get(ticket.key, {})
+            shown = self._shown.get(ticket.key, set())
             for name in ticket.names:
                 if owners.get(name) == ticket.push_id:
                     del owners[name]
+                    shown.discard(name)
+            if self._exclusive.get(ticket.key) == ticket.push_id:
+                del self._exclusive[ticket.key]
             running = self._active.get(ticket.key, set())
             running.discard(ticket.push_id)
             if not running:
-                self._active.pop(ticket.key, None)
-                self._owners.pop(ticket.key, None)
+                for table in (self._active, self._owners, self._shown):
+                    table.pop(ticket.key, None)
 
     def if_alone(self, ticket: PushTicket, action: Callable[[], None]) -> bool:
         """Run `action` if this push is the key's only one, while no other can start
@@ -80,9 +122,10 @@ class PushClaims:
             return True
 
     def hidden(self, key: str) -> frozenset[str]:
-        """Names of `key` that unfinished pushes are writing."""
+        """Names of `key` that readers must not see now: being written by unfinished
+        pushes, or about to be deleted by a replacing push."""
         with self._lock:
-            return frozenset(self._owners.get(key, {}))
+            return frozenset(self._owners.get(key, {})).difference(self._shown.get(key, ()))
 
     def busy(self, key: str) -> bool:
         with self._lock:

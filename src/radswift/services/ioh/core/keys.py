@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 from concurrent.futures import Executor
 
+from radswift.bundle import BUNDLE_BASENAME
 from radswift.errors import Conflict, NotFound, RadswiftError
 from radswift.names import segments_container, validate_key, validate_prefix
 from radswift.services.ioh.core.claims import PushClaims
@@ -20,7 +21,21 @@ def list_key(store: ObjectStore, key: str, prefix: str, claims: PushClaims) -> l
     validate_key(key)
     validate_prefix(prefix)
     hidden = claims.hidden(key)
-    return [o for o in store.list_objects(key, prefix) if o.name not in hidden]
+    infos = [o for o in store.list_objects(key, prefix) if o.name not in hidden]
+    if _looks_mixed(infos):
+        # A replacing push may have stored its bundle and hidden the old objects while
+        # this listing ran: names hidden now are as much out as those hidden before.
+        hidden = hidden | claims.hidden(key)
+        infos = [o for o in infos if o.name not in hidden]
+    return infos
+
+
+def _looks_mixed(infos: list[ObjectInfo]) -> bool:
+    """Does an area in the listing hold a bundle and other objects?"""
+    areas = {o.name.split("/", 1)[0] for o in infos
+             if o.name.count("/") == 1 and o.name.endswith("/" + BUNDLE_BASENAME)}
+    return any(o.name.split("/", 1)[0] in areas and not o.name.endswith("/" + BUNDLE_BASENAME)
+               for o in infos)
 
 
 def delete_key(store: ObjectStore, key: str, claims: PushClaims,
@@ -64,3 +79,31 @@ def delete_objects(store: ObjectStore, container: str, names: Iterable[str],
         return True
 
     return list(pool.map(delete, names)) if pool is not None else [delete(n) for n in names]
+
+
+def delete_leftovers(store: ObjectStore, container: str, names: Iterable[str],
+                     pool: Executor | None = None) -> int:
+    """Delete old objects whose replacement is already stored and visible: a failure is
+    logged (error level, with the count), never raised, since the push itself succeeded
+    and a 5xx would tell the client otherwise. Returns how many could not be deleted."""
+    errors: list[str] = []
+
+    def delete(name: str) -> None:
+        try:
+            store.delete_object(container, name)
+        except NotFound:
+            pass
+        except RadswiftError as err:
+            errors.append(err.message)
+
+    wanted = list(names)
+    if pool is not None:
+        list(pool.map(delete, wanted))
+    else:
+        for name in wanted:
+            delete(name)
+    if errors:
+        log.error("%d of %d replaced objects of %r could not be deleted (first: %s); "
+                  "they stay beside the new content until deleted", len(errors),
+                  len(wanted), container, errors[0])
+    return len(errors)

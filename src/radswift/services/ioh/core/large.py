@@ -43,23 +43,23 @@ def put_large(
     object, and the segments are then deleted like on any other failure."""
     container = segments_container(key)
     store.ensure_container(container)
-    pending: list[Future[SegmentRef]] = []
+    pending: list[tuple[Future[SegmentRef], Spooled]] = []
     done: list[SegmentRef] = []
     segment: Spooled | None = first
     index = 0
     try:
         while segment is not None:
             seg_name = f"{name}/{push_id}/{index:08d}"
-            pending.append(resources.put_pool.submit(_put_segment, store, container,
-                                                     seg_name, segment))
+            pending.append((resources.put_pool.submit(_put_segment, store, container,
+                                                      seg_name, segment), segment))
+            segment = None  # the put owns it now (and closes it): never close it here
             index += 1
             if len(pending) >= SEGMENTS_IN_FLIGHT:
-                done.append(pending.pop(0).result())
-            segment = None
+                done.append(pending.pop(0)[0].result())
             if not rest.at_eof():
                 segment = spool(rest.take(resources.tuning.segment_size), size_hint=None,
                                 small=0, budget=resources.budget, account=account)
-        done.extend(f.result() for f in pending)
+        done.extend(f.result() for f, _ in pending)
         pending = []
         store.put_manifest(key, name, done, content_type=content_type,
                            metadata=metadata() if metadata is not None else None)
@@ -67,13 +67,20 @@ def put_large(
     except BaseException:
         if segment is not None:
             segment.close()
-        for fut in pending:
-            fut.cancel()
-        for fut in pending:
-            if not fut.cancelled() and fut.exception() is None:
-                done.append(fut.result())
+        _settle(pending, done)
         _delete_segments(store, container, done)
         raise
+
+
+def _settle(pending: list[tuple[Future[SegmentRef], Spooled]], done: list[SegmentRef]) -> None:
+    """After a failure: cancel the puts not started (closing their bodies, which they
+    would have closed), wait for the running ones, and add the stored ones to `done`."""
+    for fut, body in pending:
+        if fut.cancel():
+            body.close()
+    for fut, _ in pending:
+        if not fut.cancelled() and fut.exception() is None:
+            done.append(fut.result())
 
 
 def _put_segment(store: ObjectStore, container: str, name: str, body: Spooled) -> SegmentRef:

@@ -6,6 +6,9 @@ files). The prefetcher keeps up to `window` bytes of the next small objects down
 in the get pool (at most `ahead` objects, about the parallelism Swift rewards on a small
 machine), within the process-wide memory budget shared with pushes; large objects, and
 small ones when memory is short, are streamed when their turn comes.
+Every object is checked against the MD5s the store vouches for (core/verify.py): a
+prefetched one before any of its bytes is served, a streamed one at its end; either way
+a mismatch aborts the archive before its end is written.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from radswift.services.ioh.core.resources import MemoryBudget
+from radswift.services.ioh.core.verify import VerifiedChunks
 from radswift.store.base import ObjectInfo, ObjectStore
 
 
@@ -64,9 +68,9 @@ class Prefetcher:
         self._next = max(self._next, self._index[info.name] + 1)  # never fetch it later
         self._fill()
         with self._store.open_object(self._key, info.name) as reader:
-            for chunk in reader.iter_chunks():
-                self._on_bytes(len(chunk))
-                yield chunk
+            chunks = VerifiedChunks(reader, self._on_bytes)
+            yield from chunks
+            chunks.finish()
 
     def start(self) -> None:
         self._fill()
@@ -98,4 +102,7 @@ class Prefetcher:
 
 def _fetch(store: ObjectStore, key: str, name: str) -> list[bytes]:
     with store.open_object(key, name) as reader:
-        return list(reader.iter_chunks())
+        chunks = VerifiedChunks(reader)
+        data = list(chunks)
+        chunks.finish()
+        return data

@@ -4,6 +4,7 @@ The listing is taken first (so a missing key is an error before any byte is sent
 archive is then produced entry by entry while the prefetcher downloads the next small
 objects in parallel. Names of unfinished pushes are left out (see claims.py).
 An area in the bundle layout (one tar object) is served from its bundle (pull_bundle.py).
+Every object's bytes are checked against its MD5 as they go out (prefetch.py).
 Zips are ZIP64 and stored, not deflated, unless `compress` (DICOM and NIfTI.gz gain
 little, and deflate would cost the CPU that Swift needs on a small machine).
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from radswift.archive import OutEntry, tar_stream, zip_stream
+from radswift.archive import ArchiveLimits, OutEntry, tar_stream, zip_stream
 from radswift.archive.write import tar_size
 from radswift.errors import InvalidInput
 from radswift.services.ioh.core.keys import list_key
@@ -49,11 +50,13 @@ def stream_area(
     fmt: ArchiveFormat,
     compress: bool,
     resources: Resources,
+    limits: ArchiveLimits,
     on_bytes: Callable[[int], None] | None = None,
 ) -> Iterator[bytes]:
-    """The archive of `key`/`area` as chunks. NotFound (before any chunk) if no such key."""
+    """The archive of `key`/`area` as chunks. NotFound (before any chunk) if no such key.
+    `limits`: the server's push limits (a bundle is read within them, see pull_bundle)."""
     return open_area(store, key, area, fmt=fmt, compress=compress, resources=resources,
-                     on_bytes=on_bytes).chunks
+                     limits=limits, on_bytes=on_bytes).chunks
 
 
 def open_area(
@@ -64,6 +67,7 @@ def open_area(
     fmt: ArchiveFormat,
     compress: bool,
     resources: Resources,
+    limits: ArchiveLimits,
     on_bytes: Callable[[int], None] | None = None,
 ) -> AreaArchive:
     """As stream_area, with the archive's length for a plain tar (for Content-Length)."""
@@ -73,7 +77,7 @@ def open_area(
     bundle = area_bundle(infos, key, area)
     if bundle is not None:
         chunks, length = bundle_archive(store, key, bundle, fmt=fmt, compress=compress,
-                                        mtime=_mtime(bundle),
+                                        mtime=_mtime(bundle), limits=limits,
                                         on_bytes=on_bytes or (lambda n: None))
         return AreaArchive(chunks, length)
     prefetcher = Prefetcher(store, key, infos, pool=resources.get_pool,

@@ -14,8 +14,11 @@ is as it was.
 `replace` (the legacy protocol's semantics: a second push of a key replaces its input):
 entries whose names already exist are spooled to disk, not written; only once the whole
 archive has been read without error are they written over the old objects, and the old
-objects the new tree lacks deleted. So a refused archive still leaves the key unchanged;
-only a store failure in that final phase can leave old and new objects mixed.
+objects the new tree lacks deleted: at that point, in one step, the new names become
+visible and the old ones hidden (claims.hide), so readers switch from the old tree (or
+the old bundle) to the new one, never seeing both or a shrinking tree. So a refused
+archive still leaves the key unchanged; only a store failure in that final phase can
+leave old and new objects mixed.
 
 The bundle layout (one tar object per area) is push_bundle.py; this module refuses to
 add per-file objects beside a bundle (see _refuse_beside_bundle).
@@ -130,7 +133,7 @@ def push_entries(
         created = not store.container_exists(key)
         store.ensure_container(key)
         existing = frozenset(o.name for o in store.list_objects(key, area))
-        _refuse_beside_bundle(key, area, existing, resources.claims.hidden(key), replace)
+        _refuse_beside_bundle(key, area, existing, replace)
         state = PushState(store=store, key=key, ticket=ticket, limits=limits,
                           on_bytes=on_bytes or (lambda n: None), existing=existing,
                           replace=replace)
@@ -153,14 +156,12 @@ def push_entries(
 
 
 def _refuse_beside_bundle(key: str, area: str, existing: frozenset[str],
-                          hidden: frozenset[str], replace: bool) -> None:
+                          replace: bool) -> None:
     """Layouts never mix (radswift.bundle): per-file objects are not added beside a
     bundle; a replacing push deletes the bundle once its own tree is stored (it is one
-    of the `existing` names the replace phase removes)."""
+    of the `existing` names the replace phase removes). A running bundle push holds the
+    key exclusively, so this push could not even begin beside it (claims.begin)."""
     bundle = bundle_object(area)
-    if bundle in hidden:
-        raise Conflict(f"a bundle push to {area!r} of the key {key!r} is running",
-                       reason="key_busy")
     if bundle in existing and not replace:
         raise Conflict(f"the area {area!r} of the key {key!r} holds a bundle: push with "
                        "replace=true to replace it", reason="area_not_empty")

@@ -11,14 +11,18 @@ are spooled first (core/spool.py), counted against the push's size limit as they
 
 All or nothing: the bundle object is the last thing written, so a refused, failed or
 interrupted push leaves at most segments, which are deleted; readers never see a part.
+So the bundle's name needs no hiding while the push runs: readers keep seeing the old
+bundle (a re-push) until the new one replaces it. A bundle push runs alone on its key
+(an exclusive claim): no per-file push or single-file PUT can add objects beside it.
 Layouts never mix: an area that already holds anything is a Conflict unless `replace`,
 and then the old objects (per-file ones, or the old bundle's segments) are deleted only
-after the new bundle is stored, so a reader sees the old tree or the new one.
+after the new bundle is stored, hidden from readers first, so a reader sees the old
+tree or the new one. Failing to delete them then is logged, not reported: the new
+bundle is live (readers see a mixed area, a 409, until they are deleted).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -27,11 +31,11 @@ from functools import partial
 
 from radswift.archive import OutEntry, tar_stream
 from radswift.archive.limits import ArchiveLimits
-from radswift.bundle import BYTES_META, FILES_META, bundle_object
-from radswift.errors import Conflict, InvalidInput, NotFound, UnsafeArchive
+from radswift.bundle import BUNDLE_BASENAME, BYTES_META, FILES_META, bundle_object
+from radswift.errors import Conflict, InvalidInput, NotFound, RadswiftError, UnsafeArchive
 from radswift.names import validate_key, validate_object_name
 from radswift.services.ioh.core.claims import PushTicket
-from radswift.services.ioh.core.keys import delete_objects
+from radswift.services.ioh.core.keys import delete_leftovers
 from radswift.services.ioh.core.large import put_large
 from radswift.services.ioh.core.push import AREAS, PushEntry, PushResult, drop_if_empty
 from radswift.services.ioh.core.resources import Resources
@@ -97,10 +101,10 @@ def push_bundle(
     if area not in AREAS:
         raise InvalidInput(f"the area must be one of {', '.join(AREAS)}")
     name = bundle_object(area)
-    ticket = resources.claims.begin(key, exclusive=replace)
+    ticket = resources.claims.begin(key, exclusive=True)  # alone on the key, or 409
     created = False
     try:
-        resources.claims.claim(ticket, name)  # a second bundle push to the area: 409
+        resources.claims.claim(ticket, name, hide=False)  # the old bundle stays readable
         created = not store.container_exists(key)
         store.ensure_container(key)
         if not replace:
@@ -117,7 +121,9 @@ def push_bundle(
         stream = tar_stream(_out_entries(area, entries, tally, resources))
         _store_stream(store, key, name, stream, resources=resources, ticket=ticket,
                       metadata=commit_metadata)
-        _delete_old(store, key, [n for n in old if n != name], old_segments, resources)
+        replaced = [n for n in old if n != name]
+        resources.claims.hide(ticket, replaced)  # readers now see the new bundle alone
+        _delete_old(store, key, replaced, old_segments, resources)
         return PushResult(key=key, area=area, files=tally.files, directories=tally.dirs,
                           bytes=tally.total)
     except BaseException:
@@ -178,6 +184,9 @@ def _entry_path(area: str, entry: PushEntry) -> str:
     path = entry.path.strip("/")
     if not path or path == ".":
         raise UnsafeArchive("an entry has an empty name", reason="unsafe_path")
+    if path == BUNDLE_BASENAME and not entry.is_dir:
+        raise UnsafeArchive(f"{path!r} is the name reserved for an area's bundle",
+                            reason="reserved_name")
     validate_object_name(area + path + ("/" if entry.is_dir else ""))
     return path
 
@@ -228,11 +237,17 @@ def _segments_of(store: ObjectStore, key: str, name: str) -> list[SegmentRef]:
 
 def _delete_old(store: ObjectStore, key: str, names: list[str], segments: list[SegmentRef],
                 resources: Resources) -> None:
-    """After the new bundle is stored: the old per-file objects, the old bundle's segments."""
-    delete_objects(store, key, names, resources.put_pool)
+    """After the new bundle is stored: the old per-file objects, the old bundle's segments
+    (failures are logged by the count, never raised: the push has succeeded)."""
+    delete_leftovers(store, key, names, resources.put_pool)
     for ref in segments:
-        with contextlib.suppress(NotFound):
+        try:
             store.delete_object(ref.container, ref.name)
+        except NotFound:
+            pass
+        except RadswiftError as err:
+            log.error("cannot delete the segment %r of a replaced bundle of %r: %s",
+                      ref.name, key, err.message)
     if names or segments:
         log.info("bundle push to %r replaced %d objects and %d segments", key, len(names),
                  len(segments))

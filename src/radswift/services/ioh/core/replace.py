@@ -6,12 +6,11 @@ reaches it. The deferred entries wait on disk (never in memory).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Set
 from typing import TYPE_CHECKING
 
-from radswift.errors import NotFound
+from radswift.services.ioh.core.keys import delete_leftovers
 from radswift.services.ioh.core.large import put_large
 from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
@@ -25,7 +24,9 @@ READ_CHUNK = 1024 * 1024
 
 def replace_existing(state: PushState, resources: Resources, keep: Set[str]) -> None:
     """Write every deferred entry over its old object, then delete the old objects that
-    are not in `keep` (the names of the new tree)."""
+    are not in `keep` (the names of the new tree): hidden from readers first, while the
+    new names are shown (one step), and a failure to delete is logged, not raised (the
+    new tree is complete and visible)."""
     segment = resources.tuning.segment_size
     small = {n: b for n, b in state.deferred.items() if b.size <= segment}
     futures = [resources.put_pool.submit(_overwrite, state, name, body, resources)
@@ -35,9 +36,9 @@ def replace_existing(state: PushState, resources: Resources, keep: Set[str]) -> 
             _overwrite(state, name, body, resources)
     for future in futures:
         future.result()
-    for name in sorted(state.existing - keep):
-        with contextlib.suppress(NotFound):
-            state.store.delete_object(state.key, name)
+    gone = sorted(state.existing - keep)
+    resources.claims.hide(state.ticket, gone, show=set(state.ticket.names))
+    delete_leftovers(state.store, state.key, gone, resources.put_pool)
     log.info("push to %r replaced %d objects and removed %d", state.key, len(state.deferred),
              len(state.existing - keep))
 

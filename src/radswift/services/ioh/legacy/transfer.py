@@ -78,7 +78,8 @@ def pull_zip(ctx: IohContext, meta: Mapping[str, Any]) -> Iterator[bytes]:
     a bundled output is unpacked into the zip (core/pull_bundle.py)."""
     key = resolve_key(section(meta, "remote"))
     return stream_area(ctx.store, key, OUTPUT_PREFIX, fmt="zip", compress=False,
-                       resources=ctx.resources, on_bytes=ctx.metrics.bytes_out.inc)
+                       resources=ctx.resources, limits=ctx.settings.limits,
+                       on_bytes=ctx.metrics.bytes_out.inc)
 
 
 def get_message(query: Mapping[str, str]) -> tuple[str, dict[str, Any]]:

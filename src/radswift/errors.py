@@ -137,8 +137,10 @@ class IntegrityError(StorageError):
 class TransferError(RadswiftError):
     """Some files of a tree transfer failed; `failures` names them with their reasons."""
 
-    def __init__(self, message: str, failures: Sequence[tuple[str, str]]) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, failures: Sequence[tuple[str, str]], *, reason: str | None = None
+    ) -> None:
+        super().__init__(message, reason=reason)
         self.failures = list(failures)
 
 

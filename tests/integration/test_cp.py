@@ -328,3 +328,43 @@ def test_layouts_are_never_mixed_in_one_area(run: Run, key: str, tmp_path: Path)
     names = [r["name"] for r in json.loads(ok(run("ls", f"swift://{key}/", "--json")).stdout)]
     assert "output/.radswift-bundle.tar" in names and "input/brain.nii" in names
     assert not any(n.startswith(("other/", "x/")) for n in names)  # refusals stored nothing
+
+
+def test_a_bundle_is_downloaded_whole_never_a_part_of_it(
+    run: Run, key: str, tmp_path: Path
+) -> None:
+    study = make_tree(tmp_path)
+    ok(run("cp", str(study), f"swift://{key}/input/", "--layout", "bundle"))
+    part = run("cp", f"swift://{key}/input/series 1/", str(tmp_path / "part"))
+    assert part.returncode == 2 and "Traceback" not in part.stderr
+    assert f"swift://{key}/input/ is stored as one bundle" in part.stderr
+    assert not (tmp_path / "part").exists() or list((tmp_path / "part").iterdir()) == []
+
+
+def test_bundles_live_only_in_top_level_areas(run: Run, key: str, tmp_path: Path) -> None:
+    study = make_tree(tmp_path)
+    nested = run("cp", str(study), f"swift://{key}/input/nested/", "--layout", "bundle")
+    assert nested.returncode == 2 and "top-level area" in nested.stderr
+    ok(run("cp", str(study), f"swift://{key}/anything/", "--layout", "bundle"))
+    single = run("cp", str(study / "brain.nii"), f"swift://{key}/anything/extra.nii")
+    assert single.returncode != 0 and "holds a bundle" in single.stderr
+    deeper = run("cp", str(study), f"swift://{key}/anything/deeper/")
+    assert deeper.returncode != 0 and "holds a bundle" in deeper.stderr
+    names = [r["name"] for r in json.loads(ok(run("ls", f"swift://{key}/", "--json")).stdout)]
+    assert names == ["anything/.radswift-bundle.tar"]
+    ok(run("cp", f"swift://{key}", str(tmp_path / "whole")))  # any top-level area unpacks
+    assert (tmp_path / "whole" / "anything" / "brain.nii").read_bytes() == (
+        study / "brain.nii"
+    ).read_bytes()
+
+
+def test_a_name_a_bundle_cannot_hold_fails_the_bundle_upload_clearly(
+    run: Run, key: str, tmp_path: Path
+) -> None:
+    study = make_tree(tmp_path)
+    (study / "T:1.dcm").write_bytes(b"a name fine on disk and in Swift, not in a tar")
+    up = run("cp", str(study), f"swift://{key}/input/", "--layout", "bundle")
+    assert up.returncode == 2 and "Traceback" not in up.stderr
+    assert "'T:1.dcm' cannot be stored in a bundle" in up.stderr
+    listing = run("ls", f"swift://{key}/", "--json")
+    assert listing.returncode != 0 or json.loads(listing.stdout) == []

@@ -310,3 +310,24 @@ def test_an_unknown_layout_is_a_configuration_error(tmp_path: Path, key: str) ->
     argv = [RADSWIFT, "publish", "put", "--wait", "none", "--layout", "zip"]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 78 and "unknown output layout 'zip'" in done.stderr
+
+
+def test_a_name_a_bundle_cannot_hold_publishes_per_file_objects_instead(
+    tmp_path: Path,
+    key: str,
+    opener: Callable[[], ObjectStore],
+    swift: Connection,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    publish(tmp_path, key, opener, "bundle", {"previous.dcm": b"p"})
+    files = {"result.dcm": b"r", "T:1.dcm": b"a drive-letter-like name", "s/a\\b.txt": b"b"}
+    status = publish(tmp_path, key, opener, "bundle", files)
+    assert status["state"] == "succeeded"
+    assert (status["output"]["layout"], status["output"]["requested_layout"]) == (
+        "objects", "bundle",
+    )  # fmt: skip
+    assert "cannot be stored in a bundle" in status["output"]["layout_fallback"]
+    assert output_names(swift, key) == sorted(f"output/{rel}" for rel in files)
+    assert swift.get_object(key, "output/T:1.dcm")[1] == files["T:1.dcm"]
+    assert status["output"]["removed"] == 1  # the previous run's bundle
+    assert any("per-file objects" in r.getMessage() for r in caplog.records)

@@ -9,14 +9,20 @@ object per file, which any Swift client can read; a bundle is opt-in, per push
 
 The contract every reader and writer keeps:
 - The bundle of an area is the object `<area>/.radswift-bundle.tar` (BUNDLE_OBJECT);
-  an area holds at most one. Its bytes are a POSIX (pax) tar, uncompressed, of regular
-  files and directories only, names relative to the area.
+  an area holds at most one, and only a top-level area (one path component: `input/`,
+  `output/`, `anything/`) holds one. Its bytes are a POSIX (pax) tar, uncompressed, of
+  regular files and directories only, names relative to the area. A bundle is read
+  whole: asking for a part of a bundled area (`input/sub/`) is an error.
+- A writer stores only what every reader accepts (bundle.check: names such as `a\\b` or
+  `T:1.dcm` and trees beyond ArchiveLimits are refused before anything is stored).
 - A writer never mixes layouts: writing a bundle into an area that already has
   per-file objects, or per-file objects into an area that has a bundle, is a Conflict
   unless the write replaces the area (then the old layout's objects are deleted AFTER
   the new content is stored, so a reader sees the old tree or the new one).
 - The bundle is written in one PUT (or as an SLO whose manifest is written last), so a
-  bundle is visible whole or not at all, to every Swift client.
+  bundle is visible whole or not at all, to every Swift client. A writer deletes only
+  the segments of the bundle it replaced, and only while its own is still the current
+  one (writers may overlap).
 - Readers (publisher get, pfioh pull) unpack a bundle with the same safe, streamed
   archive reader as an upload (radswift.archive.iter_archive): a bundle put there by
   anyone else is untrusted input like any other.

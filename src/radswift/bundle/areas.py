@@ -3,7 +3,9 @@
 Readers should not care how an area was written: `fetch_area` downloads the per-file
 objects and unpacks the area's bundle too, so `radswift cp swift://KEY/output/ DIR` and
 the publisher's `get` give the same tree for either layout. A path that is both in the
-bundle and an object of its own is an error, never "one of them wins".
+bundle and an object of its own is an error, never "one of them wins". Only a
+top-level area (`input/`, `output/`, `anything/`) holds a bundle, and a bundle is
+unpacked whole: asking for a part of it is an error, never an empty download.
 """
 
 from __future__ import annotations
@@ -15,21 +17,43 @@ from radswift.bundle import LAYOUTS, Layout, bundle_object
 from radswift.bundle.read import unpack_bundle
 from radswift.bundle.write import write_bundle
 from radswift.errors import Conflict, InvalidInput, NotFound
-from radswift.names import INPUT_PREFIX, OUTPUT_PREFIX
 from radswift.store.base import ObjectStore
 from radswift.transfer import Progress, TransferOptions, TransferResult, download_tree
 
 
+def top_area(prefix: str) -> str:
+    """The top-level area a prefix or object name lies in ("input/" for "input/a/b.dcm"),
+    "" if it has no '/'. Only a top-level area can hold a bundle (radswift.bundle)."""
+    head, slash, _ = prefix.partition("/")
+    return head + "/" if head and slash else ""
+
+
 def bundles_under(store: ObjectStore, key: str, prefix: str) -> list[str]:
-    """The bundle objects a download of `prefix` covers: the prefix's own area's, or, for
-    the whole key (""), those of input/ and output/. A deeper prefix has none."""
-    if prefix:
-        if not prefix.endswith("/"):
+    """The bundle objects a download of `prefix` covers: its own if `prefix` is a top-level
+    area, every top-level area's for the whole key (""). A prefix deeper inside an area
+    stored as a bundle is an InvalidInput: a bundle is unpacked whole or not at all, and
+    quietly downloading nothing would look like an empty directory."""
+    if not prefix:
+        try:
+            return [i.name for i in store.list_objects(key) if i.name == _own_bundle(i.name)]
+        except NotFound:
             return []
-        candidates = [bundle_object(prefix)]
-    else:
-        candidates = [bundle_object(INPUT_PREFIX), bundle_object(OUTPUT_PREFIX)]
-    return [name for name in candidates if _exists(store, key, name)]
+    area = top_area(prefix)
+    if not area:
+        return []
+    if not _exists(store, key, bundle_object(area)):
+        return []
+    if prefix == area:
+        return [bundle_object(area)]
+    raise InvalidInput(
+        f"swift://{key}/{area} is stored as one bundle; download swift://{key}/{area} whole",
+        reason="inside_bundle",
+    )
+
+
+def _own_bundle(name: str) -> str:
+    area = top_area(name)
+    return bundle_object(area) if area else ""
 
 
 def fetch_area(
@@ -91,27 +115,38 @@ def parse_layout(text: str) -> Layout:
 def check_one_layout(store: ObjectStore, key: str, area: str, layout: Layout) -> None:
     """Conflict if writing `layout` into `area` would mix it with the other layout.
 
-    A bundle needs an area (a prefix ending in '/'); the area must not hold per-file
-    objects, and per-file objects must not go into an area holding a bundle. Replacing
-    one layout by the other is an explicit `radswift rm -r` first."""
-    if layout == "bundle" and not area:
-        raise InvalidInput("a bundle goes into an area: swift://KEY/input/ or swift://KEY/output/")
-    if not area:
+    A bundle goes only into a top-level area (`input/`, `output/`, `anything/`), which
+    must not hold per-file objects; per-file objects must not go into an area holding a
+    bundle, nor anywhere below it (a single file's object name: pass it as `area`, its
+    top-level area is what counts). Replacing one layout by the other is an explicit
+    `radswift rm -r` first."""
+    if layout == "bundle":
+        if not area or area != top_area(area):
+            raise InvalidInput(
+                f"a bundle goes into a top-level area such as swift://{key}/input/ or"
+                f" swift://{key}/output/, not swift://{key}/{area}"
+            )
+        _check_no_objects(store, key, area)
         return
+    top = top_area(area)
+    if top and _exists(store, key, bundle_object(top)):
+        instead = " or upload with --layout bundle" if area == top else ""
+        raise Conflict(
+            f"swift://{key}/{top} holds a bundle; remove it first"
+            f" (radswift rm swift://{key}/{bundle_object(top)}){instead}"
+        )
+
+
+def _check_no_objects(store: ObjectStore, key: str, area: str) -> None:
     bundle = bundle_object(area)
     try:
-        others = [i.name for i in store.list_objects(key, area)]
+        mixed = any(info.name != bundle for info in store.list_objects(key, area))
     except NotFound:
         return  # a new key: nothing to mix with
-    if layout == "bundle" and any(name != bundle for name in others):
+    if mixed:
         raise Conflict(
             f"swift://{key}/{area} holds per-file objects; remove them first"
             f" (radswift rm -r swift://{key}/{area}) or upload with --layout objects"
-        )
-    if layout == "objects" and bundle in others:
-        raise Conflict(
-            f"swift://{key}/{area} holds a bundle; remove it first"
-            f" (radswift rm swift://{key}/{bundle}) or upload with --layout bundle"
         )
 
 

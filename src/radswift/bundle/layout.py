@@ -8,7 +8,9 @@ bundle has the very format of a pulled tar); file contents are read on demand wi
 pread, so any window of the tar (a segment) can be read, re-read and read concurrently
 by several views.
 
-A file whose size differs from the one planned (at open, or when its last byte is
+Sources are opened without following links and must still be regular files: a file
+swapped for a link or a FIFO after planning raises (never followed, never a hang). A
+file whose size differs from the one planned (at open, or when its last byte is
 read) raises SourceChanged: the tar header already announced the old size, so
 carrying on would store a corrupt bundle.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import bisect
 import io
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, cast
@@ -30,8 +33,20 @@ RECORD = 20 * BLOCK
 
 
 class SourceChanged(OSError):
-    """A local file changed size while the bundle was being read (an OSError so that a
-    store's upload body passes it through as a local read failure, never retried)."""
+    """A local file changed (size, or kind) while the bundle was being read (an OSError so
+    that a store's upload body passes it through as a local read failure, never retried).
+    `filename` is the file's path."""
+
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+"""A file swapped for a symbolic link after planning is an error (ELOOP), not followed;
+one swapped for a FIFO opens at once (no writer needed) and is then refused by fstat."""
+
+
+def _changed(path: str, message: str) -> SourceChanged:
+    error = SourceChanged(message)
+    error.strerror, error.filename = message, path  # as os.open's errors carry them
+    return error
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +171,7 @@ class TarView(io.RawIOBase):
         n = min(size - within, len(out))
         got = os.preadv(fd, [out[:n]], within)
         if got != n:
-            raise SourceChanged(f"{path} shrank while the bundle was being read")
+            raise _changed(path, f"{path} shrank while the bundle was being read")
         if within + n == size:
             _check_size(fd, path, size)
         return got
@@ -165,8 +180,10 @@ class TarView(io.RawIOBase):
         if self._fd_path == path and self._fd is not None:
             return self._fd
         self._close_fd()
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, _OPEN_FLAGS)
         self._fd, self._fd_path = fd, path
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _changed(path, f"{path} is no longer a regular file")
         _check_size(fd, path, size)
         return fd
 
@@ -183,4 +200,4 @@ class TarView(io.RawIOBase):
 def _check_size(fd: int, path: str, size: int) -> None:
     now = os.fstat(fd).st_size
     if now != size:
-        raise SourceChanged(f"{path} changed size while being read ({size} -> {now} bytes)")
+        raise _changed(path, f"{path} changed size while being read ({size} -> {now} bytes)")

@@ -1,12 +1,20 @@
 """write_bundle: a local tree stored as an area's bundle object, read in place, whole or not at all.
 
 The tree is walked once by the transfer engine's planner (so symbolic links and special
-files are skipped and reported exactly as a per-file upload reports them), laid out as a
-pax tar (layout.py) and handed to the store as a seekable view: no spooled copy. A tar
-up to `segment_size` is one PUT; a bigger one is put as windows of the view, segments in
-`<key>_segments` named as the transfer engine names them, and the manifest is written
-LAST, so readers see the previous bundle or the new one, never a partial one. Segments
-of a bundle this write replaced are deleted afterwards.
+files are skipped and reported exactly as a per-file upload reports them), checked
+against what the bundle's readers accept (check.py: names and ArchiveLimits, before
+anything is stored), laid out as a pax tar (layout.py) and handed to the store as a
+seekable view: no spooled copy. A tar up to `segment_size` is one PUT; a bigger one is
+put as windows of the view, segments in `<key>_segments` named as the transfer engine
+names them, and the manifest is written LAST, so readers see the previous bundle or the
+new one, never a partial one.
+
+Cleanup is careful because two writers may overlap on one area (a job re-run while the
+previous put is still going, two `radswift cp`): only the segments listed in the
+manifest this write replaced (read before writing) are deleted, and only if the bundle
+is still the one this write stored (its ETag, HEAD again just before). Anything else
+would delete the segments of a concurrent writer's live bundle. The price is that the
+segments of a bundle replaced in a race, or of a crashed writer, may be left behind.
 """
 
 from __future__ import annotations
@@ -19,7 +27,9 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from radswift.archive import ArchiveLimits
 from radswift.bundle import BYTES_META, FILES_META, bundle_object
+from radswift.bundle.check import check_bundlable
 from radswift.bundle.layout import LayoutEntry, SourceChanged, TarLayout, TarView
 from radswift.errors import InvalidInput, NotFound, RadswiftError, TransferError
 from radswift.names import validate_key, validate_object_name
@@ -54,13 +64,16 @@ def write_bundle(
     segment_size: int,
     segment_workers: int = 1,
     follow_symlinks: bool = False,
+    limits: ArchiveLimits | None = None,
 ) -> BundleResult:
     """Store the tree `source_dir` as `<key>/<area>.radswift-bundle.tar` (area: "output/").
 
     Only the bundle object is written: keeping the area to one layout (deleting its
     per-file objects afterwards) is the caller's part of the contract, as the publisher
-    does for output/. Raises InvalidInput (not a directory, a file changed while read),
-    TransferError (unreadable entries: nothing is stored), and the store's errors."""
+    does for output/. Raises, with nothing stored: InvalidInput (not a directory; a
+    name or a size the readers' `limits` would refuse, reason in
+    check.UNBUNDLABLE_REASONS), TransferError (entries that cannot be read, a file that
+    changed while read: local trouble, exit 1); and the store's errors."""
     started = time.monotonic()
     validate_key(key)
     name = validate_object_name(bundle_object(area))
@@ -72,24 +85,22 @@ def write_bundle(
             f"{len(plan.failures)} entries of {source_dir} cannot be read; no bundle was stored",
             plan.failures,
         )
-    layout = TarLayout(layout_entries(source_dir, plan))
+    entries = layout_entries(source_dir, plan, follow_symlinks=follow_symlinks)
+    check_bundlable(entries, limits or ArchiveLimits())
+    layout = TarLayout(entries)
     metadata = {FILES_META: str(len(plan.files)), BYTES_META: str(plan.total_bytes)}
     store.ensure_container(key)
-    old = _head(store, key, name)
+    replaced = _segments_of(store, key, name)
     try:
         if layout.size <= segment_size:
-            _put_whole(store, key, name, layout, metadata)
-            keep: set[str] = set()
+            stored, keep = _put_whole(store, key, name, layout, metadata), set[str]()
         else:
-            keep = _put_segmented(store, key, name, layout, metadata, segment_size, segment_workers)
-    except SourceChanged as exc:
-        raise InvalidInput(f"{exc}; no bundle was stored", reason="source_changed") from None
+            stored, keep = _put_segmented(
+                store, key, name, layout, metadata, segment_size, segment_workers
+            )
     except OSError as exc:
-        raise InvalidInput(f"cannot read {exc.filename or source_dir}: {exc.strerror}") from None
-    if old is not None and old.large:
-        seg.delete_quietly(
-            store, seg.segments_container_of(key), seg.stale_segments(store, key, name, keep)
-        )
+        raise _read_failure(exc, source_dir) from None
+    _delete_replaced(store, key, name, stored, [r for r in replaced if r not in keep])
     return BundleResult(
         name=name, files=len(plan.files), bytes=plan.total_bytes, dirs=len(plan.markers),
         size=layout.size, segments=len(keep), seconds=time.monotonic() - started,
@@ -97,9 +108,15 @@ def write_bundle(
     )  # fmt: skip
 
 
-def layout_entries(source_dir: Path, plan: UploadPlan) -> list[LayoutEntry]:
-    """The plan's files and empty directories in name order (a stable, diffable tar)."""
-    entries = [LayoutEntry(f.rel, f.size, f.mtime, f.path) for f in plan.files]
+def layout_entries(
+    source_dir: Path, plan: UploadPlan, *, follow_symlinks: bool = False
+) -> list[LayoutEntry]:
+    """The plan's files and empty directories in name order (a stable, diffable tar).
+
+    Followed links are resolved now: the view opens its sources without following
+    links, so a file swapped for a link after planning is an error, not a detour."""
+    resolve = os.path.realpath if follow_symlinks else str
+    entries = [LayoutEntry(f.rel, f.size, f.mtime, resolve(f.path)) for f in plan.files]
     for rel in plan.markers:
         entries.append(LayoutEntry(rel.rstrip("/"), 0, _dir_mtime(source_dir / rel), None))
     entries.sort(key=lambda entry: entry.path.encode("utf-8", "surrogateescape"))
@@ -113,18 +130,58 @@ def _dir_mtime(path: Path) -> float:
         return time.time()
 
 
-def _head(store: ObjectStore, key: str, name: str) -> ObjectInfo | None:
+def _read_failure(exc: OSError, source_dir: Path) -> TransferError:
+    """A local file that could not be read or changed while read: nothing was stored."""
+    where = os.fsdecode(exc.filename) if exc.filename else os.fspath(source_dir)
+    rel = os.path.relpath(where, source_dir)
+    if isinstance(exc, SourceChanged):
+        return TransferError(
+            f"{exc.strerror}; no bundle was stored",
+            [(rel, "changed while read")],
+            reason="source_changed",
+        )
+    why = exc.strerror or str(exc)
+    return TransferError(
+        f"cannot read {where}: {why}; no bundle was stored", [(rel, why)], reason="local_read"
+    )
+
+
+def _segments_of(store: ObjectStore, key: str, name: str) -> list[str]:
+    """Names of the segments in `<key>_segments` of the bundle now stored (if an SLO), as
+    this write will replace it; opened at its end, so no byte of it is read."""
+    container = seg.segments_container_of(key)
     try:
-        return store.head_object(key, name)
+        info = store.head_object(key, name)
+        if not info.large:
+            return []
+        with store.open_object(key, name, offset=info.size) as reader:
+            refs = list(reader.segments or ())
     except NotFound:
-        return None
+        return []
+    own = name + "/slo/"  # never a segment some other object may share
+    return [r.name for r in refs if r.container == container and r.name.startswith(own)]
+
+
+def _delete_replaced(
+    store: ObjectStore, key: str, name: str, stored: ObjectInfo, replaced: list[str]
+) -> None:
+    """Delete the replaced bundle's segments if ours is still the bundle (module docstring)."""
+    if not replaced:
+        return
+    try:
+        current = store.head_object(key, name)
+    except NotFound:
+        return  # deleted since: the delete took whatever it held
+    if current.etag != stored.etag or current.large != stored.large:
+        return  # a concurrent writer replaced ours; its own cleanup is its business
+    seg.delete_quietly(store, seg.segments_container_of(key), replaced)
 
 
 def _put_whole(
     store: ObjectStore, key: str, name: str, layout: TarLayout, metadata: dict[str, str]
-) -> None:
+) -> ObjectInfo:
     with TarView(layout) as view:
-        store.put_object(
+        return store.put_object(
             key,
             name,
             view.as_binary(),
@@ -142,7 +199,7 @@ def _put_segmented(
     metadata: dict[str, str],
     segment_size: int,
     workers: int,
-) -> set[str]:
+) -> tuple[ObjectInfo, set[str]]:
     """Windows of the tar as segments (each read by a view of its own), manifest last."""
     container = seg.segments_container_of(key)
     store.ensure_container(container)
@@ -159,13 +216,15 @@ def _put_segmented(
         futures = [pool.submit(put, window) for window in _windows(layout.size, segment_size)]
         try:
             refs = [future.result() for future in futures]
-            store.put_manifest(key, name, refs, content_type=TAR_CONTENT_TYPE, metadata=metadata)
+            stored = store.put_manifest(
+                key, name, refs, content_type=TAR_CONTENT_TYPE, metadata=metadata
+            )
         except BaseException:
             for future in futures:
                 future.cancel()
             _discard_segments(store, container, futures)
             raise
-    return {ref.name for ref in refs}
+    return stored, {ref.name for ref in refs}
 
 
 def _discard_segments(

@@ -139,7 +139,7 @@ def put(
     if result.uploaded:
         _say(
             f"published {result.files} files, {result.bytes} bytes to {config.key}/output/"
-            f" ({config.output_layout})"
+            f" ({result.layout or config.output_layout})"
         )
     else:
         _say(f"worker {config.worker}: processor done, worker 0 published the outputs")

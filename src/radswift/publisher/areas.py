@@ -4,22 +4,26 @@ Input: the per-file objects are downloaded as always; a bundle (`input/.radswift
 radswift.bundle) is unpacked too, whole or not at all, and a path that is both in the
 bundle and an object of its own is an error (never "one of them wins").
 
-Output: published in the job's layout (`objects`, one per file, or `bundle`, one tar),
-then every object under output/ that this run did not write is deleted: a previous
-run's files, or the other layout's bundle or objects. output/ is then exactly this run's
-tree. Nothing is deleted unless the upload succeeded; the status object, written after,
-says which layout output/ has and how many stale objects went.
+Output: published in the job's layout (`objects`, one per file, or `bundle`, one tar;
+a tree that cannot be a bundle, e.g. a file named `T:1.dcm`, goes up as per-file objects
+with a warning: a job's results are never lost over a file name), then every object
+under output/ that this run did not write is deleted: a previous run's files, or the
+other layout's bundle or objects. output/ is then exactly this run's tree. Nothing is
+deleted unless the upload succeeded; the status object, written after, says which
+layout output/ has and how many stale objects went.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from radswift.bundle import Layout
 from radswift.bundle.areas import fetch_area
+from radswift.bundle.check import UNBUNDLABLE_REASONS
 from radswift.bundle.write import write_bundle
 from radswift.errors import InvalidInput, NotFound, RadswiftError, TransferError
 from radswift.names import INPUT_PREFIX, OUTPUT_PREFIX
@@ -29,6 +33,8 @@ from radswift.transfer.failures import is_fatal, reason_of
 from radswift.transfer.plan import plan_upload
 from radswift.transfer.pool import run_workers
 from radswift.transfer.upload import upload_plan
+
+log = logging.getLogger("radswift.publisher")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,11 +50,13 @@ class Fetched:
 
 @dataclass(kw_only=True)
 class Published:
-    """What publish_output did: the transfer's counts and the object names it wrote."""
+    """What publish_output did: the layout it used, the transfer's counts, the object names
+    it wrote, and `fallback`: why the bundle asked for was not used (None if it was)."""
 
     layout: Layout
     result: TransferResult
     written: set[str] = field(default_factory=set)
+    fallback: str | None = None
 
 
 def fetch_input(store: ObjectStore, key: str, dest: Path, options: TransferOptions) -> Fetched:
@@ -62,25 +70,43 @@ def publish_output(
     store: ObjectStore, key: str, source: Path, layout: Layout, options: TransferOptions
 ) -> Published:
     """Upload `source` to `output/` in `layout`. Per-file failures (objects layout) are in
-    the result (`raise_for_failures`); a bundle is stored whole or raises."""
+    the result (`raise_for_failures`); a bundle is stored whole or raises.
+
+    A tree that cannot be a bundle (a name or a size its readers refuse:
+    radswift.bundle.check) goes up as per-file objects instead, with a warning: a job's
+    results are never lost for the layout's sake. `Published.layout` says which it was."""
     if layout == "bundle":
-        done = write_bundle(
-            store, key, OUTPUT_PREFIX, source,
-            segment_size=options.segment_size,
-            segment_workers=options.upload_segment_workers,
-            follow_symlinks=options.follow_symlinks,
-        )  # fmt: skip
-        result = TransferResult(
-            files=done.files, bytes=done.bytes, skipped=0, failures=[],
-            seconds=done.seconds, ignored=done.ignored,
-        )  # fmt: skip
-        return Published(layout=layout, result=result, written={done.name})
+        try:
+            return _publish_bundle(store, key, source, options)
+        except InvalidInput as err:
+            if err.reason not in UNBUNDLABLE_REASONS:
+                raise
+            log.warning("output/ of %s goes up as per-file objects: %s", key, err.message)
+            fallback: str | None = err.message
+    else:
+        fallback = None
     if not source.is_dir():
         raise InvalidInput(f"{source} is not a directory")
     plan = plan_upload(source, follow_symlinks=options.follow_symlinks)
     result = upload_plan(store, plan, key, OUTPUT_PREFIX, options=options)
     written = {OUTPUT_PREFIX + rel for rel in [f.rel for f in plan.files] + plan.markers}
-    return Published(layout=layout, result=result, written=written)
+    return Published(layout="objects", result=result, written=written, fallback=fallback)
+
+
+def _publish_bundle(
+    store: ObjectStore, key: str, source: Path, options: TransferOptions
+) -> Published:
+    done = write_bundle(
+        store, key, OUTPUT_PREFIX, source,
+        segment_size=options.segment_size,
+        segment_workers=options.upload_segment_workers,
+        follow_symlinks=options.follow_symlinks,
+    )  # fmt: skip
+    result = TransferResult(
+        files=done.files, bytes=done.bytes, skipped=0, failures=[],
+        seconds=done.seconds, ignored=done.ignored,
+    )  # fmt: skip
+    return Published(layout="bundle", result=result, written={done.name})
 
 
 def remove_stale(store: ObjectStore, key: str, keep: set[str], workers: int) -> int:

@@ -47,6 +47,8 @@ class PutResult:
     files: int = 0
     bytes: int = 0
     uploaded: bool = False
+    layout: str | None = None
+    """The layout output/ was published in (None: this worker did not publish)."""
 
 
 @dataclass
@@ -61,6 +63,10 @@ class _Publication:
     upload_error: RadswiftError | None = None
     removed: int | None = None
     """Stale objects deleted from output/ (None: the upload did not get that far)."""
+    layout: str | None = None
+    """The layout output/ was published in, once known (None: the job's own)."""
+    fallback: str | None = None
+    """Why the job's bundle layout was not used (publish_output fell back to objects)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -99,6 +105,7 @@ def run_put(
         files=pub.result.files if pub.result else 0,
         bytes=pub.result.bytes if pub.result else 0,
         uploaded=True,
+        layout=pub.layout or config.output_layout,
     )
 
 
@@ -117,6 +124,7 @@ def _publish(
                 store, config.key, config.outgoing, config.output_layout, options
             )
             pub.result = published.result
+            pub.layout, pub.fallback = published.layout, published.fallback
             pub.result.raise_for_failures()  # nothing is deleted unless all was published
             pub.removed = remove_stale(store, config.key, published.written, options.workers)
         except RadswiftError as err:
@@ -151,7 +159,9 @@ def _document(config: PublisherConfig, state: str, pub: _Publication) -> dict[st
         extra["message"] = pub.wait_error.message
     if pub.upload_error is not None:
         extra["message"] = pub.upload_error.message
-    output: dict[str, Any] = {"layout": config.output_layout}
+    output: dict[str, Any] = {"layout": pub.layout or config.output_layout}
+    if pub.fallback is not None:
+        output.update(requested_layout=config.output_layout, layout_fallback=pub.fallback)
     if pub.result is not None:
         output.update(
             files=pub.result.files,

@@ -12,7 +12,9 @@ States, in the order a job passes through them:
     upload-failed  output/ could not be uploaded completely (`output.failures` says which files)
 
 Anything but `succeeded` means output/ is not a complete result. `output.layout` says how
-output/ is stored (`objects`, or `bundle`: one tar, radswift.bundle); `output.removed`
+output/ is stored (`objects`, or `bundle`: one tar, radswift.bundle); when a bundle was
+asked for but the tree could not be one, it is `objects` and `output.requested_layout`
+and `output.layout_fallback` (why) say so; `output.removed`
 counts the objects of earlier runs deleted from output/ once this run's upload succeeded.
 """
 

@@ -179,9 +179,9 @@ def test_a_file_growing_during_the_write_fails_it_and_stores_nothing(tmp_path: P
     src = make_tree(tmp_path / "src", {"log.txt": b"first line\n"})
     busy = LocalStoreWithABusyWriter(tmp_path / "store")
     busy.victim = src / "log.txt"
-    with pytest.raises(InvalidInput, match="changed size") as caught:
+    with pytest.raises(TransferError, match="changed size") as caught:
         write_bundle(busy, KEY, "output/", src, segment_size=1 << 20)
-    assert caught.value.reason == "source_changed"
+    assert caught.value.reason == "source_changed" and caught.value.exit_code == 1
     assert list(busy.list_objects(KEY)) == []
     busy.close()
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pfioh_helpers import BACKENDS, open_backend
 from swiftclient.client import Connection
 
 from radswift.devswift import LocalSwift
+from radswift.store.base import ObjectStore
 
 
 @pytest.fixture
@@ -39,3 +42,14 @@ def pfurl() -> str:
             "(python3 -m venv V && V/bin/pip install pfurl==2.3.0.1)"
         )
     return path
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
+    """The store a test pfioh serves from, once per backend (local directory, real Swift);
+    modules that mean another store define their own `store`."""
+    backend = open_backend(request.param, request, tmp_path)
+    try:
+        yield backend
+    finally:
+        backend.close()

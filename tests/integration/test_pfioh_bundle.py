@@ -27,10 +27,8 @@ from bundle_helpers import (
     until,
 )
 from pfioh_helpers import (
-    BACKENDS,
     make_tree,
     new_key,
-    open_backend,
     serve,
     tar_bytes,
     tree_digest,
@@ -43,15 +41,6 @@ from radswift.client.ioh import IohClient
 from radswift.names import segments_container
 from radswift.services.ioh import IohSettings, Tuning
 from radswift.store.base import ObjectStore
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
-    backend = open_backend(request.param, request, tmp_path)
-    try:
-        yield backend
-    finally:
-        backend.close()
 
 
 @pytest.fixture

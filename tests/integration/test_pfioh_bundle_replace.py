@@ -28,7 +28,7 @@ from bundle_helpers import (
     raw_upload,
     until,
 )
-from pfioh_helpers import BACKENDS, make_tree, new_key, open_backend, serve, tar_bytes, tree_digest
+from pfioh_helpers import make_tree, new_key, serve, tar_bytes, tree_digest
 
 from radswift.archive.limits import ArchiveLimits
 from radswift.errors import StorageError
@@ -65,15 +65,6 @@ class GatedStore:
         self._store.delete_object(container, name)
         self.reached.set()
         assert self.release.wait(60), "the test never released the gate"
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
-    backend = open_backend(request.param, request, tmp_path)
-    try:
-        yield backend
-    finally:
-        backend.close()
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ import io
 import tarfile
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from pfioh_helpers import BACKENDS, listing, new_key, open_backend, serve, tar_bytes, zip_bytes
+from pfioh_helpers import listing, new_key, serve, tar_bytes, zip_bytes
 
 from radswift.names import segments_container
 from radswift.services.ioh import IohSettings, Tuning
@@ -22,15 +21,6 @@ FILES = {
     "series1/img002.dcm": b"\x01DICM" * 3000,
     "notes.txt": b"hello radiology\n",
 }
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
-    backend = open_backend(request.param, request, tmp_path)
-    try:
-        yield backend
-    finally:
-        backend.close()
 
 
 @pytest.fixture

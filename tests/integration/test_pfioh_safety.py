@@ -13,26 +13,16 @@ import time
 import zipfile
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from pfioh_helpers import BACKENDS, listing, new_key, open_backend, serve, tar_bytes, zip_bytes
+from pfioh_helpers import listing, new_key, serve, tar_bytes, zip_bytes
 
 from radswift.archive import ArchiveLimits
 from radswift.services.ioh import IohSettings
 from radswift.store.base import ObjectStore
 
 GOOD = {"a.dcm": b"A" * 5000, "b/c.dcm": b"C" * 7000}
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
-    backend = open_backend(request.param, request, tmp_path)
-    try:
-        yield backend
-    finally:
-        backend.close()
 
 
 @pytest.fixture

@@ -24,37 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from radswift.archive import ArchiveEntry, ArchiveLimits, iter_archive
+from radswift.archive.source import ChunkStream
 from radswift.errors import InvalidInput, TransferError, UnsafeArchive
-from radswift.store.base import ObjectReader, ObjectStore
-from radswift.transfer.hashing import StreamVerifier
+from radswift.store.base import ObjectStore
+from radswift.transfer.hashing import VerifiedChunks
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-
-
-class _VerifiedStream:
-    """read(n) over an object reader's chunks, every byte fed to a StreamVerifier."""
-
-    def __init__(self, reader: ObjectReader) -> None:
-        self._chunks = reader.iter_chunks()
-        self._verifier = StreamVerifier(reader.info, reader.segments)
-        self._pending = memoryview(b"")
-
-    def read(self, n: int) -> bytes:
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return b""
-            self._verifier.update(chunk)
-            self._pending = memoryview(chunk)
-        data = bytes(self._pending[:n])
-        self._pending = self._pending[n:]
-        return data
-
-    def finish(self) -> None:
-        """Read what is left (nothing, for a well-formed tar) and check the digests."""
-        while self.read(1 << 20):
-            pass
-        self._verifier.finish()
 
 
 def iter_bundle(
@@ -65,9 +40,9 @@ def iter_bundle(
     The store's checksums are verified when the iteration ends: an IntegrityError
     can come after the last entry, so commit nothing before the iteration is over."""
     with store.open_object(key, name) as reader:
-        stream = _VerifiedStream(reader)
-        yield from iter_archive(stream, "tar", limits)
-        stream.finish()
+        chunks = VerifiedChunks(reader)
+        yield from iter_archive(ChunkStream(chunks), "tar", limits)
+        chunks.finish()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from radswift.errors import IntegrityError
-from radswift.store.base import ObjectInfo, SegmentRef
+from radswift.store.base import ObjectInfo, ObjectReader, SegmentRef
 
 READ_BUFFER = 4 * 1024 * 1024
 
@@ -105,3 +105,30 @@ class StreamVerifier:
                 raise IntegrityError(f"{name!r}: MD5 {got} differs from ETag {self._info.etag}")
         elif self._index != len(self._segments):
             raise IntegrityError(f"{name!r}: ended inside segment {self._index}")
+
+
+class VerifiedChunks:
+    """The chunks of a reader opened at offset 0, each fed to a StreamVerifier (a bad
+    segment fails as soon as it is complete); `finish` reads what is left and checks."""
+
+    def __init__(self, reader: ObjectReader, on_bytes: Callable[[int], None] | None = None) -> None:
+        self._chunks = reader.iter_chunks()
+        self._verifier = StreamVerifier(reader.info, reader.segments)
+        self._on_bytes = on_bytes
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = next(self._chunks)
+        self._verifier.update(chunk)
+        if self._on_bytes is not None:
+            self._on_bytes(len(chunk))
+        return chunk
+
+    def finish(self) -> None:
+        """Read the rest of the object (nothing, when the caller read it all) and raise
+        IntegrityError unless every byte matched."""
+        for _ in self:
+            pass
+        self._verifier.finish()

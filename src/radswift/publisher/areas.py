@@ -15,9 +15,7 @@ layout output/ has and how many stale objects went.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,13 +23,12 @@ from radswift.bundle import Layout
 from radswift.bundle.areas import fetch_area
 from radswift.bundle.check import UNBUNDLABLE_REASONS
 from radswift.bundle.write import write_bundle
-from radswift.errors import InvalidInput, NotFound, RadswiftError, TransferError
+from radswift.errors import InvalidInput
 from radswift.names import INPUT_PREFIX, OUTPUT_PREFIX
 from radswift.store.base import ObjectStore
 from radswift.transfer import TransferOptions, TransferResult
-from radswift.transfer.failures import is_fatal, reason_of
 from radswift.transfer.plan import plan_upload
-from radswift.transfer.pool import run_workers
+from radswift.transfer.remove import delete_all
 from radswift.transfer.upload import upload_plan
 
 log = logging.getLogger("radswift.publisher")
@@ -112,23 +109,6 @@ def _publish_bundle(
 def remove_stale(store: ObjectStore, key: str, keep: set[str], workers: int) -> int:
     """Delete every object under output/ not in `keep`; return how many were deleted."""
     stale = [info.name for info in store.list_objects(key, OUTPUT_PREFIX) if info.name not in keep]
-    failures: list[tuple[str, str]] = []
-    lock = threading.Lock()
-
-    def delete(name: str) -> None:
-        try:
-            with contextlib.suppress(NotFound):  # gone already: the goal holds
-                store.delete_object(key, name)
-        except (RadswiftError, OSError) as exc:
-            if is_fatal(exc):
-                raise
-            with lock:
-                failures.append((name, reason_of(exc)))
-
-    run_workers(delete, stale, workers)
-    if failures:
-        raise TransferError(
-            f"{len(failures)} of {len(stale)} stale objects under output/ could not be deleted",
-            failures,
-        )
-    return len(stale)
+    return delete_all(
+        store, key, stale, workers, failed="stale objects under output/ could not be deleted"
+    )

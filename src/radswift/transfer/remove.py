@@ -30,12 +30,12 @@ def remove_objects(
         raise InvalidInput(
             f"{len(targets)} objects match; pass --recursive (-r) to delete them all"
         )
-    deleted = _delete_all(store, key, targets, workers)
+    deleted = delete_all(store, key, targets, workers)
     if not prefix:
         seg = segments_container_of(key)
         with contextlib.suppress(NotFound):
             leftovers = [i.name for i in store.list_objects(seg)]
-            _delete_all(store, seg, leftovers, workers)
+            delete_all(store, seg, leftovers, workers)
             store.delete_container(seg)
         store.delete_container(key)
     return deleted
@@ -52,7 +52,17 @@ def _targets(store: ObjectStore, key: str, prefix: str, *, recursive: bool) -> l
     return exact + [i.name for i in store.list_objects(key, prefix + "/")]
 
 
-def _delete_all(store: ObjectStore, container: str, names: list[str], workers: int) -> int:
+def delete_all(
+    store: ObjectStore,
+    container: str,
+    names: list[str],
+    workers: int,
+    *,
+    failed: str = "deletions failed",
+) -> int:
+    """Delete `names` in parallel; an object already gone counts as deleted. Per-object
+    failures are collected into one TransferError ("N of M <failed>"); fatal ones
+    (credentials, an unreachable store) stop everything at once."""
     failures: list[tuple[str, str]] = []
     lock = threading.Lock()
 
@@ -69,5 +79,5 @@ def _delete_all(store: ObjectStore, container: str, names: list[str], workers: i
 
     run_workers(delete, names, workers)
     if failures:
-        raise TransferError(f"{len(failures)} of {len(names)} deletions failed", failures)
+        raise TransferError(f"{len(failures)} of {len(names)} {failed}", failures)
     return len(names)

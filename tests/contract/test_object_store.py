@@ -59,8 +59,10 @@ def put(store: ObjectStore, container: str, name: str, data: bytes, **kw: object
     store.put_object(container, name, io.BytesIO(data), len(data), **kw)  # type: ignore[arg-type]
 
 
-def read(store: ObjectStore, container: str, name: str, offset: int = 0) -> bytes:
-    with store.open_object(container, name, offset=offset) as reader:
+def read(
+    store: ObjectStore, container: str, name: str, offset: int = 0, length: int | None = None
+) -> bytes:
+    with store.open_object(container, name, offset=offset, length=length) as reader:
         return b"".join(reader.iter_chunks())
 
 
@@ -222,6 +224,20 @@ def test_read_from_an_offset(store: ObjectStore, container: str) -> None:
     assert read(store, container, "x", offset=len(data)) == b""
 
 
+def test_a_bounded_range_reads_only_that_window(store: ObjectStore, container: str) -> None:
+    data = bytes(range(256)) * 10
+    put(store, container, "x", data)
+    assert read(store, container, "x", length=100) == data[:100]
+    assert read(store, container, "x", offset=1000, length=24) == data[1000:1024]
+    assert read(store, container, "x", offset=2500, length=500) == data[2500:]  # past the end
+    assert read(store, container, "x", offset=10, length=0) == b""
+    assert read(store, container, "x", offset=len(data), length=10) == b""
+    with store.open_object(container, "x", offset=5, length=5) as reader:
+        assert reader.info.size == len(data)  # the whole object's size, not the window's
+    put(store, container, "empty", b"")
+    assert read(store, container, "empty", length=4096) == b""
+
+
 def test_missing_objects_are_not_found(store: ObjectStore, container: str) -> None:
     with pytest.raises(NotFound):
         store.head_object(container, "nope")
@@ -259,6 +275,8 @@ def test_a_manifest_reads_as_its_segments_concatenated(store: ObjectStore, conta
     assert info.large and info.size == sum(map(len, parts))
     assert read(store, container, "big") == b"".join(parts)
     assert read(store, container, "big", offset=1048570) == b"".join(parts)[1048570:]
+    window = read(store, container, "big", offset=1048570, length=12)
+    assert window == b"".join(parts)[1048570:1048582]  # a range across two segments
     with store.open_object(container, "big") as reader:
         assert reader.info.large
         assert [(s.name, s.etag, s.size) for s in reader.segments or []] == [

@@ -10,7 +10,9 @@ Duties of an implementation, checked by the contract suite in tests/contract:
   retry, rewinding the body to where it started. A failed put leaves no object behind
   (or the previous one, untouched).
 - `open_object` streams; the reader's `segments` lets the caller verify a large object
-  segment by segment, since its ETag is not the MD5 of its bytes.
+  segment by segment, since its ETag is not the MD5 of its bytes. With `length` it
+  fetches only that window (a bounded range: Swift is asked for those bytes, not more),
+  so a caller reading DICOM headers does not pay for the pixels.
 - `list_objects` yields every match in name order (UTF-8 byte order), across pages.
 - Retries live in the backend, once; callers above never retry a store call.
 - Errors are radswift.errors types only (NotFound, Conflict, StorageUnavailable, ...).
@@ -69,7 +71,8 @@ class ObjectReader(Protocol):
         ...
 
     def iter_chunks(self) -> Iterator[bytes]:
-        """The object's bytes, from the requested offset to its end, in chunks."""
+        """The object's bytes, from the requested offset to its end (or the requested
+        length), in chunks."""
         ...
 
     def close(self) -> None: ...
@@ -140,8 +143,11 @@ class ObjectStore(Protocol):
         """Make `name` the concatenation of already stored segments (Swift SLO)."""
         ...
 
-    def open_object(self, container: str, name: str, *, offset: int = 0) -> ObjectReader:
-        """Stream an object from `offset`. NotFound if absent."""
+    def open_object(
+        self, container: str, name: str, *, offset: int = 0, length: int | None = None
+    ) -> ObjectReader:
+        """Stream an object from `offset`, to its end or `length` bytes on (fewer only at
+        its end). NotFound if absent. `info.size` stays the whole object's size."""
         ...
 
     def delete_object(self, container: str, name: str) -> None:

@@ -133,7 +133,9 @@ class LocalStore:
     def head_object(self, container: str, name: str) -> ObjectInfo:
         return _info(self._row(self._db(), container, name), with_metadata=True)
 
-    def open_object(self, container: str, name: str, *, offset: int = 0) -> LocalReader:
+    def open_object(
+        self, container: str, name: str, *, offset: int = 0, length: int | None = None
+    ) -> LocalReader:
         for _ in range(5):  # a concurrent put may unlink the blob between lookup and open
             row = self._row(self._db(), container, name)
             info = _info(row, with_metadata=True)
@@ -144,7 +146,7 @@ class LocalStore:
                 else [self._segment_part(ref) for ref in segments]
             )
             try:
-                return LocalReader(info, segments, parts, offset=offset)
+                return LocalReader(info, segments, parts, offset=offset, length=length)
             except FileNotFoundError:
                 continue
         raise NotFound(f"object {name!r} in {container!r} vanished while opening it")

@@ -34,11 +34,13 @@ class LocalReader:
         parts: Sequence[BlobPart],
         *,
         offset: int = 0,
+        length: int | None = None,
     ) -> None:
         self._info = info
         self._segments = segments
         self._parts = list(parts)
         self._offset = offset
+        self._length = info.size if length is None else max(length, 0)
         self._first: BinaryIO | None = None
         self._current: BinaryIO | None = None
         if segments is None and self._parts:
@@ -55,20 +57,23 @@ class LocalReader:
         return self._segments
 
     def iter_chunks(self) -> Iterator[bytes]:
-        skip = self._offset
+        skip, left = self._offset, self._length
         for index, part in enumerate(self._parts):
+            if left <= 0:
+                break
             if skip >= part.size:
                 skip -= part.size
                 continue
             handle = self._open(index, part)
             self._current = handle
+            count = min(part.size - skip, left)
             try:
                 handle.seek(skip)
-                yield from _read_exactly(handle, part.size - skip)
+                yield from _read_exactly(handle, count)
             finally:
                 handle.close()
                 self._current = None
-            skip = 0
+            skip, left = 0, left - count
 
     def _open(self, index: int, part: BlobPart) -> BinaryIO:
         if index == 0 and self._first is not None:

@@ -84,21 +84,31 @@ class SwiftStore:
     def head_object(self, container: str, name: str) -> ObjectInfo:
         return info_from_headers(name, self._client.head_object(container, name))
 
-    def open_object(self, container: str, name: str, *, offset: int = 0) -> SwiftReader:
+    def open_object(
+        self, container: str, name: str, *, offset: int = 0, length: int | None = None
+    ) -> SwiftReader:
+        end = None if length is None else offset + max(length, 0)
+        if end == offset:
+            return self._empty_reader(container, name)  # nothing to ask Swift for
         try:
-            response = self._client.get_object(container, name, offset=offset)
+            response = self._client.get_object(container, name, offset=offset, end=end)
         except StorageError as exc:
             if exc.status != 416:
                 raise
-            info = self.head_object(container, name)  # offset at or past the end
-            return SwiftReader(self._client, container, info, self._segments(container, info), None)
+            return self._empty_reader(container, name)  # offset at or past the end
         info = info_from_headers(name, response.headers)
         try:
             segments = self._segments(container, info)
         except BaseException:
             response.release_conn()
             raise
-        return SwiftReader(self._client, container, info, segments, response, offset=offset)
+        return SwiftReader(
+            self._client, container, info, segments, response, offset=offset, end=end
+        )
+
+    def _empty_reader(self, container: str, name: str) -> SwiftReader:
+        info = self.head_object(container, name)
+        return SwiftReader(self._client, container, info, self._segments(container, info), None)
 
     def _segments(self, container: str, info: ObjectInfo) -> list[SegmentRef] | None:
         if not info.large:

@@ -47,6 +47,7 @@ class SwiftReader:
         response: urllib3.BaseHTTPResponse | None,
         *,
         offset: int = 0,
+        end: int | None = None,
     ) -> None:
         self._client = client
         self._container = container
@@ -54,6 +55,8 @@ class SwiftReader:
         self._segments = segments
         self._response = response
         self._position = offset
+        self._end = info.size if end is None else min(end, info.size)
+        """Where the requested bytes end: the object's end, or a bounded range's."""
         self._resumes = 0
 
     @property
@@ -65,14 +68,15 @@ class SwiftReader:
         return self._segments
 
     def iter_chunks(self) -> Iterator[bytes]:
-        """The bytes from the requested offset to the end, resuming after a drop."""
+        """The bytes from the requested offset to the end (of the object or of the
+        requested range), resuming after a drop."""
         while self._response is not None:
             try:
                 yield from self._drain(self._response)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 reason = describe_connection_error(exc)
             else:
-                if self._position >= self._info.size:
+                if self._position >= self._end:
                     self.close()
                     return
                 reason = "the body ended early"
@@ -93,10 +97,10 @@ class SwiftReader:
                 if got:
                     filled += got
                     self._position += got
-                    if self._position >= self._info.size:
+                    if self._position >= self._end:
                         self.close()  # all there: the connection goes back to the pool
                     continue
-                if self._position >= self._info.size:
+                if self._position >= self._end:
                     self.close()
                     break
                 reason = "the body ended early"
@@ -131,6 +135,7 @@ class SwiftReader:
                 self._container,
                 self._info.name,
                 offset=self._position,
+                end=None if self._end == self._info.size else self._end,
                 if_match=self._info.etag,
             )
         except StorageError as exc:
@@ -151,7 +156,7 @@ class SwiftReader:
     def close(self) -> None:
         response, self._response = self._response, None
         if response is not None:
-            if self._position < self._info.size:
+            if self._position < self._end:
                 response.close()  # unread bytes: drop the connection, do not drain it
             response.release_conn()
 

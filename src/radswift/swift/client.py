@@ -148,12 +148,16 @@ class SwiftClient:
         name: str,
         *,
         offset: int = 0,
+        end: int | None = None,
         if_match: str | None = None,
     ) -> urllib3.BaseHTTPResponse:
-        """Start streaming an object (from `offset`); read it with `.read(CHUNK_SIZE)`
-        and release it with `.release_conn()`. Errors while reading are the caller's."""
+        """Start streaming an object (from `offset`, up to byte `end` excluded); read it
+        with `.read(CHUNK_SIZE)` and release it with `.release_conn()`. Errors while
+        reading are the caller's."""
         headers = {}
-        if offset:
+        if end is not None:
+            headers["Range"] = f"bytes={offset}-{max(end, offset + 1) - 1}"
+        elif offset:
             headers["Range"] = f"bytes={offset}-"
         if if_match:
             headers["If-Match"] = f'"{if_match}"'

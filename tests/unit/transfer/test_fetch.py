@@ -24,10 +24,12 @@ class SegmentBarrierStore(LocalStore):
         super().__init__(root)
         self.barrier = threading.Barrier(parties, timeout=10)
 
-    def open_object(self, container: str, name: str, *, offset: int = 0) -> LocalReader:
+    def open_object(
+        self, container: str, name: str, *, offset: int = 0, length: int | None = None
+    ) -> LocalReader:
         if container.endswith("_segments"):
             self.barrier.wait()
-        return super().open_object(container, name, offset=offset)
+        return super().open_object(container, name, offset=offset, length=length)
 
 
 @pytest.fixture

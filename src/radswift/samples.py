@@ -1,16 +1,22 @@
 """Synthetic sample studies: a CT series written as real DICOM files with pydicom.
 
 Used by the demo (`radswift dev demo`), the tests and the benchmarks, so that nobody needs
-patient data to try radswift. The pixel data is a disk phantom whose radius changes
-along the series, with quantum noise in every pixel (the low 6 bits random, about +-30
-HU): like real CT it deflates to roughly half, not to nothing, so benchmarks of tools
-that zip (pfurl) measure what they would on patient data.
+patient data to try radswift. `build_sample_study` adds to such a series a handful of
+real DICOM files that ship inside the pydicom wheel (CT, MR, ultrasound, an RT dose, an
+RT plan, a truncated file) and one non-DICOM file: the variety a plugin meets.
+
+The pixel data is a disk phantom whose radius changes along the series, with quantum
+noise in every pixel (the low 6 bits random, about +-30 HU): like real CT it deflates
+to roughly half, not to nothing, so benchmarks of tools that zip (pfurl) measure what
+they would on patient data.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 CT_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.2"
@@ -23,6 +29,7 @@ def write_ct_series(
     rows: int = 512,
     columns: int = 512,
     patient_name: str = "Phantom^Radswift",
+    series_description: str | None = None,
 ) -> list[Path]:
     """Write `slices` CT slices (uint16, rows x columns) as DICOM files; return their paths."""
     from pydicom.dataset import FileDataset, FileMetaDataset
@@ -44,6 +51,8 @@ def write_ct_series(
         ds.FrameOfReferenceUID = frame_uid
         ds.PatientName, ds.PatientID = patient_name, "RADSWIFT-0001"
         ds.Modality, ds.SeriesNumber, ds.InstanceNumber = "CT", 1, index + 1
+        if series_description is not None:
+            ds.SeriesDescription = series_description
         ds.SliceThickness, ds.PixelSpacing = 1.0, [0.7, 0.7]
         ds.ImagePositionPatient = [0.0, 0.0, float(index)]
         ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
@@ -84,3 +93,76 @@ def _noise_mask(size: int) -> int:
     if size not in _MASKS:
         _MASKS[size] = int.from_bytes(b"\x3f\x00" * (size // 2), "little")
     return _MASKS[size]
+
+
+PYDICOM_SAMPLES = (
+    "CT_small.dcm",  # CT 128 x 128, explicit VR little endian
+    "MR_small.dcm",  # MR 64 x 64
+    "MR_truncated.dcm",  # the same MR series, its pixel data cut short: a broken file
+    "examples_overlay.dcm",  # MR 484 x 300 with study and series descriptions
+    "examples_rgb_color.dcm",  # ultrasound, RGB 320 x 240
+    "rtdose.dcm",  # RT dose: 15 frames of 10 x 10 in one file
+    "rtplan.dcm",  # RT plan: DICOM without pixels
+)
+"""Test files inside the pydicom wheel (never the ones pydicom downloads on demand)."""
+
+SAMPLE_README = "README.txt"
+SYNTHETIC_DIR = "synthetic-ct"
+PYDICOM_DIR = "pydicom-samples"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SampleStudy:
+    """What build_sample_study wrote."""
+
+    directory: Path
+    files: int
+    bytes: int
+    dicom_files: int
+    series: int
+    """Distinct series (by SeriesInstanceUID) among the DICOM files."""
+    synthetic_slices: int
+    pydicom_files: tuple[str, ...]
+
+
+def build_sample_study(
+    directory: Path, *, slices: int = 48, rows: int = 512, columns: int = 512
+) -> SampleStudy:
+    """Write the demo's sample study into `directory` (made if missing); works offline.
+
+    `synthetic-ct/`: a synthetic CT series (write_ct_series); `pydicom-samples/`: the
+    PYDICOM_SAMPLES copied from the installed pydicom; `README.txt`: not DICOM."""
+    from pydicom import dcmread
+    from pydicom.data import get_testdata_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    write_ct_series(
+        directory / SYNTHETIC_DIR, slices=slices, rows=rows, columns=columns,
+        series_description="Synthetic phantom",
+    )  # fmt: skip
+    samples = directory / PYDICOM_DIR
+    samples.mkdir(exist_ok=True)
+    for name in PYDICOM_SAMPLES:
+        source = get_testdata_file(name, download=False)
+        if not isinstance(source, str):
+            raise FileNotFoundError(f"pydicom's test file {name} is not installed")
+        shutil.copyfile(source, samples / name)
+    (directory / SAMPLE_README).write_text(
+        "A sample study made by radswift.samples.build_sample_study: a synthetic CT series\n"
+        "and test files that ship with pydicom. This file is not DICOM.\n",
+        encoding="utf-8",
+    )
+    files = sorted(p for p in directory.rglob("*") if p.is_file())
+    series = set()
+    for path in files:
+        if path.suffix == ".dcm":
+            series.add(str(dcmread(path, stop_before_pixels=True).SeriesInstanceUID))
+    return SampleStudy(
+        directory=directory,
+        files=len(files),
+        bytes=sum(p.stat().st_size for p in files),
+        dicom_files=sum(1 for p in files if p.suffix == ".dcm"),
+        series=len(series),
+        synthetic_slices=slices,
+        pydicom_files=PYDICOM_SAMPLES,
+    )

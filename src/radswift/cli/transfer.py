@@ -3,6 +3,7 @@
     radswift cp ./study swift://KEY/input/       upload the contents of study under input/
     radswift cp swift://KEY/output/ ./results    download everything under output/
     radswift ls swift://KEY/input/               names, sizes, ETags (--json)
+    radswift ls swift://KEY/input/ --dicom       studies and series, from headers only
     radswift rm -r swift://KEY                   delete the key, its segments included
 
 `cp` follows `aws s3 cp --recursive` / `rclone copy`: a directory's contents go under
@@ -25,7 +26,10 @@ import typer
 
 from radswift.bundle import Layout
 from radswift.bundle.areas import check_one_layout, fetch_area, parse_layout, upload_bundle
+from radswift.cli.dicom_ls import human_size, show_survey
 from radswift.cli.progress import transfer_progress
+from radswift.dicom import survey_dicom
+from radswift.dicom.survey import DEFAULT_WORKERS as DICOM_WORKERS
 from radswift.errors import InvalidInput, NotFound, RadswiftError
 from radswift.names import validate_key, validate_prefix
 from radswift.store import ObjectStore, open_store
@@ -269,7 +273,7 @@ def _report(result: TransferResult, source: str, destination: str, as_json: bool
     rate = result.bytes / result.seconds / 2**20 if result.seconds > 0 else 0.0
     skipped = f", {result.skipped} up to date" if result.skipped else ""
     typer.echo(
-        f"{result.files} files, {_human(result.bytes)} in {result.seconds:.1f} s"
+        f"{result.files} files, {human_size(result.bytes)} in {result.seconds:.1f} s"
         f" ({rate:.1f} MiB/s){skipped}",
         err=True,
     )
@@ -278,12 +282,25 @@ def _report(result: TransferResult, source: str, destination: str, as_json: bool
 def ls(
     url: Annotated[str, typer.Argument(help="swift://KEY/[PREFIX]")],
     json_output: JsonOpt = False,
+    dicom: Annotated[
+        bool,
+        typer.Option(
+            "--dicom",
+            help="Summarize the DICOM files by study and series (counts, modality, sizes),"
+            " reading only their headers by ranged reads, bundled areas included.",
+        ),
+    ] = False,
     store: StoreOpt = None,
     credentials: CredentialsOpt = None,
     retries: RetriesOpt = None,
 ) -> None:
-    """List objects under a prefix: size, ETag, name."""
+    """List objects under a prefix: size, ETag, name (or, with --dicom, studies and series)."""
     remote = _require_remote(url)
+    if dicom:
+        with _opened(store, credentials, DICOM_WORKERS, remote.key, retries) as opened:
+            survey = survey_dicom(opened, remote.key, remote.prefix, workers=DICOM_WORKERS)
+        show_survey(survey, url, as_json=json_output)
+        return
     with _opened(store, credentials, 1, remote.key, retries) as opened:
         infos = list(opened.list_objects(remote.key, remote.prefix))
     if json_output:
@@ -332,12 +349,3 @@ def _require_remote(url: str) -> Remote:
     if remote is None:
         raise InvalidInput(f"{url!r} is not a swift://KEY/PREFIX URL")
     return remote
-
-
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.1f} {unit}" if unit != "B" else f"{size} B"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover

@@ -138,7 +138,7 @@ def build_sample_study(
     directory.mkdir(parents=True, exist_ok=True)
     write_ct_series(
         directory / SYNTHETIC_DIR, slices=slices, rows=rows, columns=columns,
-        series_description="Synthetic phantom",
+        series_description="Synthetic CT",
     )  # fmt: skip
     samples = directory / PYDICOM_DIR
     samples.mkdir(exist_ok=True)

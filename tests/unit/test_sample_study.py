@@ -19,7 +19,7 @@ def test_the_sample_study_holds_the_synthetic_series_the_pydicom_files_and_one_n
     assert len(synthetic) == 5
     first = pydicom.dcmread(synthetic[0])
     assert (first.Modality, first.Rows, first.Columns) == ("CT", 64, 64)
-    assert first.SeriesDescription == "Synthetic phantom"
+    assert first.SeriesDescription == "Synthetic CT"
     for name in PYDICOM_SAMPLES:
         copied = tmp_path / "study" / PYDICOM_DIR / name
         original = get_testdata_file(name, download=False)

@@ -148,15 +148,19 @@ def ensure_image(env: Mapping[str, str], say: Callable[[str], None]) -> str:
     # (stderr is not captured: the user sees the script's progress)
     if build.returncode != 0:
         raise ConfigError(f"building the radswift image failed (exit {build.returncode})")
-    _remove_stale_images(env, image)
+    remove_stale_images(env, image)
     return image
 
 
-def _remove_stale_images(env: Mapping[str, str], keep: str) -> None:
+def remove_stale_images(
+    env: Mapping[str, str], keep: str, repository: str = IMAGE_REPOSITORY, marker: str = ":demo-"
+) -> None:
+    """Remove the images of `repository` whose tag has `marker`, but `keep`: builds
+    tagged by a source hash would otherwise fill the disk."""
     listed = subprocess.run(
-        ["podman", "images", "--format", "{{.Repository}}:{{.Tag}}", IMAGE_REPOSITORY],
+        ["podman", "images", "--format", "{{.Repository}}:{{.Tag}}", repository],
         env=dict(env), capture_output=True, text=True, check=False,
     )  # fmt: skip
-    stale = [i for i in listed.stdout.split() if ":demo-" in i and i != keep]
+    stale = [i for i in listed.stdout.split() if marker in i and i != keep]
     if stale:
         subprocess.run(["podman", "rmi", *stale], env=dict(env), capture_output=True, check=False)

@@ -1,4 +1,10 @@
-"""The example plugin's image (examples/pl-dicom-summary), built here without a registry.
+"""How a job runs the example plugin (examples/pl-dicom-summary), on either backend.
+
+Local backend (host processes): `local_plugin_command()`, the plugin as a module of
+this interpreter (`./run` installs it into the project's venv beside radswift).
+
+Podman (and clusters): the plugin's image, built here without a registry, run as
+PLUGIN_COMMAND.
 
 The image layers the plugin on a local image that has Debian 12 and Python 3.11: the
 radswift image (radswift.demo.backends.ensure_image), which the demo and the podman
@@ -30,8 +36,15 @@ PLUGIN_DIR = REPO / "examples" / "pl-dicom-summary"
 PLUGIN_IMAGE_REPOSITORY = "localhost/pl-dicom-summary"
 PLUGIN_COMMAND = ("pl_dicom_summary", "/share/incoming", "/share/outgoing")
 """The processor's command in a job pod (the image's PATH has the plugin's venv)."""
+PLUGIN_MODULE = "pl_dicom_summary"
 BUILD_TIMEOUT = 900.0
 _IGNORED = ("__pycache__", "*.egg-info", "build", "dist", "wheels")
+
+
+def local_plugin_command(python: str = sys.executable) -> list[str]:
+    """The processor's command on the local backend: the plugin run by `python` (which
+    must have it installed); the backend maps `/share` to the job's directory."""
+    return [python, "-m", PLUGIN_MODULE, *PLUGIN_COMMAND[1:]]
 
 
 def plugin_source_hash() -> str:

@@ -89,6 +89,8 @@ class RangedFile(io.RawIOBase):
         buffered_end = self._start + len(self._buffer)
         continues = self._start <= self._pos <= buffered_end and self._buffer
         first = buffered_end if continues else self._pos
+        if not continues:
+            self._next = self._window
         length = min(max(end - first, self._next), self._size - first)
         with self._store.open_object(
             self._container, self._name, offset=first, length=length
@@ -102,7 +104,7 @@ class RangedFile(io.RawIOBase):
             self._start = keep
             self._next = min(self._next * 2, MAX_WINDOW)
         else:
-            self._buffer, self._start, self._next = data, first, self._window
+            self._buffer, self._start = data, first
         if self._start + len(self._buffer) < end:
             raise EOFError(f"{self._name} is shorter than its listed {self._size} bytes")
 

@@ -153,7 +153,7 @@ def test_the_sample_study_is_grouped_by_study_and_series_with_the_cli(
         env=local_swift.environ(), capture_output=True, text=True, timeout=120, check=True,
     ).stdout  # fmt: skip
     assert "CT     6 files, 64x64" in text
-    assert "not DICOM: 1 file" in text
+    assert "not DICOM or unreadable: 1 file" in text
     assert "Phantom" not in text and "CompressedSamples" not in text  # no patient names
 
 

@@ -19,13 +19,16 @@ def show_survey(survey: DicomSurvey, url: str, *, as_json: bool) -> None:
         typer.echo(f"no DICOM files under {url}")
     for study in survey.studies:
         typer.echo(
-            f"study {study.study_uid or '(no StudyInstanceUID)'}: {len(study.series)} series,"
+            f"study {study.study_uid}: {len(study.series)} series,"
             f" {_files(study.files)}, {human_size(study.bytes)}"
         )
         for series in study.series:
             typer.echo("  " + _series_line(series))
     if survey.other:
-        typer.echo(f"not DICOM: {_files(len(survey.other))}, {human_size(survey.other_bytes)}")
+        typer.echo(
+            f"not DICOM or unreadable: {_files(len(survey.other))},"
+            f" {human_size(survey.other_bytes)} (--json lists them with the reason)"
+        )
     share = survey.bytes_read / survey.bytes_total if survey.bytes_total else 0.0
     typer.echo(
         f"read {human_size(survey.bytes_read)} of {human_size(survey.bytes_total)}"

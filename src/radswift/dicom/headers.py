@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from radswift.errors import RadswiftError
+
 NOT_DICOM = "not DICOM"
+NO_UIDS = "DICOM header without study or series UID (truncated, or not an instance)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,12 +42,18 @@ def read_header(fp: BinaryIO) -> SliceHeader | str:
         ds = dcmread(fp, stop_before_pixels=True)
     except InvalidDicomError:
         return NOT_DICOM
-    except (EOFError, ValueError, KeyError, TypeError, IndexError, OverflowError) as exc:
+    except RadswiftError:
+        raise  # the store failed: not a fact about this file
+    except Exception as exc:  # pydicom on hostile bytes: any error is "unreadable", no crash
         return f"unreadable DICOM header ({type(exc).__name__})"
+    study_uid = str(ds.get("StudyInstanceUID", "") or "")
+    series_uid = str(ds.get("SeriesInstanceUID", "") or "")
+    if not study_uid or not series_uid:  # pydicom is lenient: garbage after DICM parses
+        return NO_UIDS
     has_pixels = "Rows" in ds and "Columns" in ds
     return SliceHeader(
-        study_uid=str(ds.get("StudyInstanceUID", "") or ""),
-        series_uid=str(ds.get("SeriesInstanceUID", "") or ""),
+        study_uid=study_uid,
+        series_uid=series_uid,
         modality=str(ds.get("Modality", "") or ""),
         series_number=_int(ds.get("SeriesNumber")),
         rows=_int(ds.get("Rows")),

@@ -48,3 +48,17 @@ def test_a_bundle_that_is_not_a_tar_is_an_invalid_input(store: LocalStore) -> No
 def test_an_empty_prefix_has_no_studies(store: LocalStore) -> None:
     survey = survey_dicom(store, "k", "input/")
     assert (survey.studies, survey.other, survey.bytes_read) == ((), (), 0)
+
+
+def test_garbage_after_a_dicom_preamble_is_unreadable_not_a_study(store: LocalStore) -> None:
+    for name, data in {
+        "input/garbage.dcm": b"\0" * 128 + b"DICM" + b"\xff" * 300,
+        "input/cut.dcm": b"\0" * 128 + b"DICM",
+        "input/empty.dcm": b"",
+    }.items():
+        store.put_object("k", name, io.BytesIO(data), len(data))
+    survey = survey_dicom(store, "k", "input/")
+    assert survey.studies == ()
+    assert [name for name, _ in survey.other] == [
+        "input/cut.dcm", "input/empty.dcm", "input/garbage.dcm",
+    ]  # fmt: skip

@@ -160,3 +160,22 @@ def test_the_plugin_runs_as_a_command_of_the_venv_with_chris_arguments(tmp_path:
     script = Path(sys.executable).with_name("pl_dicom_summary")
     version = subprocess.run([str(script), "--version"], capture_output=True, check=False)
     assert version.returncode == 0
+
+
+def test_chris_plugin_info_describes_it_as_a_ds_plugin_with_its_parameters() -> None:
+    """ChRIS registers a plugin from this JSON (chris-plugin's own tool), so it must work."""
+    bindir = str(Path(sys.executable).parent)
+    done = subprocess.run(
+        [str(Path(bindir) / "chris_plugin_info"), "--dock-image",
+         "docker.io/fnndsc/pl-dicom-summary:1.0.0", "pl-dicom-summary"],
+        env={"PATH": bindir, "HOME": "/tmp"}, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout)
+    assert (info["type"], info["selfexec"], info["title"]) == (
+        "ds", "pl_dicom_summary", "DICOM study summary",
+    )  # fmt: skip
+    assert {p["flag"]: p["default"] for p in info["parameters"]} == {
+        "--tiles": 16, "--tile-size": 256,
+    }  # fmt: skip

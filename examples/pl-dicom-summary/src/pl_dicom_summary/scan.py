@@ -86,6 +86,8 @@ def scan(inputdir: Path) -> Scan:
             instances.append(_instance(path, read_dataset(path, pixels=False)))
         except InvalidDicomError:
             result.skipped.append(Skipped(rel, NOT_DICOM))
+        except OSError as exc:
+            result.skipped.append(Skipped(rel, f"unreadable file: {exc.strerror or describe(exc)}"))
         except Exception as exc:  # a broken header of any kind: listed, never a crash
             result.skipped.append(Skipped(rel, f"unreadable DICOM header: {describe(exc)}"))
     result.series = group(instances)

@@ -8,6 +8,8 @@ at least `window` bytes. A read that continues the buffer (a header longer than 
 first window) doubles the next window, so a long header costs a few requests, not one
 per tag; a jump elsewhere (the next tar entry) starts again at `window`.
 
+The bytes are not checked against a checksum (a range has none to compare with: the
+ETag covers the whole object), so this is for looking (listings), never for copying.
 `fetched` and `requests` say what it cost; `view(start, size)` is a file over a part of
 the object (a tar member) that shares the buffer, so a window fetched for a tar header
 also serves the first bytes of its member.
@@ -87,7 +89,7 @@ class RangedFile(io.RawIOBase):
     def _fill(self, end: int) -> None:
         """Make the buffer cover [pos, end): extend it if pos lies in it, else replace it."""
         buffered_end = self._start + len(self._buffer)
-        continues = self._start <= self._pos <= buffered_end and self._buffer
+        continues = bool(self._buffer) and self._start <= self._pos <= buffered_end
         first = buffered_end if continues else self._pos
         if not continues:
             self._next = self._window

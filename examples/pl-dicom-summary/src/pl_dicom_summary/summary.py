@@ -18,7 +18,9 @@ import itertools
 import re
 import statistics
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -57,32 +59,29 @@ def clean_description(text: Any, ds: Any) -> str | None:
     return value[:64]
 
 
-def summarize(series: Series, rel: Any, tiles: int, tile_size: int) -> SeriesResult:
+def summarize(
+    series: Series, rel: Callable[[Path], str], tiles: int, tile_size: int
+) -> SeriesResult:
     """Read the series' pixels file by file; `rel(path)` names a file in messages."""
     first = read_dataset(series.instances[0].path, pixels=False)
     total = sum(i.frames for i in series.instances)
     wanted = set(frame_indices(total, tiles))
     stats = _Stats()
-    result = SeriesResult(
-        summary={}, invert=first.get("PhotometricInterpretation") == "MONOCHROME1"
-    )
+    invert = first.get("PhotometricInterpretation") == "MONOCHROME1"
+    result = SeriesResult(summary={}, invert=invert)
     frame = 0
     for instance in series.instances:
-        if not instance.frames:
-            continue
         try:
-            ds = read_dataset(instance.path, pixels=True)
-            frames = _frames(ds)
+            if instance.frames:
+                frames = _frames(read_dataset(instance.path, pixels=True))
+                thumbs = [
+                    thumbnail(f, tile_size) for i, f in enumerate(frames) if frame + i in wanted
+                ]
+                stats.add(frames)
+                result.tiles += thumbs
         except Exception as exc:  # broken or undecodable pixels: listed, never a crash
-            result.skipped.append(
-                Skipped(rel(instance.path), f"pixels unreadable: {describe(exc)}")
-            )
-            frame += instance.frames
-            continue
-        stats.add(ds, frames)
-        for offset, pixels in enumerate(frames):
-            if frame + offset in wanted:
-                result.tiles.append(thumbnail(pixels, tile_size))
+            reason = f"pixels unreadable: {describe(exc)}"
+            result.skipped.append(Skipped(rel(instance.path), reason))
         frame += instance.frames
     result.summary = _fields(series, first, stats, total)
     return result
@@ -116,7 +115,7 @@ class _Stats:
     images: int = 0
     sizes: set[str] = field(default_factory=set)
 
-    def add(self, ds: Any, frames: Any) -> None:
+    def add(self, frames: Any) -> None:
         self.images += len(frames)
         self.sizes.add(f"{frames.shape[1]}x{frames.shape[2]}")
         low, high = float(frames.min()), float(frames.max())

@@ -19,6 +19,8 @@ INDEX_HTML = "index.html"
 INDEX_JSON = "index.json"
 SUMMARY_JSON = "summary.json"
 MONTAGE_PNG = "montage.png"
+SMALL_MONTAGE = 256
+"""A montage smaller than this is shown enlarged by a whole factor (pixels kept sharp)."""
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
@@ -94,13 +96,14 @@ def _series_section(directory: str, summary: dict[str, Any]) -> str:
     )
     link = f"{directory}/{SUMMARY_JSON}"
     montage = summary.get("montage")
-    picture = (
-        f'<a href="{escape(directory)}/{MONTAGE_PNG}"><img src="{escape(directory)}/'
-        f'{MONTAGE_PNG}" width="{montage["width"]}" height="{montage["height"]}"'
-        f' alt="montage of {escape(title)}"></a>'
-        if montage
-        else "<p>(no images)</p>"
-    )
+    picture = "<p>(no images)</p>"
+    if montage:
+        zoom = max(1, SMALL_MONTAGE // max(montage["width"], montage["height"]))  # 10x10 RT dose
+        picture = (
+            f'<a href="{escape(directory)}/{MONTAGE_PNG}"><img src="{escape(directory)}/'
+            f'{MONTAGE_PNG}" width="{montage["width"] * zoom}"'
+            f' height="{montage["height"] * zoom}" alt="montage of {escape(title)}"></a>'
+        )
     return (
         f"<section><div>{picture}</div><div><h2>{escape(title)}</h2><table>{rows}</table>"
         f'<p><a href="{escape(link)}">{SUMMARY_JSON}</a></p></div></section>'

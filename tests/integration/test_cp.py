@@ -78,9 +78,11 @@ def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[st
 def test_upload_then_download_gives_an_identical_tree(run: Run, key: str, tmp_path: Path) -> None:
     study = make_tree(tmp_path)
     up = ok(run("cp", str(study), f"swift://{key}/input/", "--segment-size", SEGMENT, "--json"))
-    assert json.loads(up.stdout)["files"] == 5
+    summary = json.loads(up.stdout)
+    assert (summary["files"], summary["directories"]) == (4, 1)  # a dir marker is no file
     assert "━" not in up.stderr  # no progress bar when stderr is not a terminal
-    ok(run("cp", f"swift://{key}/input/", str(tmp_path / "out"), "--segment-size", SEGMENT))
+    down = ok(run("cp", f"swift://{key}/input/", str(tmp_path / "out"), "--segment-size", SEGMENT))
+    assert down.stderr.startswith("4 files, 1 directory, ") and down.stdout == ""
     diff = subprocess.run(["diff", "-r", str(study), str(tmp_path / "out")], capture_output=True)
     assert diff.returncode == 0, diff.stdout
     listing = json.loads(ok(run("ls", f"swift://{key}/input/", "--json")).stdout)
@@ -108,6 +110,17 @@ def test_segments_of_one_large_file_can_go_up_concurrently(
     )
     ok(run("cp", f"swift://{key}/input/", str(tmp_path / "out")))
     assert (tmp_path / "out" / "brain.nii").read_bytes() == (volume / "brain.nii").read_bytes()
+
+
+def test_downloading_an_empty_area_fails_and_names_the_areas_the_key_has(
+    run: Run, key: str, tmp_path: Path
+) -> None:
+    ok(run("cp", str(make_tree(tmp_path)), f"swift://{key}/input/"))
+    empty = run("cp", f"swift://{key}/output/", str(tmp_path / "out"))
+    assert empty.returncode == 1
+    assert "no output/" in empty.stderr and "input/" in empty.stderr
+    assert "--allow-empty" in empty.stderr
+    ok(run("cp", f"swift://{key}/output/", str(tmp_path / "out"), "--allow-empty"))
 
 
 def test_a_prefix_without_slash_is_a_directory_and_sync_skips_unchanged(
@@ -225,7 +238,7 @@ def test_unreadable_files_and_links_are_reported_the_rest_uploaded(
     proc = run("cp", str(study), f"swift://{key}/input/", "--json", wrap=wrap)
     assert proc.returncode == 1
     summary = json.loads(proc.stdout)
-    assert summary["files"] == 5
+    assert (summary["files"], summary["directories"]) == (4, 1)
     assert [f["path"] for f in summary["failures"]] == ["series 1/secret.dcm"]
     assert [f["path"] for f in summary["ignored"]] == ["link.dcm"]
     assert "series 1/secret.dcm" in proc.stderr and "Traceback" not in proc.stderr

@@ -26,8 +26,9 @@ import typer
 from radswift.bundle import Layout
 from radswift.bundle.areas import check_one_layout, fetch_area, parse_layout, upload_bundle
 from radswift.cli.progress import transfer_progress
+from radswift.cli.summary import plural, report, summary_line
 from radswift.errors import InvalidInput, NotFound, RadswiftError
-from radswift.names import validate_key, validate_prefix
+from radswift.names import empty_area_error, validate_key, validate_prefix
 from radswift.store import ObjectStore, open_store
 from radswift.transfer import (
     Progress,
@@ -52,6 +53,12 @@ CredentialsOpt = Annotated[
     typer.Option("--credentials", help="Swift credentials file (else ST_*/OS_* variables)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable result.")]
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty", help="Accept a download of an area holding nothing (else an error)."
+    ),
+]
 RetriesOpt = Annotated[
     int | None,
     typer.Option(
@@ -142,6 +149,7 @@ def cp(
             " unpack an area's bundle whatever this says.",
         ),
     ] = "objects",
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Copy a local tree or file to a store, or objects under a prefix to a local path.
 
@@ -173,6 +181,8 @@ def cp(
             else:
                 assert src is not None
                 result = _download(opened, src, Path(destination), destination, options, progress)
+                if not allow_empty:
+                    _refuse_empty(opened, src, result)
     _report(result, source, destination, json_output)
     result.raise_for_failures()
 
@@ -221,6 +231,18 @@ def _download(
     return result
 
 
+def _refuse_empty(store: ObjectStore, src: Remote, result: TransferResult) -> None:
+    """NotFound when nothing was under the prefix, naming the areas the key does have."""
+    if result.files or result.skipped or result.failures:
+        return
+    if next(iter(store.list_objects(src.key, src.prefix)), None) is not None:
+        return  # only directory markers: an empty tree, not a missing one
+    names = (info.name for info in store.list_objects(src.key))
+    where = store.description
+    hint = f"copy one of those (swift://{src.key}/AREA/), or pass --allow-empty"
+    raise empty_area_error(src.key, src.dir_prefix or "objects", where, names, hint)
+
+
 def _download_one(
     store: ObjectStore,
     src: Remote,
@@ -251,28 +273,28 @@ def _download_one(
 
 
 def _report(result: TransferResult, source: str, destination: str, as_json: bool) -> None:
-    if as_json:
-        summary = {
-            "source": source,
-            "destination": destination,
-            "files": result.files,
-            "bytes": result.bytes,
-            "skipped": result.skipped,
-            "seconds": round(result.seconds, 3),
-            "failures": [{"path": p, "reason": r} for p, r in result.failures],
-            "ignored": [{"path": p, "reason": r} for p, r in result.ignored],
-        }
-        typer.echo(json.dumps(summary, ensure_ascii=False))
-        return
-    for path, reason in result.ignored:
-        typer.echo(f"radswift: skipped {path}: {reason}", err=True)
-    rate = result.bytes / result.seconds / 2**20 if result.seconds > 0 else 0.0
+    if not as_json:
+        for path, reason in result.ignored:
+            typer.echo(f"radswift: skipped {path}: {reason}", err=True)
     skipped = f", {result.skipped} up to date" if result.skipped else ""
-    typer.echo(
-        f"{result.files} files, {_human(result.bytes)} in {result.seconds:.1f} s"
-        f" ({rate:.1f} MiB/s){skipped}",
-        err=True,
+    line = summary_line(
+        files=result.files,
+        directories=result.directories,
+        nbytes=result.bytes,
+        seconds=result.seconds,
     )
+    document = {
+        "source": source,
+        "destination": destination,
+        "files": result.files,
+        "directories": result.directories,
+        "bytes": result.bytes,
+        "skipped": result.skipped,
+        "seconds": round(result.seconds, 3),
+        "failures": [{"path": p, "reason": r} for p, r in result.failures],
+        "ignored": [{"path": p, "reason": r} for p, r in result.ignored],
+    }
+    report(as_json, document, line + skipped)
 
 
 def ls(
@@ -324,7 +346,7 @@ def rm(
     if json_output:
         typer.echo(json.dumps({"deleted": deleted}))
     else:
-        typer.echo(f"deleted {deleted} objects", err=True)
+        typer.echo(f"deleted {plural(deleted, 'object')}", err=True)
 
 
 def _require_remote(url: str) -> Remote:
@@ -332,12 +354,3 @@ def _require_remote(url: str) -> Remote:
     if remote is None:
         raise InvalidInput(f"{url!r} is not a swift://KEY/PREFIX URL")
     return remote
-
-
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.1f} {unit}" if unit != "B" else f"{size} B"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover

@@ -39,3 +39,12 @@ def test_a_store_error_is_one_line_with_its_exit_code(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert result.stderr.startswith("radswift: error:")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["get", "put"])
+def test_publish_help_names_the_real_share_variable(command: str) -> None:
+    result = subprocess.run(
+        [RADSWIFT, "publish", command, "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    assert "RADSWIFT_SHARE" in result.stdout and "$SHARE" not in result.stdout

@@ -2,7 +2,7 @@
 
     radswift cp ./study swift://KEY/input/       upload the contents of study under input/
     radswift cp swift://KEY/output/ ./results    download everything under output/
-    radswift ls swift://KEY/input/               names, sizes, ETags (--json)
+    radswift ls swift://KEY/input/               names, sizes, MD5s, large objects marked (--json)
     radswift rm -r swift://KEY                   delete the key, its segments included
 
 `cp` follows `aws s3 cp --recursive` / `rclone copy`: a directory's contents go under
@@ -30,6 +30,7 @@ from radswift.cli.summary import plural, report, summary_line
 from radswift.errors import InvalidInput, NotFound, RadswiftError
 from radswift.names import empty_area_error, validate_key, validate_prefix
 from radswift.store import ObjectStore, open_store
+from radswift.store.base import ObjectInfo
 from radswift.transfer import (
     Progress,
     TransferOptions,
@@ -304,16 +305,21 @@ def ls(
     credentials: CredentialsOpt = None,
     retries: RetriesOpt = None,
 ) -> None:
-    """List objects under a prefix: size, ETag, name."""
+    """List objects under a prefix: size, MD5 (ETag), name; large objects are marked.
+
+    A large object's ETag is its manifest's, not the file's MD5: it is marked, and the
+    MD5 its manifest records (metadata `md5`) is shown where there is one."""
     remote = _require_remote(url)
     with _opened(store, credentials, 1, remote.key, retries) as opened:
         infos = list(opened.list_objects(remote.key, remote.prefix))
+        md5s = {i.name: _md5_of(opened, remote.key, i) for i in infos}
     if json_output:
         rows = [
             {
                 "name": i.name,
                 "size": i.size,
                 "etag": i.etag,
+                "md5": md5s[i.name],
                 "last_modified": i.last_modified,
                 "content_type": i.content_type,
                 "large": i.large,
@@ -323,7 +329,32 @@ def ls(
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     for info in infos:
-        typer.echo(f"{info.size:>14}  {info.etag:<32}  {info.name}")
+        md5 = md5s[info.name]
+        if not info.large:
+            typer.echo(f"{info.size:>14}  {info.etag:<32}  {info.name}")
+        elif md5 is not None:
+            typer.echo(
+                f"{info.size:>14}  {md5:<32}  {info.name}  (large object: the MD5"
+                " its manifest records)"
+            )
+        else:
+            typer.echo(
+                f"{info.size:>14}  {info.etag:<32}  {info.name}  (large object: the"
+                " ETag of its manifest, not the file's MD5)"
+            )
+
+
+MD5_METADATA = "md5"
+"""A large object's user metadata holding the whole file's hex MD5, where a writer set it."""
+
+
+def _md5_of(store: ObjectStore, key: str, info: ObjectInfo) -> str | None:
+    """The object's MD5: its ETag for a plain object; for a large one (one HEAD each, they
+    are few) the MD5 its manifest records, else None (unknown)."""
+    if not info.large:
+        return info.etag
+    recorded = store.head_object(key, info.name).metadata.get(MD5_METADATA, "").strip().lower()
+    return recorded if len(recorded) == 32 else None
 
 
 def rm(

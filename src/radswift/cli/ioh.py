@@ -48,7 +48,8 @@ def push(
     chosen = _layout(layout)
     started = time.monotonic()
     with IohClient(ioh, token=_token(token)) as client, \
-            transfer_progress(f"push {key}", enabled=False if json_output else None) as progress:
+            transfer_progress(f"push {key}", enabled=False if json_output else None,
+                              after_sent="storing...") as progress:
         reply = client.push(key, source, area=area, replace=replace, layout=chosen,
                             progress=progress)
     line = summary_line(files=int(reply.get("files", 0)),

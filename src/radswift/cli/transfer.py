@@ -176,7 +176,10 @@ def cp(
     connections = options.workers + max(options.segment_workers, segment_workers)
     with _opened(store, credentials, connections, remote.key, retries) as opened:
         bar = False if json_output else None
-        with transfer_progress("upload" if dst else "download", enabled=bar) as progress:
+        after = "storing..." if dst else None
+        with transfer_progress(
+            "upload" if dst else "download", enabled=bar, after_sent=after
+        ) as progress:
             if dst is not None:
                 result = _upload(opened, Path(source), dst, options, progress, chosen)
             else:

@@ -23,10 +23,14 @@ from radswift.devswift import DEFAULT_CACHE_DIR, LocalSwift, default_venv_dir
 from radswift.errors import StorageUnavailable
 
 app = typer.Typer(
-    help="Developer tools: a real local Swift for tests and demos.", no_args_is_help=True
+    help="Developer tools: a real local Swift for tests and demos.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 swift_app = typer.Typer(
-    help="A real single-node OpenStack Swift on loopback.", no_args_is_help=True
+    help="A real single-node OpenStack Swift on loopback.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(swift_app, name="swift")
 app.add_typer(dev_keystone.app, name="keystone")

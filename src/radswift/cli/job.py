@@ -29,7 +29,11 @@ from radswift.jobs.spec import (
     WaitStrategy,
 )
 
-app = typer.Typer(help="Job pods: Kubernetes and OpenShift manifests.", no_args_is_help=True)
+app = typer.Typer(
+    help="Job pods: Kubernetes and OpenShift manifests.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 @app.command()

@@ -40,6 +40,7 @@ app = typer.Typer(
     " default /share, inside a pod only), RADSWIFT_WAIT, RADSWIFT_CREDENTIALS_FILE or the"
     " ST_*/OS_* variables, RADSWIFT_OUTPUT_LAYOUT (radswift.publisher.config lists them all).",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help, as every radswift command (cli/main.py)
 )
 
 KeyArg = Annotated[

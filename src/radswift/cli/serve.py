@@ -29,7 +29,7 @@ from radswift.services.ioh.settings import DEFAULT_IP, DEFAULT_PORT, IohSettings
 from radswift.store.base import ObjectStore
 
 DEFAULT_STORE_BASE = Path("/tmp/radswift-pfioh")
-app = typer.Typer(help="Run radswift's services.", no_args_is_help=True)
+app = typer.Typer(help="Run radswift's services.", no_args_is_help=True, rich_markup_mode=None)
 
 IOH_HELP = "\n\n".join((
     "Serve pfioh, the file IO service: the REST API under /api/v1/ (OpenAPI page at /docs),"

@@ -48,3 +48,23 @@ def test_publish_help_names_the_real_share_variable(command: str) -> None:
     )
     assert result.returncode == 0
     assert "RADSWIFT_SHARE" in result.stdout and "$SHARE" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [RADSWIFT, "--help"],
+        [RADSWIFT, "cp", "--help"],
+        [RADSWIFT, "publish", "--help"],
+        [RADSWIFT, "publish", "get", "--help"],
+        [RADSWIFT, "job", "manifest", "--help"],
+        [RADSWIFT, "dev", "--help"],
+        [RADSWIFT, "dev", "swift", "start", "--help"],
+        [RADSWIFT, "serve", "ioh", "--help"],
+        [str(Path(sys.executable).parent / "pfioh"), "--help"],
+    ],
+)
+def test_every_help_page_has_one_plain_style(argv: list[str]) -> None:
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout and "╭" not in result.stdout  # no rich boxes anywhere

@@ -11,7 +11,6 @@ import yaml
 from radswift.cli.app import run_app
 from radswift.cli.main import app
 
-
 IMAGE = ("--radswift-image", "registry.example.org/radswift:1")
 
 

@@ -69,7 +69,7 @@ class IohClient:
         params = {"replace": str(replace).lower()}
         if layout is not None:
             params["layout"] = layout
-        with self._reaching("push to"):
+        with self._reaching("push"):
             response = self._http.post(
                 f"/api/v1/keys/{key}/{area}", params=params,
                 content=tar_stream(entries), headers={"Content-Type": "application/x-tar"})
@@ -89,7 +89,7 @@ class IohClient:
             raise empty_area_error(key, f"{area}/", self.url, names, hint)
         progress.set_total(*_totals(listing, area))
         dest.mkdir(parents=True, exist_ok=True)
-        with self._reaching("download from"), self._http.stream(
+        with self._reaching("download"), self._http.stream(
                 "GET", f"/api/v1/keys/{key}/{area}", params={"format": "tar"}) as response:
             if response.status_code != 200:
                 response.read()
@@ -99,14 +99,14 @@ class IohClient:
 
     def list(self, key: str, prefix: str = "") -> dict[str, Any]:
         """The key's objects under `prefix` (NotFound saying so if the key does not exist)."""
-        with self._reaching("list"):
+        with self._reaching("listing"):
             response = self._http.get(f"/api/v1/keys/{key}", params={"prefix": prefix})
         if response.status_code == 404:
             raise NotFound(f"no key {key!r} on {self.url}", reason="no_such_key")
         return _json(response)
 
     def delete(self, key: str) -> dict[str, Any]:
-        with self._reaching("delete on"):
+        with self._reaching("delete"):
             response = self._http.delete(f"/api/v1/keys/{key}")
         if response.status_code == 404:
             raise NotFound(f"no key {key!r} on {self.url}", reason="no_such_key")
@@ -123,7 +123,7 @@ class IohClient:
         try:
             yield
         except httpx.TransportError as exc:
-            raise StorageUnavailable(f"cannot {what} pfioh at {self.url}: {exc}") from None
+            raise StorageUnavailable(f"cannot reach pfioh at {self.url} ({what}): {exc}") from None
 
     def close(self) -> None:
         self._http.close()

@@ -26,6 +26,7 @@ from typing import Annotated
 import typer
 
 from radswift.cli.app import run_app
+from radswift.cli.summary import human_size, plural, summary_line
 from radswift.publisher.config import PublisherConfig, require_share
 from radswift.publisher.emissary import build_emissary
 from radswift.publisher.get import run_get
@@ -83,7 +84,10 @@ def get(
     else:
         _say(f"worker {config.worker}: waiting for worker 0 to fetch the input")
     result = run_get(config, _store_opener(config))
-    _say(f"{result.role} {result.files} files, {result.bytes} bytes in {result.seconds:.1f} s")
+    line = summary_line(
+        files=result.files, directories=0, nbytes=result.bytes, seconds=result.seconds
+    )
+    _say(f"{result.role} {line}")
 
 
 @app.command()
@@ -150,7 +154,8 @@ def put(
     result = run_put(config, _store_opener(config), strategy)
     if result.uploaded:
         _say(
-            f"published {result.files} files, {result.bytes} bytes to {config.key}/output/"
+            f"published {plural(result.files, 'file')}, {human_size(result.bytes)} to"
+            f" {config.key}/output/"
             f" ({result.layout or config.output_layout})"
         )
     else:

@@ -8,7 +8,9 @@ key may not itself end in `_segments` and is 9 bytes shorter than Swift's limit.
 
 from __future__ import annotations
 
-from radswift.errors import InvalidName
+from collections.abc import Iterable
+
+from radswift.errors import InvalidName, NotFound
 
 MAX_CONTAINER_NAME_BYTES = 256
 MAX_OBJECT_NAME_BYTES = 1024
@@ -70,3 +72,26 @@ def _check_text(value: str, what: str) -> None:
         raise InvalidName(f"the {what} {value!r} is not valid UTF-8") from None
     if "\x00" in value:
         raise InvalidName(f"the {what} {value!r} contains a NUL character")
+
+
+def area_counts(names: Iterable[str]) -> dict[str, int]:
+    """Objects per top-level area of a key ("input/", "output/", any "NAME/"), by name."""
+    counts: dict[str, int] = {}
+    for name in names:
+        head, slash, _ = name.partition("/")
+        area = head + slash
+        counts[area] = counts.get(area, 0) + 1
+    return counts
+
+
+def empty_area_error(key: str, area: str, where: str, names: Iterable[str], hint: str) -> NotFound:
+    """NotFound for a download of an area holding nothing, naming what the key does hold.
+
+    An empty download that exits 0 looks like success (the user pulled output/ of a key
+    whose job never ran); `hint` says how to ask for another area or accept an empty one."""
+    counts = area_counts(names)
+    held = ", ".join(f"{a} ({n} object{'' if n == 1 else 's'})" for a, n in counts.items())
+    found = f"it has {held}" if held else "the key is empty"
+    return NotFound(
+        f"the key {key!r} on {where} has no {area} ({found}); {hint}", reason="empty_area"
+    )

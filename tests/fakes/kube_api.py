@@ -50,6 +50,8 @@ class _State:
     drops: int = 0
     stalled: bool = False
     requests: list[Request] = field(default_factory=list)
+    logs: dict[str, str] = field(default_factory=dict)
+    """The processor container's log per pod, served at .../pods/NAME/log (not in requests)."""
 
 
 class FakeKubeApi:
@@ -113,9 +115,12 @@ class FakeKubeApi:
         }
         self._change("ADDED", name, pod)
 
-    def terminate(self, name: str, *, exit_code: int = 0, reason: str | None = None) -> None:
-        """The pod's processor container terminated with `exit_code`."""
+    def terminate(
+        self, name: str, *, exit_code: int = 0, reason: str | None = None, log: str = ""
+    ) -> None:
+        """The pod's processor container terminated with `exit_code`, having printed `log`."""
         with self._cond:
+            self._state.logs[name] = log
             pod = copy.deepcopy(self._state.pods[name])
         for cs in pod["status"]["containerStatuses"]:
             if cs["name"] == "processor":
@@ -241,6 +246,10 @@ def _handler_for(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
             params = {k: v[-1] for k, v in parse_qs(url.query).items()}
             watch = params.get("watch") in ("true", "1")
             authorized = self.headers.get("Authorization") == f"Bearer {api.token}"
+            pods = f"/api/v1/namespaces/{api.namespace}/pods/"
+            if authorized and url.path.startswith(pods) and url.path.endswith("/log"):
+                self._log(url.path[len(pods) : -len("/log")], params)
+                return
             with api._cond:
                 api._state.requests.append(Request(watch, params, authorized))
             if not authorized:
@@ -253,6 +262,21 @@ def _handler_for(api: FakeKubeApi) -> type[BaseHTTPRequestHandler]:
                 self._watch(params)
             else:
                 self._list(params)
+
+        def _log(self, name: str, params: dict[str, str]) -> None:
+            """The container's log as text/plain, its last `tailLines` lines."""
+            with api._cond:
+                log = api._state.logs.get(name)
+            if log is None:
+                self._json(404, _status(404, "NotFound", f"pod {name} has no log"))
+                return
+            lines = log.splitlines(keepends=True)
+            data = "".join(lines[-int(params.get("tailLines", len(lines) or 1)) :]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def _json(self, code: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()

@@ -7,6 +7,7 @@ directory store (`--store file:///...`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from swiftclient.client import Connection
 
 from radswift.devswift import LocalSwift
 
@@ -78,15 +80,52 @@ def ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[st
 def test_upload_then_download_gives_an_identical_tree(run: Run, key: str, tmp_path: Path) -> None:
     study = make_tree(tmp_path)
     up = ok(run("cp", str(study), f"swift://{key}/input/", "--segment-size", SEGMENT, "--json"))
-    assert json.loads(up.stdout)["files"] == 5
+    summary = json.loads(up.stdout)
+    assert (summary["files"], summary["directories"]) == (4, 1)  # a dir marker is no file
     assert "━" not in up.stderr  # no progress bar when stderr is not a terminal
-    ok(run("cp", f"swift://{key}/input/", str(tmp_path / "out"), "--segment-size", SEGMENT))
+    down = ok(run("cp", f"swift://{key}/input/", str(tmp_path / "out"), "--segment-size", SEGMENT))
+    assert down.stderr.startswith("4 files, 1 directory, ") and down.stdout == ""
     diff = subprocess.run(["diff", "-r", str(study), str(tmp_path / "out")], capture_output=True)
     assert diff.returncode == 0, diff.stdout
     listing = json.loads(ok(run("ls", f"swift://{key}/input/", "--json")).stdout)
     by_name = {row["name"]: row for row in listing}
     assert by_name["input/brain.nii"]["large"] and by_name["input/brain.nii"]["size"] == 200_000
     assert by_name["input/empty dir/"]["size"] == 0
+
+
+def test_ls_marks_a_large_object_whose_etag_is_not_the_files_md5(
+    run: Run, key: str, tmp_path: Path
+) -> None:
+    study = make_tree(tmp_path)
+    ok(run("cp", str(study), f"swift://{key}/input/", "--segment-size", SEGMENT))
+    lines = ok(run("ls", f"swift://{key}/input/")).stdout.splitlines()
+    large = next(line for line in lines if "brain.nii" in line)
+    assert "large object" in large and "not the file's MD5" in large
+    assert "large" not in next(line for line in lines if "IM-0001.dcm" in line)
+    listing = json.loads(ok(run("ls", f"swift://{key}/input/", "--json")).stdout)
+    by_name = {row["name"]: row for row in listing}
+    assert by_name["input/brain.nii"]["large"] and by_name["input/brain.nii"]["md5"] is None
+    small = by_name["input/series 1/IM-0001.dcm"]
+    assert small["md5"] == small["etag"] == hashlib.md5(b"DICM" * 5000).hexdigest()
+
+
+@pytest.mark.swift
+def test_ls_shows_the_md5_a_large_objects_manifest_records(
+    local_swift: LocalSwift, key: str, tmp_path: Path
+) -> None:
+    study = make_tree(tmp_path)
+    env = {**base_env(), **local_swift.environ()}
+    args = ["cp", str(study), f"swift://{key}/input/", "--segment-size", SEGMENT]
+    ok(subprocess.run([RADSWIFT, *args], env=env, capture_output=True, text=True, check=False))
+    md5 = hashlib.md5((study / "brain.nii").read_bytes()).hexdigest()
+    Connection(
+        local_swift.auth_url, local_swift.user, local_swift.key, auth_version="1"
+    ).post_object(key, "input/brain.nii", headers={"X-Object-Meta-Md5": md5})
+    listed = subprocess.run(
+        [RADSWIFT, "ls", f"swift://{key}/input/brain.nii"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert md5 in ok(listed).stdout and "MD5 its manifest records" in listed.stdout
 
 
 def test_segments_of_one_large_file_can_go_up_concurrently(
@@ -108,6 +147,17 @@ def test_segments_of_one_large_file_can_go_up_concurrently(
     )
     ok(run("cp", f"swift://{key}/input/", str(tmp_path / "out")))
     assert (tmp_path / "out" / "brain.nii").read_bytes() == (volume / "brain.nii").read_bytes()
+
+
+def test_downloading_an_empty_area_fails_and_names_the_areas_the_key_has(
+    run: Run, key: str, tmp_path: Path
+) -> None:
+    ok(run("cp", str(make_tree(tmp_path)), f"swift://{key}/input/"))
+    empty = run("cp", f"swift://{key}/output/", str(tmp_path / "out"))
+    assert empty.returncode == 1
+    assert "no output/" in empty.stderr and "input/" in empty.stderr
+    assert "--allow-empty" in empty.stderr
+    ok(run("cp", f"swift://{key}/output/", str(tmp_path / "out"), "--allow-empty"))
 
 
 def test_a_prefix_without_slash_is_a_directory_and_sync_skips_unchanged(
@@ -225,7 +275,7 @@ def test_unreadable_files_and_links_are_reported_the_rest_uploaded(
     proc = run("cp", str(study), f"swift://{key}/input/", "--json", wrap=wrap)
     assert proc.returncode == 1
     summary = json.loads(proc.stdout)
-    assert summary["files"] == 5
+    assert (summary["files"], summary["directories"]) == (4, 1)
     assert [f["path"] for f in summary["failures"]] == ["series 1/secret.dcm"]
     assert [f["path"] for f in summary["ignored"]] == ["link.dcm"]
     assert "series 1/secret.dcm" in proc.stderr and "Traceback" not in proc.stderr

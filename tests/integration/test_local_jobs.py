@@ -217,6 +217,9 @@ def test_a_job_past_its_timeout_is_stopped_and_its_status_says_interrupted(
     while not pid_file.exists() or not pid_file.read_text().strip():
         assert time.monotonic() < deadline, backend.logs(job, "get")
         time.sleep(0.1)
+    while "waiting for" not in backend.logs(job, "publish"):  # a SIGTERM before its handler
+        assert time.monotonic() < deadline, "publish put did not start waiting"  # kills put
+        time.sleep(0.1)
 
     with pytest.raises(JobError, match="did not finish"):
         backend.wait(job, 1.0)

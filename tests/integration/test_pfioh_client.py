@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +42,20 @@ def test_cli_push_then_pull_round_trips_a_tree(
     assert not list((tmp_path / "back").rglob("*.part"))
 
 
+def test_push_and_pull_print_a_human_summary_and_json_on_request(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = new_key()
+    source = make_tree(tmp_path / "src", TREE, empty_dirs=("empty",))
+    assert run_app(app, ["push", key, str(source), "--ioh", url, "--token", "tkn"]) == 0
+    pushed = capsys.readouterr()
+    assert pushed.out == "" and pushed.err.startswith("pushed 3 files, 1 directory, ")
+    back = ["pull", key, str(tmp_path / "back"), "--ioh", url, "--token", "tkn", "--area", "input"]
+    assert run_app(app, [*back, "--json"]) == 0
+    pulled = json.loads(capsys.readouterr().out)
+    assert (pulled["files"], pulled["directories"]) == (3, 1)
+
+
 def test_cli_reports_a_wrong_token_with_its_exit_code(url: str, tmp_path: Path) -> None:
     source = make_tree(tmp_path / "src", {"a": b"1"})
     assert run_app(app, ["push", new_key(), str(source), "--ioh", url, "--token", "bad"]) == 77
@@ -69,3 +84,27 @@ def test_pull_never_writes_through_a_symlink_in_the_destination(url: str, tmp_pa
         with pytest.raises(UnsafeArchive):
             client.pull(key, dest, area="input")
     assert list(outside.iterdir()) == []
+
+
+def test_pulling_an_area_the_key_lacks_fails_and_names_the_areas_it_has(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = new_key()
+    source = make_tree(tmp_path / "src", TREE)
+    with IohClient(url, token="tkn") as client:
+        client.push(key, source)
+    capsys.readouterr()
+    argv = ["pull", key, str(tmp_path / "back"), "--ioh", url, "--token", "tkn"]
+    assert run_app(app, argv) == 1
+    err = capsys.readouterr().err
+    assert "no output/" in err and "input/" in err and "--allow-empty" in err
+    assert run_app(app, [*argv, "--allow-empty"]) == 0
+    assert not any((tmp_path / "back").iterdir())
+
+
+def test_an_unknown_key_is_named_with_the_service_url(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["pull", "nosuchkey", str(tmp_path / "back"), "--ioh", url, "--token", "tkn"]
+    assert run_app(app, argv) == 1
+    assert f"no key 'nosuchkey' on {url}" in capsys.readouterr().err

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pfioh_helpers import new_key, pfioh_process, tar_bytes
+from pfioh_helpers import free_port, new_key, pfioh_process, tar_bytes, wait_healthy
 
 from radswift.devswift import LocalSwift
 
@@ -61,3 +61,53 @@ def test_a_missing_credentials_file_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 78  # EX_CONFIG
     assert "absent.cfg" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_wrong_swift_credentials_stop_pfioh_at_start_unless_told_to_skip_the_check(
+    local_swift: LocalSwift,
+) -> None:
+    import subprocess
+    import sys
+
+    env = {**os.environ, **local_swift.environ(), "ST_KEY": "wrong"}
+    pfioh = [
+        str(Path(sys.executable).with_name("pfioh")),
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(free_port()),
+    ]
+    done = subprocess.run(
+        [*pfioh, "--forever", "--swift-storage"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 77  # EX_NOPERM, as `radswift cp` exits
+    assert "rejected the credentials" in done.stderr and "ST_KEY" in done.stderr
+    assert "Traceback" not in done.stderr
+    skipping = ["--forever", "--swift-storage", "--skip-store-check"]
+    with pfioh_process(skipping, {"ST_KEY": "wrong", **_st_env(local_swift)}) as url:
+        assert httpx.get(f"{url}/healthz").status_code == 200
+
+
+def _st_env(local_swift: LocalSwift) -> dict[str, str]:
+    return {k: v for k, v in local_swift.environ().items() if k != "ST_KEY"}
+
+
+def test_pfioh_says_where_it_listens_and_warns_once_about_token_auth(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    port = free_port()
+    pfioh = [str(Path(sys.executable).with_name("pfioh")), "--ip", "127.0.0.1"]
+    args = [*pfioh, "--port", str(port), "--forever", "--storeBase", str(tmp_path / "store")]
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", None)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert f"listening on http://127.0.0.1:{port}" in err
+    assert err.lower().count("token auth is off") == 1

@@ -23,6 +23,7 @@ from job_support import objects, put_input, status
 from swiftclient.client import Connection
 
 from radswift.demo.backends import source_hash
+from radswift.demo.images import remove_stale_images
 from radswift.devswift import LocalSwift
 from radswift.errors import JobError
 from radswift.jobs.podman import JobResult, PodmanBackend, PodmanJob
@@ -82,16 +83,7 @@ def radswift_image(podman_env: dict[str, str]) -> str:
     if _image_exists(podman_env, image):
         return image
     built = _build(podman_env, [str(REPO / "deploy/scripts/build-image.sh"), "-t", image])
-    listed = subprocess.run(
-        ["podman", "images", "--format", "{{.Repository}}:{{.Tag}}", "localhost/radswift"],
-        env=podman_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    stale = [i for i in listed.stdout.split() if ":test-" in i and i != image]
-    if stale:
-        subprocess.run(["podman", "rmi", *stale], env=podman_env, capture_output=True, check=False)
+    remove_stale_images(podman_env, image)
     return built
 
 

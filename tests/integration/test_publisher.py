@@ -166,6 +166,21 @@ def test_a_failing_processor_is_published_recorded_and_put_exits_non_zero(pod: P
     assert (status["state"], status["exit_code"], status["reason"]) == ("failed", 3, "Error")
 
 
+def test_the_status_of_a_failed_job_keeps_the_last_lines_the_processor_printed(pod: Pod) -> None:
+    pod.put_input({"a.dcm": b"A"})
+    assert pod.run("get").returncode == 0
+    put = pod.start("put")
+    script = "for i in $(seq 1 500); do echo line $i; done; echo 'ERROR: bad slice' >&2; exit 3"
+    assert pod.processor(script) == 3
+    rc, err = finish(put)
+    assert rc == 1 and "ERROR: bad slice" in err  # put's message shows it too
+    status = read_status(pod.store, pod.key)
+    tail = status["log_tail"]
+    assert tail.endswith("line 500\nERROR: bad slice\n") and "line 1\n" not in tail
+    assert len(tail.splitlines()) <= 50 and len(tail.encode()) <= 8192  # bounded
+    assert status["workers"][0]["log_tail"] == tail
+
+
 def test_get_of_a_key_without_input_exits_3_and_the_processor_never_starts(pod: Pod) -> None:
     got = pod.run("get")
     assert got.returncode == 3, got.stderr

@@ -93,6 +93,7 @@ def fetch_area(
         failures=result.failures,
         seconds=time.monotonic() - started,
         ignored=result.ignored,
+        directories=result.directories,
     )
     return combined, files
 
@@ -170,4 +171,5 @@ def upload_bundle(
         failures=[],
         seconds=done.seconds,
         ignored=done.ignored,
+        directories=done.dirs,
     )

@@ -3,6 +3,7 @@
     eval "$(radswift dev swift start /tmp/swift)"   # exports ST_AUTH, ST_USER, ST_KEY
     radswift dev swift status /tmp/swift
     radswift dev swift stop /tmp/swift
+    radswift dev clean [--dry-run]                   # remove the caches and demo/test images
 
 Credentials go to stdout (so `eval` works), everything else to stderr. The Swift venv lives
 in `$RADSWIFT_CACHE_DIR/swift-venv-<version>` (default `~/.cache/radswift`).
@@ -23,10 +24,14 @@ from radswift.devswift import DEFAULT_CACHE_DIR, LocalSwift, default_venv_dir
 from radswift.errors import StorageUnavailable
 
 app = typer.Typer(
-    help="Developer tools: a real local Swift for tests and demos.", no_args_is_help=True
+    help="Developer tools: a real local Swift for tests and demos.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 swift_app = typer.Typer(
-    help="A real single-node OpenStack Swift on loopback.", no_args_is_help=True
+    help="A real single-node OpenStack Swift on loopback.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(swift_app, name="swift")
 app.add_typer(dev_keystone.app, name="keystone")
@@ -91,5 +96,7 @@ def swift_env(workdir: WorkdirArg) -> None:
 
 
 from radswift.cli.demo import demo  # noqa: E402  (registered here: `radswift dev demo`)
+from radswift.cli.dev_clean import clean  # noqa: E402
 
 app.command("demo")(demo)
+app.command("clean")(clean)

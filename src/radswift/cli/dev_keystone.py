@@ -29,7 +29,9 @@ from radswift.errors import InvalidInput
 AUTH_KINDS = ("password", "application-credential")
 
 app = typer.Typer(
-    help="A real Keystone v3 (SQLite) with a local Swift behind it.", no_args_is_help=True
+    help="A real Keystone v3 (SQLite) with a local Swift behind it.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 WorkdirArg = Annotated[

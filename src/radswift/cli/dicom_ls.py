@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from radswift.cli.summary import human_size
 from radswift.dicom import DicomSurvey, SeriesSummary
 
 
@@ -79,13 +80,3 @@ def survey_json(survey: DicomSurvey) -> dict[str, Any]:
         "bytes_read": survey.bytes_read,
         "requests": survey.requests,
     }
-
-
-def human_size(size: int) -> str:
-    """1536 -> '1.5 KiB'."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.1f} {unit}" if unit != "B" else f"{size} B"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover

@@ -1,6 +1,7 @@
 """`radswift job manifest`: a job's Kubernetes/OpenShift objects as YAML.
 
     radswift job manifest --platform openshift --jid study-42 --image quay.io/fnndsc/pl-x:1 \\
+        --radswift-image quay.io/me/radswift:1 \\
         --cpu 2000m --memory 4Gi --workers 2 -- pl-x /share/incoming /share/outgoing
 
 prints the objects in apply order (`| kubectl apply -f -`). The Swift credentials are
@@ -20,7 +21,6 @@ from radswift.jobs.spec import (
     DEFAULT_ACTIVE_DEADLINE_SECONDS,
     DEFAULT_CREDENTIALS_SECRET,
     DEFAULT_NAMESPACE,
-    DEFAULT_RADSWIFT_IMAGE,
     DEFAULT_SERVICE_ACCOUNT,
     DEFAULT_TTL_SECONDS_AFTER_FINISHED,
     JobSpec,
@@ -29,7 +29,11 @@ from radswift.jobs.spec import (
     WaitStrategy,
 )
 
-app = typer.Typer(help="Job pods: Kubernetes and OpenShift manifests.", no_args_is_help=True)
+app = typer.Typer(
+    help="Job pods: Kubernetes and OpenShift manifests.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 
 
 @app.command()
@@ -58,8 +62,13 @@ def manifest(
         list[str] | None, typer.Option("--env", "-e", help="NAME=VALUE for the processor.")
     ] = None,
     radswift_image: Annotated[
-        str, typer.Option(help="The image of the get and publish containers.")
-    ] = DEFAULT_RADSWIFT_IMAGE,
+        str | None,
+        typer.Option(
+            help="The image of the get and publish containers, as the cluster pulls it"
+            " (required: build and push it as deploy/README.md says).",
+            show_default=False,
+        ),
+    ] = None,
     credentials_secret: Annotated[
         str, typer.Option(help="The Secret holding swift-credentials.cfg.")
     ] = DEFAULT_CREDENTIALS_SECRET,
@@ -79,6 +88,8 @@ def manifest(
     """Print the Job, its RBAC and (for N workers) its shared claim as multi-document YAML."""
     from radswift.jobs.manifests import manifests, to_yaml  # the kubernetes models load slowly
 
+    if not radswift_image:
+        raise InvalidInput(NO_RADSWIFT_IMAGE)
     spec = JobSpec(
         jid=jid,
         image=image,
@@ -103,6 +114,17 @@ def manifest(
         typer.echo(text, nl=False)
     else:
         output.write_text(text)
+
+
+NO_RADSWIFT_IMAGE = (
+    "--radswift-image is required: the job's get and publish containers run radswift's"
+    " image, which no cluster can pull from this machine. Build it with"
+    " deploy/scripts/build-image.sh --base docker.io/library/python:3.11-slim-bookworm"
+    " -t REGISTRY/radswift:TAG, push it (podman push REGISTRY/radswift:TAG) and pass"
+    " --radswift-image REGISTRY/radswift:TAG (see deploy/README.md); for a local"
+    " `podman kube play`, name an image of `podman images localhost/radswift`"
+)
+"""Why a manifest needs --radswift-image: the default image exists only on this machine."""
 
 
 def parse_env(pairs: list[str]) -> dict[str, str]:

@@ -42,7 +42,8 @@ COMMANDS: dict[str, LazyCommand] = {
         "Copy a local tree or file to a store, or objects under a prefix to a local path.",
     ),
     "ls": LazyCommand(
-        "radswift.cli.transfer:register", "List objects under a prefix: size, ETag, name."
+        "radswift.cli.transfer:register",
+        "List objects under a prefix: size, MD5 (ETag), name; large objects are marked.",
     ),
     "rm": LazyCommand(
         "radswift.cli.transfer:register",

@@ -13,7 +13,9 @@ import typer
 from radswift.cli.app import run_app
 from radswift.cli.serve import IOH_HELP, ioh
 
-app = typer.Typer(name="pfioh", add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    name="pfioh", add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None
+)
 app.command(help=IOH_HELP)(ioh)
 
 

@@ -10,7 +10,9 @@
 rest of the CLI (the services pull in FastAPI): a faster start for job pods.
 
 Configuration comes from the pod's environment (radswift.publisher.config lists every
-variable); options win. Exit codes: radswift.publisher.get and .put say what each means.
+variable); options win. Outside a pod, set RADSWIFT_SHARE: /share is used by default only
+where it exists, in a container, or with KUBERNETES_SERVICE_HOST set. Exit codes:
+radswift.publisher.get and .put say what each means.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from typing import Annotated
 import typer
 
 from radswift.cli.app import run_app
-from radswift.publisher.config import PublisherConfig
+from radswift.cli.summary import human_size, plural, summary_line
+from radswift.publisher.config import PublisherConfig, require_share
 from radswift.publisher.emissary import build_emissary
 from radswift.publisher.get import run_get
 from radswift.publisher.put import run_put
@@ -33,8 +36,12 @@ from radswift.publisher.wait.signals import InterruptibleWait
 from radswift.store import ObjectStore, open_store
 
 app = typer.Typer(
-    help="The publisher: fetch a job's input before, publish its output after the processor.",
+    help="The publisher: fetch a job's input before, publish its output after the processor."
+    " Configured by the pod's environment: RADSWIFT_KEY, RADSWIFT_SHARE (the shared volume;"
+    " default /share, inside a pod only), RADSWIFT_WAIT, RADSWIFT_CREDENTIALS_FILE or the"
+    " ST_*/OS_* variables, RADSWIFT_OUTPUT_LAYOUT (radswift.publisher.config lists them all).",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help, as every radswift command (cli/main.py)
 )
 
 KeyArg = Annotated[
@@ -60,12 +67,15 @@ def _say(message: str) -> None:
 def get(
     key: KeyArg = None,
     dir: Annotated[
-        Path | None, typer.Option("--dir", help="Where to put the input (default $SHARE/incoming).")
+        Path | None,
+        typer.Option("--dir", help="Where to put the input (default $RADSWIFT_SHARE/incoming)."),
     ] = None,
 ) -> None:
-    """Fetch the key's input/ into /share/incoming and prepare /share (init container).
+    """Fetch the key's input/ into $RADSWIFT_SHARE/incoming and prepare the share (init
+    container). RADSWIFT_SHARE defaults to /share inside a pod; set it elsewhere.
 
     The wait strategy matters to get only for `exitfile` (install the emissary)."""
+    require_share(os.environ)
     config = PublisherConfig.from_env(
         os.environ, key=key, incoming=dir, wait=os.environ.get("RADSWIFT_WAIT") or "none"
     )
@@ -74,14 +84,18 @@ def get(
     else:
         _say(f"worker {config.worker}: waiting for worker 0 to fetch the input")
     result = run_get(config, _store_opener(config))
-    _say(f"{result.role} {result.files} files, {result.bytes} bytes in {result.seconds:.1f} s")
+    line = summary_line(
+        files=result.files, directories=0, nbytes=result.bytes, seconds=result.seconds
+    )
+    _say(f"{result.role} {line}")
 
 
 @app.command()
 def put(
     key: KeyArg = None,
     dir: Annotated[
-        Path | None, typer.Option("--dir", help="What to publish (default $SHARE/outgoing).")
+        Path | None,
+        typer.Option("--dir", help="What to publish (default $RADSWIFT_SHARE/outgoing)."),
     ] = None,
     wait: Annotated[
         str | None,
@@ -119,7 +133,9 @@ def put(
         ),
     ] = None,
 ) -> None:
-    """Wait for the processor, then upload /share/outgoing to output/ (publish container)."""
+    """Wait for the processor, then upload $RADSWIFT_SHARE/outgoing to output/ (publish
+    container). RADSWIFT_SHARE defaults to /share inside a pod; set it elsewhere."""
+    require_share(os.environ)
     config = PublisherConfig.from_env(
         os.environ,
         key=key,
@@ -138,7 +154,8 @@ def put(
     result = run_put(config, _store_opener(config), strategy)
     if result.uploaded:
         _say(
-            f"published {result.files} files, {result.bytes} bytes to {config.key}/output/"
+            f"published {plural(result.files, 'file')}, {human_size(result.bytes)} to"
+            f" {config.key}/output/"
             f" ({result.layout or config.output_layout})"
         )
     else:

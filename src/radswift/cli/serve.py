@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import socket
 import sys
 from contextlib import suppress
 from pathlib import Path
@@ -28,7 +29,7 @@ from radswift.services.ioh.settings import DEFAULT_IP, DEFAULT_PORT, IohSettings
 from radswift.store.base import ObjectStore
 
 DEFAULT_STORE_BASE = Path("/tmp/radswift-pfioh")
-app = typer.Typer(help="Run radswift's services.", no_args_is_help=True)
+app = typer.Typer(help="Run radswift's services.", no_args_is_help=True, rich_markup_mode=None)
 
 IOH_HELP = "\n\n".join((
     "Serve pfioh, the file IO service: the REST API under /api/v1/ (OpenAPI page at /docs),"
@@ -84,6 +85,9 @@ def ioh(
         "--layout", help="How a push stores a tree unless it says (?layout=): 'objects' (one"
         " object per file) or 'bundle' (one tar object per push: much faster for many small"
         " files; pulls unpack it). The legacy pushPath always uses this.")] = "objects",
+    skip_store_check: Annotated[bool, typer.Option(
+        "--skip-store-check", help="Start even if the store cannot be reached or refuses"
+        " the credentials (checked at start-up otherwise: exit 77 or 69).")] = False,
 ) -> None:
     """Serve pfioh (see the command's help)."""
     _configure_logging(verbosity)
@@ -99,10 +103,9 @@ def ioh(
     )
     store = _store(swift_storage, swift_credentials, store_base,
                    connections=2 * settings.tuning.pool_workers + 4)
-    if settings.tokens is None:
-        typer.echo("pfioh: WARNING: token auth is OFF; anyone who reaches "
-                   f"{ip}:{port} can read, write and delete every key", err=True)
-    _run(store, settings, ip, port, verbosity)
+    if not skip_store_check:
+        _check(store)
+    _run(store, settings, ip, port, verbosity)  # the app warns when token auth is off
 
 
 ioh.__doc__ = IOH_HELP
@@ -141,6 +144,30 @@ def _store(swift: bool, credentials: Path | None, base: Path, *, connections: in
     return LocalStore(base)
 
 
+def _check(store: ObjectStore) -> None:
+    """The start-up check of radswift.store.factory.check_store; the store closed if it fails."""
+    from radswift.store.factory import check_store
+
+    try:
+        check_store(store)
+    except BaseException:
+        store.close()
+        raise
+
+
+def _listen(ip: str, port: int) -> socket.socket:
+    """The listening socket, bound before the "listening on" line is printed."""
+    sock = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((ip, port))
+    except OSError as exc:
+        sock.close()
+        typer.echo(f"pfioh: error: cannot listen on {ip}:{port}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
+    return sock
+
+
 def _run(store: ObjectStore, settings: IohSettings, ip: str, port: int, verbosity: int) -> None:
     import uvicorn
 
@@ -156,7 +183,17 @@ def _run(store: ObjectStore, settings: IohSettings, ip: str, port: int, verbosit
     server = uvicorn.Server(uvicorn.Config(app, host=ip, port=port, log_level=level,
                                            access_log=verbosity >= 1, timeout_keep_alive=30))
     box.append(server)
-    server.run()
+    try:
+        sock = _listen(ip, port)
+    except BaseException:
+        store.close()
+        raise
+    host = f"[{ip}]" if ":" in ip else ip
+    typer.echo(f"pfioh: listening on http://{host}:{port} ({store.description})", err=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
     if not server.started:
         raise typer.Exit(1)
 

@@ -2,7 +2,7 @@
 
     radswift cp ./study swift://KEY/input/       upload the contents of study under input/
     radswift cp swift://KEY/output/ ./results    download everything under output/
-    radswift ls swift://KEY/input/               names, sizes, ETags (--json)
+    radswift ls swift://KEY/input/               names, sizes, MD5s, large objects marked (--json)
     radswift ls swift://KEY/input/ --dicom       studies and series, from headers only
     radswift rm -r swift://KEY                   delete the key, its segments included
 
@@ -26,13 +26,15 @@ import typer
 
 from radswift.bundle import Layout
 from radswift.bundle.areas import check_one_layout, fetch_area, parse_layout, upload_bundle
-from radswift.cli.dicom_ls import human_size, show_survey
+from radswift.cli.dicom_ls import show_survey
 from radswift.cli.progress import transfer_progress
+from radswift.cli.summary import plural, report, summary_line
 from radswift.dicom import survey_dicom
 from radswift.dicom.survey import DEFAULT_WORKERS as DICOM_WORKERS
 from radswift.errors import InvalidInput, NotFound, RadswiftError
-from radswift.names import validate_key, validate_prefix
+from radswift.names import empty_area_error, validate_key, validate_prefix
 from radswift.store import ObjectStore, open_store
+from radswift.store.base import ObjectInfo
 from radswift.transfer import (
     Progress,
     TransferOptions,
@@ -56,6 +58,12 @@ CredentialsOpt = Annotated[
     typer.Option("--credentials", help="Swift credentials file (else ST_*/OS_* variables)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable result.")]
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty", help="Accept a download of an area holding nothing (else an error)."
+    ),
+]
 RetriesOpt = Annotated[
     int | None,
     typer.Option(
@@ -146,6 +154,7 @@ def cp(
             " unpack an area's bundle whatever this says.",
         ),
     ] = "objects",
+    allow_empty: AllowEmptyOpt = False,
 ) -> None:
     """Copy a local tree or file to a store, or objects under a prefix to a local path.
 
@@ -171,12 +180,17 @@ def cp(
     connections = options.workers + max(options.segment_workers, segment_workers)
     with _opened(store, credentials, connections, remote.key, retries) as opened:
         bar = False if json_output else None
-        with transfer_progress("upload" if dst else "download", enabled=bar) as progress:
+        after = "storing..." if dst else None
+        with transfer_progress(
+            "upload" if dst else "download", enabled=bar, after_sent=after
+        ) as progress:
             if dst is not None:
                 result = _upload(opened, Path(source), dst, options, progress, chosen)
             else:
                 assert src is not None
                 result = _download(opened, src, Path(destination), destination, options, progress)
+                if not allow_empty:
+                    _refuse_empty(opened, src, result)
     _report(result, source, destination, json_output)
     result.raise_for_failures()
 
@@ -225,6 +239,18 @@ def _download(
     return result
 
 
+def _refuse_empty(store: ObjectStore, src: Remote, result: TransferResult) -> None:
+    """NotFound when nothing was under the prefix, naming the areas the key does have."""
+    if result.files or result.skipped or result.failures:
+        return
+    if next(iter(store.list_objects(src.key, src.prefix)), None) is not None:
+        return  # only directory markers: an empty tree, not a missing one
+    names = (info.name for info in store.list_objects(src.key))
+    where = store.description
+    hint = f"copy one of those (swift://{src.key}/AREA/), or pass --allow-empty"
+    raise empty_area_error(src.key, src.dir_prefix or "objects", where, names, hint)
+
+
 def _download_one(
     store: ObjectStore,
     src: Remote,
@@ -255,28 +281,28 @@ def _download_one(
 
 
 def _report(result: TransferResult, source: str, destination: str, as_json: bool) -> None:
-    if as_json:
-        summary = {
-            "source": source,
-            "destination": destination,
-            "files": result.files,
-            "bytes": result.bytes,
-            "skipped": result.skipped,
-            "seconds": round(result.seconds, 3),
-            "failures": [{"path": p, "reason": r} for p, r in result.failures],
-            "ignored": [{"path": p, "reason": r} for p, r in result.ignored],
-        }
-        typer.echo(json.dumps(summary, ensure_ascii=False))
-        return
-    for path, reason in result.ignored:
-        typer.echo(f"radswift: skipped {path}: {reason}", err=True)
-    rate = result.bytes / result.seconds / 2**20 if result.seconds > 0 else 0.0
+    if not as_json:
+        for path, reason in result.ignored:
+            typer.echo(f"radswift: skipped {path}: {reason}", err=True)
     skipped = f", {result.skipped} up to date" if result.skipped else ""
-    typer.echo(
-        f"{result.files} files, {human_size(result.bytes)} in {result.seconds:.1f} s"
-        f" ({rate:.1f} MiB/s){skipped}",
-        err=True,
+    line = summary_line(
+        files=result.files,
+        directories=result.directories,
+        nbytes=result.bytes,
+        seconds=result.seconds,
     )
+    document = {
+        "source": source,
+        "destination": destination,
+        "files": result.files,
+        "directories": result.directories,
+        "bytes": result.bytes,
+        "skipped": result.skipped,
+        "seconds": round(result.seconds, 3),
+        "failures": [{"path": p, "reason": r} for p, r in result.failures],
+        "ignored": [{"path": p, "reason": r} for p, r in result.ignored],
+    }
+    report(as_json, document, line + skipped)
 
 
 def ls(
@@ -294,7 +320,11 @@ def ls(
     credentials: CredentialsOpt = None,
     retries: RetriesOpt = None,
 ) -> None:
-    """List objects under a prefix: size, ETag, name (or, with --dicom, studies and series)."""
+    """List objects under a prefix: size, MD5 (ETag), name; large objects are marked.
+
+    A large object's ETag is its manifest's, not the file's MD5: it is marked, and the
+    MD5 its manifest records (metadata `md5`) is shown where there is one. With --dicom:
+    the studies and series the objects hold, from their DICOM headers only."""
     remote = _require_remote(url)
     if dicom:
         with _opened(store, credentials, DICOM_WORKERS, remote.key, retries) as opened:
@@ -303,12 +333,14 @@ def ls(
         return
     with _opened(store, credentials, 1, remote.key, retries) as opened:
         infos = list(opened.list_objects(remote.key, remote.prefix))
+        md5s = {i.name: _md5_of(opened, remote.key, i) for i in infos}
     if json_output:
         rows = [
             {
                 "name": i.name,
                 "size": i.size,
                 "etag": i.etag,
+                "md5": md5s[i.name],
                 "last_modified": i.last_modified,
                 "content_type": i.content_type,
                 "large": i.large,
@@ -318,7 +350,32 @@ def ls(
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
     for info in infos:
-        typer.echo(f"{info.size:>14}  {info.etag:<32}  {info.name}")
+        md5 = md5s[info.name]
+        if not info.large:
+            typer.echo(f"{info.size:>14}  {info.etag:<32}  {info.name}")
+        elif md5 is not None:
+            typer.echo(
+                f"{info.size:>14}  {md5:<32}  {info.name}  (large object: the MD5"
+                " its manifest records)"
+            )
+        else:
+            typer.echo(
+                f"{info.size:>14}  {info.etag:<32}  {info.name}  (large object: the"
+                " ETag of its manifest, not the file's MD5)"
+            )
+
+
+MD5_METADATA = "md5"
+"""A large object's user metadata holding the whole file's hex MD5, where a writer set it."""
+
+
+def _md5_of(store: ObjectStore, key: str, info: ObjectInfo) -> str | None:
+    """The object's MD5: its ETag for a plain object; for a large one (one HEAD each, they
+    are few) the MD5 its manifest records, else None (unknown)."""
+    if not info.large:
+        return info.etag
+    recorded = store.head_object(key, info.name).metadata.get(MD5_METADATA, "").strip().lower()
+    return recorded if len(recorded) == 32 else None
 
 
 def rm(
@@ -341,7 +398,7 @@ def rm(
     if json_output:
         typer.echo(json.dumps({"deleted": deleted}))
     else:
-        typer.echo(f"deleted {deleted} objects", err=True)
+        typer.echo(f"deleted {plural(deleted, 'object')}", err=True)
 
 
 def _require_remote(url: str) -> Remote:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -35,6 +36,7 @@ from radswift.errors import (
     StorageUnavailable,
     UnsafeArchive,
 )
+from radswift.names import empty_area_error
 from radswift.transfer.progress import NullProgress, Progress
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -67,36 +69,61 @@ class IohClient:
         params = {"replace": str(replace).lower()}
         if layout is not None:
             params["layout"] = layout
-        try:
+        with self._reaching("push"):
             response = self._http.post(
                 f"/api/v1/keys/{key}/{area}", params=params,
                 content=tar_stream(entries), headers={"Content-Type": "application/x-tar"})
-        except httpx.TransportError as exc:
-            raise StorageUnavailable(f"cannot reach pfioh: {exc}") from None
         return _json(response)
 
-    def pull(self, key: str, dest: Path, *, area: str = "output",
+    def pull(self, key: str, dest: Path, *, area: str = "output", allow_empty: bool = False,
              progress: Progress | None = None) -> PullResult:
-        """Download `key`/`area` into `dest` (created if needed), streaming."""
+        """Download `key`/`area` into `dest` (created if needed), streaming.
+
+        NotFound (reason "empty_area") when the area holds nothing, naming the areas the
+        key has, unless `allow_empty`: an empty pull that looks like success misleads."""
         progress = progress or NullProgress()
-        progress.set_total(*_totals(self.list(key, prefix=f"{area}/"), area))
+        listing = self.list(key, prefix=f"{area}/")
+        if not listing["count"] and not allow_empty:
+            names = (o["name"] for o in self.list(key)["objects"])
+            hint = "pull one of those (--area NAME), or pass --allow-empty"
+            raise empty_area_error(key, f"{area}/", self.url, names, hint)
+        progress.set_total(*_totals(listing, area))
         dest.mkdir(parents=True, exist_ok=True)
-        try:
-            with self._http.stream("GET", f"/api/v1/keys/{key}/{area}",
-                                   params={"format": "tar"}) as response:
-                if response.status_code != 200:
-                    response.read()
-                    _json(response)
-                reader = ChunkStream(response.iter_bytes())
-                return unpack_into(dest, iter_archive(reader, "tar"), progress)
-        except httpx.TransportError as exc:
-            raise StorageUnavailable(f"the download from pfioh broke off: {exc}") from None
+        with self._reaching("download"), self._http.stream(
+                "GET", f"/api/v1/keys/{key}/{area}", params={"format": "tar"}) as response:
+            if response.status_code != 200:
+                response.read()
+                _json(response)
+            reader = ChunkStream(response.iter_bytes())
+            return unpack_into(dest, iter_archive(reader, "tar"), progress)
 
     def list(self, key: str, prefix: str = "") -> dict[str, Any]:
-        return _json(self._http.get(f"/api/v1/keys/{key}", params={"prefix": prefix}))
+        """The key's objects under `prefix` (NotFound saying so if the key does not exist)."""
+        with self._reaching("listing"):
+            response = self._http.get(f"/api/v1/keys/{key}", params={"prefix": prefix})
+        if response.status_code == 404:
+            raise NotFound(f"no key {key!r} on {self.url}", reason="no_such_key")
+        return _json(response)
 
     def delete(self, key: str) -> dict[str, Any]:
-        return _json(self._http.delete(f"/api/v1/keys/{key}"))
+        with self._reaching("delete"):
+            response = self._http.delete(f"/api/v1/keys/{key}")
+        if response.status_code == 404:
+            raise NotFound(f"no key {key!r} on {self.url}", reason="no_such_key")
+        return _json(response)
+
+    @property
+    def url(self) -> str:
+        """pfioh's base URL, for messages."""
+        return str(self._http.base_url).rstrip("/")
+
+    @contextmanager
+    def _reaching(self, what: str) -> Iterator[None]:
+        """httpx's transport errors as StorageUnavailable naming the URL (every request)."""
+        try:
+            yield
+        except httpx.TransportError as exc:
+            raise StorageUnavailable(f"cannot reach pfioh at {self.url} ({what}): {exc}") from None
 
     def close(self) -> None:
         self._http.close()

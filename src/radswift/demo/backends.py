@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from radswift.demo.images import IMAGE_REPOSITORY, remove_stale_images
 from radswift.errors import ConfigError
 from radswift.jobs.backend import JobBackend
 from radswift.jobs.local import LocalBackend, LocalJob
@@ -25,7 +26,6 @@ from radswift.jobs.local import LocalBackend, LocalJob
 REPO = Path(__file__).resolve().parents[3]  # src/radswift/demo/backends.py -> the checkout
 BUILD_SCRIPT = REPO / "deploy" / "scripts" / "build-image.sh"
 CONTAINERS_CONF = REPO / "deploy" / "podman" / "containers.conf"
-IMAGE_REPOSITORY = "localhost/radswift"
 BUILD_TIMEOUT = 1800.0
 CHOICES = ("auto", "podman", "local")
 
@@ -148,19 +148,5 @@ def ensure_image(env: Mapping[str, str], say: Callable[[str], None]) -> str:
     # (stderr is not captured: the user sees the script's progress)
     if build.returncode != 0:
         raise ConfigError(f"building the radswift image failed (exit {build.returncode})")
-    remove_stale_images(env, image)
+    remove_stale_images(env, image)  # only the newest demo image is kept
     return image
-
-
-def remove_stale_images(
-    env: Mapping[str, str], keep: str, repository: str = IMAGE_REPOSITORY, marker: str = ":demo-"
-) -> None:
-    """Remove the images of `repository` whose tag has `marker`, but `keep`: builds
-    tagged by a source hash would otherwise fill the disk."""
-    listed = subprocess.run(
-        ["podman", "images", "--format", "{{.Repository}}:{{.Tag}}", repository],
-        env=dict(env), capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    stale = [i for i in listed.stdout.split() if marker in i and i != keep]
-    if stale:
-        subprocess.run(["podman", "rmi", *stale], env=dict(env), capture_output=True, check=False)

@@ -29,7 +29,8 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from radswift.demo.backends import REPO, remove_stale_images
+from radswift.demo.backends import REPO
+from radswift.demo.images import remove_stale_images
 from radswift.errors import ConfigError
 
 PLUGIN_DIR = REPO / "examples" / "pl-dicom-summary"
@@ -93,7 +94,7 @@ def ensure_plugin_image(
              "-f", str(context / "Containerfile"), str(context)],
             env, "podman build of the plugin image",
         )  # fmt: skip
-    remove_stale_images(env, image, PLUGIN_IMAGE_REPOSITORY, marker=":")
+    remove_stale_images(env, image, PLUGIN_IMAGE_REPOSITORY)
     return image
 
 

@@ -160,9 +160,12 @@ def check(store: ObjectStore, plan: DemoPlan, steps: Steps) -> dict[str, Any]:
         raise IntegrityError(f"the job published no {SUMMARY_NAME}") from None
     if summary.get("slices") != plan.slices:
         raise IntegrityError(f"the summary has {summary.get('slices')} slices, not {plan.slices}")
-    state = read_status(store, plan.key).get("state")
+    status = read_status(store, plan.key)
+    state = status.get("state")
     if state != "succeeded":
-        raise JobError(f"the status object of {plan.key} says {state!r}, not 'succeeded'")
+        tail = status.get("log_tail")
+        said = f"; the processor printed last:\n{tail.rstrip()}" if tail else ""
+        raise JobError(f"the status object of {plan.key} says {state!r}, not 'succeeded'{said}")
     steps.done(started, f"status {state}, {SUMMARY_NAME} covers all {plan.slices} slices")
     return summary
 

@@ -1,7 +1,7 @@
 """A job as Kubernetes/OpenShift objects, built with the official client models.
 
 `manifests(spec)` returns plain dicts in apply order: the RBAC the publisher needs
-to watch its pod (ServiceAccount, Role that may only get/list/watch pods,
+to watch its pod (ServiceAccount, Role that may only get/list/watch pods and get their logs,
 RoleBinding), the ReadWriteMany claim that multi-worker pods share, then the
 `batch/v1` Job. One worker is a plain Job; N workers are one Indexed Job
 (parallelism = completions = N) whose pod of index 0 fetches and publishes.
@@ -76,12 +76,16 @@ def service_account(spec: JobSpec) -> k.V1ServiceAccount:
 
 
 def role(spec: JobSpec) -> k.V1Role:
-    """Read pods in the job's namespace, nothing more (watching the processor needs no more)."""
+    """Read pods in the job's namespace, and the processor's log (the end of it goes into
+    the status object), nothing more."""
     return k.V1Role(
         api_version="rbac.authorization.k8s.io/v1",
         kind="Role",
         metadata=_meta(spec, spec.service_account, shared=True),
-        rules=[k.V1PolicyRule(api_groups=[""], resources=["pods"], verbs=["get", "list", "watch"])],
+        rules=[
+            k.V1PolicyRule(api_groups=[""], resources=["pods"], verbs=["get", "list", "watch"]),
+            k.V1PolicyRule(api_groups=[""], resources=["pods/log"], verbs=["get"]),
+        ],
     )
 
 

@@ -101,7 +101,7 @@ def _publish_bundle(
     )  # fmt: skip
     result = TransferResult(
         files=done.files, bytes=done.bytes, skipped=0, failures=[],
-        seconds=done.seconds, ignored=done.ignored,
+        seconds=done.seconds, ignored=done.ignored, directories=done.dirs,
     )  # fmt: skip
     return Published(layout="bundle", result=result, written={done.name})
 

@@ -5,7 +5,8 @@ nothing else in the publisher reads the environment. Options given on the comman
 win over the environment. Variables (the contract with the pod manifests):
 
     RADSWIFT_KEY / SWIFT_KEY        the job key (container); SWIFT_KEY is the original's name
-    RADSWIFT_SHARE                  the shared volume (default /share)
+    RADSWIFT_SHARE                  the shared volume (default /share, inside a pod only:
+                                    outside one, require_share asks for RADSWIFT_SHARE)
     RADSWIFT_CREDENTIALS_FILE       Swift credentials file; unset: the ST_*/OS_* environment if
                                     set, else /etc/swift/swift-credentials.cfg (the Secret)
     RADSWIFT_STORE                  optional `file:///path`: a local-directory store, not Swift
@@ -27,7 +28,7 @@ win over the environment. Variables (the contract with the pod manifests):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -164,6 +165,28 @@ class PublisherConfig:
             missing.append("KUBERNETES_SERVICE_HOST (or --kube-host / --kubeconfig)")
         if missing:
             raise ConfigError("the kubernetes wait strategy needs " + ", ".join(missing))
+
+
+CONTAINER_MARKERS = (Path("/run/.containerenv"), Path("/.dockerenv"))
+"""Files podman and docker put into every container."""
+
+
+def require_share(env: Mapping[str, str], *, exists: Callable[[Path], bool] = Path.exists) -> None:
+    """ConfigError unless the share is named (RADSWIFT_SHARE) or this looks like a job pod.
+
+    `publish get` run by hand on a host once wrote 300 MB into a /share it created at
+    the filesystem root. The default /share is meant for pods: it is used when it exists,
+    when KUBERNETES_SERVICE_HOST is set, or inside a container (CONTAINER_MARKERS);
+    anywhere else the user must say where. `exists` is Path.exists (a parameter for tests)."""
+    if env.get("RADSWIFT_SHARE") or env.get("KUBERNETES_SERVICE_HOST"):
+        return
+    if any(exists(path) for path in (DEFAULT_SHARE, *CONTAINER_MARKERS)):
+        return
+    raise ConfigError(
+        f"{DEFAULT_SHARE} does not exist and this is not a job pod (no KUBERNETES_SERVICE_HOST,"
+        " not in a container): set RADSWIFT_SHARE=DIR to use a directory of your choice"
+        f" (radswift creates {DEFAULT_SHARE} only inside a pod)"
+    )
 
 
 def _key(key: str | None, env: Mapping[str, str]) -> str:

@@ -190,7 +190,16 @@ def _raise_for(state: str, pub: _Publication) -> None:
 
 def _failure_message(failed: list[ProcessorOutcome]) -> str:
     words = ", ".join(f"worker {o.worker}: exit {o.exit_code} ({o.reason})" for o in failed)
-    return f"the processor failed ({words}); its outputs were published and the failure recorded"
+    message = f"the processor failed ({words}); its outputs were published and the failure recorded"
+    tail = failed[0].log_tail
+    if tail:  # the last lines usually say why
+        lines = tail.rstrip("\n").splitlines()[-TAIL_IN_MESSAGE:]
+        message += "; it printed last:\n" + "\n".join(f"  | {line}" for line in lines)
+    return message
+
+
+TAIL_IN_MESSAGE = 10
+"""Lines of the processor's output tail in put's error message (the status keeps more)."""
 
 
 def _follow(

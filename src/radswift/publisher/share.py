@@ -32,6 +32,12 @@ Files, in the order they appear:
                                                         JSON {"exit_code", "reason", "started_at",
                                                         "finished_at"}, written to a temporary
                                                         name and renamed, when the processor ends
+    /share/.radswift/exitcode[.<i>].tail
+                                     the emissary       the last 8 KiB of the processor's stdout
+                                                        and stderr (interleaved as read), written
+                                                        atomically just before the exit-code file;
+                                                        put records its last 50 lines as the
+                                                        status object's `log_tail`
     /share/.radswift/put.done        put (worker 0)     JSON {"state", "at"}, written after the
                                                         status object is in the store; the other
                                                         workers' publish containers wait for it

@@ -11,7 +11,11 @@ States, in the order a job passes through them:
     wait-failed    put could not learn how the processor ended (e.g. the API refused it)
     upload-failed  output/ could not be uploaded completely (`output.failures` says which files)
 
-Anything but `succeeded` means output/ is not a complete result. `output.layout` says how
+Anything but `succeeded` means output/ is not a complete result. `log_tail` is the end
+of what the processor printed (stdout and stderr interleaved; at most 50 lines and 8 KiB)
+of the first failing worker, else worker 0, where the wait strategy could read it (the
+emissary's `exitcode.tail`, or the pod's log): None otherwise; `workers[i].log_tail` is
+each worker's. `output.layout` says how
 output/ is stored (`objects`, or `bundle`: one tar, radswift.bundle); when a bundle was
 asked for but the tree could not be one, it is `objects` and `output.requested_layout`
 and `output.layout_fallback` (why) say so; `output.removed`
@@ -52,6 +56,7 @@ def status_document(
         "state": state,
         "exit_code": exit_code,
         "reason": (failing[0] if failing else outcomes[0]).reason if outcomes else None,
+        "log_tail": (failing[0] if failing else outcomes[0]).log_tail if outcomes else None,
         "workers": [o.as_json() for o in outcomes],
         "updated_at": utc_now(),
         "publisher": f"radswift {__version__}",

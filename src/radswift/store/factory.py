@@ -48,6 +48,21 @@ def open_store(
     raise InvalidInput(f"unknown store {url!r}: use 'swift' or file:///absolute/path")
 
 
+STARTUP_PROBE = "radswift-startup-check"
+"""A container name nobody uses: check_store asks whether it exists, and writes nothing."""
+
+
+def check_store(store: ObjectStore) -> None:
+    """Prove that `store` answers and accepts our credentials, or raise the error saying why.
+
+    Services call it before they listen (pfioh's `ioh` command; pman should too): with a
+    wrong ST_KEY a service that starts anyway fails its first request with a 502, far from
+    the cause. This raises what `radswift cp` would: AuthenticationError (exit 77) naming
+    the settings to check, StorageUnavailable (69) after the usual retries. It costs one
+    authentication and one HEAD of STARTUP_PROBE; nothing is created."""
+    store.container_exists(STARTUP_PROBE)
+
+
 def retries_from_environ(environ: Mapping[str, str]) -> int | None:
     """RADSWIFT_RETRIES as a number of attempts; None if unset or empty."""
     text = environ.get(RETRIES_VARIABLE, "").strip()

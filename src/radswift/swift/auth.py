@@ -126,7 +126,7 @@ class V1Authenticator:
         if resp.status in (401, 403):
             raise AuthenticationError(
                 f"Swift auth at {creds.auth_url} rejected the credentials of user "
-                f"{creds.username!r} (HTTP {resp.status})",
+                f"{creds.username!r} (HTTP {resp.status}); {credentials_hint(creds)}",
                 status=resp.status,
                 trans_id=trans_id,
             )
@@ -247,7 +247,9 @@ def translate_keystone_error(exc: Exception, creds: SwiftCredentials) -> Excepti
     where = f"Keystone at {creds.auth_url}"
     if isinstance(exc, ks.Unauthorized):
         who = creds.application_credential_id or creds.username
-        return AuthenticationError(f"{where} rejected the credentials of {who!r}", status=401)
+        return AuthenticationError(
+            f"{where} rejected the credentials of {who!r}; {credentials_hint(creds)}", status=401
+        )
     if isinstance(exc, ks.EndpointNotFound):
         return CredentialsError(no_endpoint_message(creds))
     if isinstance(exc, ks.NotFound) and creds.kind is AuthKind.APPLICATION_CREDENTIAL:
@@ -283,6 +285,18 @@ def auth_url_hint(creds: SwiftCredentials) -> str:
     if creds.source == "OS_* environment":
         return "check OS_AUTH_URL"
     return f"check osAuthUrl in {creds.source}" if creds.source else "check the auth URL"
+
+
+def credentials_hint(creds: SwiftCredentials) -> str:
+    """Which settings to check when the credentials are rejected (names, never values)."""
+    if creds.source == "ST_* environment":
+        return "check ST_USER and ST_KEY"
+    if creds.source == "OS_* environment":
+        if creds.kind is AuthKind.APPLICATION_CREDENTIAL:
+            return "check OS_APPLICATION_CREDENTIAL_ID and OS_APPLICATION_CREDENTIAL_SECRET"
+        return "check OS_USERNAME and OS_PASSWORD (and the project and domain names)"
+    where = f" in {creds.source}" if creds.source else ""
+    return f"check the user name and password{where}"
 
 
 def storage_url_hint(creds: SwiftCredentials) -> str:

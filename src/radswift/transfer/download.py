@@ -189,14 +189,16 @@ class _Downloader:
                 if item.info.size:
                     raise InvalidInput("its name ends in '/' but it is not an empty marker")
                 self._makedirs(item.target)
-            else:
-                self._makedirs(item.target.rpartition("/")[0])
-                if self.options.sync and self._unchanged(item):
-                    self.collector.skip()
-                    self.progress.advance(item.info.size)
-                    self.progress.file_done(name, True)
-                    return
-                self._download(item.info, Path(item.target))
+                self.collector.done_directory()
+                self.progress.file_done(name, True)
+                return
+            self._makedirs(item.target.rpartition("/")[0])
+            if self.options.sync and self._unchanged(item):
+                self.collector.skip()
+                self.progress.advance(item.info.size)
+                self.progress.file_done(name, True)
+                return
+            self._download(item.info, Path(item.target))
             self.collector.done(item.info.size)
             self.progress.file_done(name, True)
         except (RadswiftError, OSError) as exc:

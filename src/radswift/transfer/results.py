@@ -12,7 +12,8 @@ from radswift.errors import TransferError
 @dataclass
 class TransferResult:
     """`skipped` counts files left alone because they were already up to date (sync);
-    `ignored` names what was deliberately not transferred (symlinks, special files)."""
+    `ignored` names what was deliberately not transferred (symlinks, special files);
+    `directories` counts empty directories (zero-byte `dir/` markers), never in `files`."""
 
     files: int
     bytes: int
@@ -20,6 +21,7 @@ class TransferResult:
     failures: list[tuple[str, str]]
     seconds: float
     ignored: list[tuple[str, str]] = field(default_factory=list)
+    directories: int = 0
 
     @property
     def ok(self) -> bool:
@@ -41,6 +43,7 @@ class ResultCollector:
         self._lock = threading.Lock()
         self._start = time.monotonic()
         self.files = 0
+        self.directories = 0
         self.bytes = 0
         self.skipped = 0
         self.failures: list[tuple[str, str]] = []
@@ -50,6 +53,11 @@ class ResultCollector:
         with self._lock:
             self.files += 1
             self.bytes += nbytes
+
+    def done_directory(self) -> None:
+        """An empty directory (its marker) transferred: counted apart from files."""
+        with self._lock:
+            self.directories += 1
 
     def skip(self) -> None:
         with self._lock:
@@ -72,4 +80,5 @@ class ResultCollector:
                 failures=sorted(self.failures),
                 seconds=time.monotonic() - self._start,
                 ignored=sorted(self.ignored),
+                directories=self.directories,
             )

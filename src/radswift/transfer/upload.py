@@ -158,7 +158,7 @@ class _Uploader:
                     0,
                     content_type=DIRECTORY_CONTENT_TYPE,
                 )
-                self.collector.done(0)
+                self.collector.done_directory()
             self.progress.file_done(rel, True)
         except (RadswiftError, OSError) as exc:
             self._failed(rel, exc)

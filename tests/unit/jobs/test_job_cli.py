@@ -11,8 +11,13 @@ import yaml
 from radswift.cli.app import run_app
 from radswift.cli.main import app
 
+IMAGE = ("--radswift-image", "registry.example.org/radswift:1")
+
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """`radswift ARGV...` with a pullable --radswift-image (required for a cluster)."""
+    if "--radswift-image" not in argv and argv[:2] == ("job", "manifest"):
+        argv = (*argv[:2], *IMAGE, *argv[2:])
     code = run_app(app, list(argv))
     out, err = capsys.readouterr()
     return code, out, err
@@ -118,3 +123,12 @@ def test_manifest_output_layout_bundle_reaches_the_publish_container(
     kubernetes_validate.validate(job, "1.37.0", strict=True)
     publish = {c["name"]: c for c in job["spec"]["template"]["spec"]["containers"]}["publish"]
     assert {"name": "RADSWIFT_OUTPUT_LAYOUT", "value": "bundle"} in publish["env"]
+
+
+def test_a_manifest_needs_an_image_of_radswift_the_cluster_can_pull(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = run_app(app, ["job", "manifest", "--jid", "j1", "--image", "busybox", "--", "true"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert "--radswift-image" in err and "deploy/README.md" in err

@@ -263,12 +263,15 @@ def test_openshift_output_leaves_uid_fs_group_and_selinux_to_the_restricted_v2_s
     assert not field_names(manifests(spec(**changes))) & PLATFORM_CHOSEN
 
 
-def test_the_publisher_may_only_read_pods_and_gets_the_token_alone() -> None:
+def test_the_publisher_may_only_read_pods_and_their_logs_and_gets_the_token_alone() -> None:
     docs = manifests(spec(wait="kubernetes"))
     account = by_kind(docs, "ServiceAccount")
     assert account["automountServiceAccountToken"] is False
     rules = by_kind(docs, "Role")["rules"]
-    assert rules == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}]
+    assert rules == [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},  # the status' log_tail
+    ]
     binding = by_kind(docs, "RoleBinding")
     assert binding["roleRef"] == {
         "apiGroup": "rbac.authorization.k8s.io",

@@ -105,6 +105,17 @@ def test_sigterm_is_forwarded_to_the_command(share: ShareLayout, tmp_path: Path)
     assert recorded(share.control / "exitcode")["exit_code"] == 42
 
 
+def test_the_commands_output_passes_through_and_its_tail_is_kept(share: ShareLayout) -> None:
+    script = "head -c 20000 /dev/zero | tr '\\0' x; echo; echo out-end; echo err-end >&2; exit 4"
+    argv = [str(share.emissary), "--", "sh", "-c", script]
+    done = subprocess.run(argv, env={"PATH": "/usr/bin:/bin"}, capture_output=True, timeout=30)
+    assert done.returncode == 4
+    assert done.stdout.endswith(b"out-end\n") and len(done.stdout) == 20009  # all of it
+    assert done.stderr == b"err-end\n"
+    tail = (share.control / "exitcode.tail").read_bytes()
+    assert len(tail) == 8192 and tail.endswith(b"x\nout-end\nerr-end\n")  # the last 8 KiB
+
+
 def test_an_indexed_worker_writes_its_own_file(share: ShareLayout) -> None:
     assert run(share, "sh", "-c", "exit 3", env={"PATH": "/bin", "JOB_COMPLETION_INDEX": "2"}) == 3
     assert recorded(share.control / "exitcode.2")["exit_code"] == 3

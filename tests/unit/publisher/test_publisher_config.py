@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from radswift.errors import ConfigError, InvalidInput, InvalidName
-from radswift.publisher.config import PublisherConfig
+from radswift.publisher.config import PublisherConfig, require_share
 from radswift.publisher.wait import strategy_for
 
 
@@ -86,3 +86,23 @@ def test_the_deadline_comes_from_the_cli_or_the_environment() -> None:
     assert PublisherConfig.from_env(env, deadline_seconds=5).deadline_seconds == 5
     with pytest.raises(ConfigError, match="positive"):
         PublisherConfig.from_env(env, deadline_seconds=0)
+
+
+def test_outside_a_pod_the_share_must_be_named_never_created_at_the_root() -> None:
+    nothing = {"RADSWIFT_KEY": "k", "RADSWIFT_WAIT": "none"}
+    with pytest.raises(ConfigError, match="set RADSWIFT_SHARE=DIR"):
+        require_share(nothing, exists=lambda path: False)
+    require_share({**nothing, "RADSWIFT_SHARE": "/tmp/s"}, exists=lambda path: False)
+
+
+@pytest.mark.parametrize(
+    ("env", "present"),
+    [
+        ({"KUBERNETES_SERVICE_HOST": "10.0.0.1"}, set()),  # a Kubernetes pod
+        ({}, {Path("/share")}),  # the volume is mounted
+        ({}, {Path("/run/.containerenv")}),  # a podman container
+        ({}, {Path("/.dockerenv")}),  # a docker container
+    ],
+)
+def test_inside_a_pod_the_default_share_is_used(env: dict[str, str], present: set[Path]) -> None:
+    require_share({"RADSWIFT_KEY": "k", **env}, exists=present.__contains__)

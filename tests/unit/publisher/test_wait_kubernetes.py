@@ -107,6 +107,17 @@ def test_a_completed_processor_is_seen_through_one_list_and_a_watch(
     assert watches[0].params["resourceVersion"] == "101"
 
 
+def test_the_end_of_the_processors_log_comes_with_its_outcome(
+    api: FakeKubeApi, tmp_path: Path
+) -> None:
+    api.add_pod("job-0")
+    log = "".join(f"line {i}\n" for i in range(1, 201)) + "Traceback: bad slice\n"
+    api.terminate("job-0", exit_code=1, log=log)
+    outcome = Waiting(strategy(api, tmp_path).wait, [0]).result()[0]
+    assert outcome.log_tail is not None and outcome.log_tail.endswith("Traceback: bad slice\n")
+    assert len(outcome.log_tail.splitlines()) == 50  # bounded
+
+
 def test_a_processor_that_already_ended_needs_no_watch(api: FakeKubeApi, tmp_path: Path) -> None:
     api.add_pod("job-0")
     api.terminate("job-0", exit_code=3, reason="Error")

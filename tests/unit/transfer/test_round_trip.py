@@ -48,11 +48,11 @@ def store(tmp_path: Path) -> LocalStore:
 def test_a_tree_survives_the_round_trip(store: LocalStore, tmp_path: Path) -> None:
     source = make_tree(tmp_path / "src")
     up = upload_tree(store, source, "job1", "input/", options=OPTIONS)
-    assert (up.files, up.failures, up.ignored) == (5, [], [])
+    assert (up.files, up.directories, up.failures, up.ignored) == (4, 1, [], [])
     assert up.bytes == sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
 
     down = download_tree(store, "job1", "input/", tmp_path / "out", options=OPTIONS)
-    assert (down.files, down.failures) == (5, [])
+    assert (down.files, down.directories, down.failures) == (4, 1, [])
     assert_same_tree(source, tmp_path / "out")
     assert (tmp_path / "out" / "empty dir").is_dir()
     copied = tmp_path / "out" / "series 1" / "IM-0001.dcm"

@@ -30,6 +30,9 @@ class ProcessorOutcome:
     """Kubernetes' words where there are some: Completed, Error, OOMKilled, ...; else ours."""
     started_at: str | None = None
     finished_at: str | None = None
+    log_tail: str | None = None
+    """The end of what the processor printed (stdout and stderr; at most MAX_TAIL_LINES
+    lines and MAX_TAIL_BYTES bytes), where the strategy could read it; None otherwise."""
 
     @property
     def succeeded(self) -> bool:
@@ -42,7 +45,19 @@ class ProcessorOutcome:
             "reason": self.reason,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
+            "log_tail": self.log_tail,
         }
+
+
+MAX_TAIL_LINES = 50
+MAX_TAIL_BYTES = 8192
+
+
+def bounded_tail(data: bytes) -> str:
+    """The last MAX_TAIL_LINES lines of the last MAX_TAIL_BYTES of `data`, as text."""
+    text = data[-MAX_TAIL_BYTES:].decode("utf-8", errors="replace")
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[-MAX_TAIL_LINES:])
 
 
 @dataclass(frozen=True, slots=True)

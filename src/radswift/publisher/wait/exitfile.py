@@ -12,11 +12,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from radswift.errors import WaitFailed
 from radswift.publisher.share import ShareLayout
-from radswift.publisher.wait.base import Deadline, ProcessorOutcome, deadline_error
+from radswift.publisher.wait.base import (
+    MAX_TAIL_BYTES,
+    Deadline,
+    ProcessorOutcome,
+    bounded_tail,
+    deadline_error,
+)
 
 DEFAULT_INTERVAL = 0.2
 
@@ -59,7 +66,29 @@ class ExitFileWait:
 
 
 def parse_exit_file(path: Path, worker: int) -> ProcessorOutcome | None:
-    """The outcome recorded in `path`, None if absent. WaitFailed if it is unreadable."""
+    """The outcome recorded in `path` (with the output tail the emissary wrote beside it,
+    `<path>.tail`), None if absent. WaitFailed if it is unreadable."""
+    outcome = _parse_exit_code(path, worker)
+    if outcome is None:
+        return None
+    return replace(outcome, log_tail=read_tail(path.with_name(path.name + TAIL_SUFFIX)))
+
+
+TAIL_SUFFIX = ".tail"
+
+
+def read_tail(path: Path) -> str | None:
+    """The bounded tail in `path` (only its last MAX_TAIL_BYTES are read), None if absent."""
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - MAX_TAIL_BYTES))
+            return bounded_tail(handle.read(MAX_TAIL_BYTES))
+    except OSError:
+        return None
+
+
+def _parse_exit_code(path: Path, worker: int) -> ProcessorOutcome | None:
     try:
         text = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +32,13 @@ from kubernetes.client.exceptions import ApiException
 
 from radswift.errors import ConfigError, WaitFailed
 from radswift.publisher.config import KubeConnection
-from radswift.publisher.wait.base import Deadline, ProcessorOutcome, deadline_error
+from radswift.publisher.wait.base import (
+    MAX_TAIL_LINES,
+    Deadline,
+    ProcessorOutcome,
+    bounded_tail,
+    deadline_error,
+)
 
 INDEX_KEY = "batch.kubernetes.io/job-completion-index"
 WATCH_SECONDS = 60
@@ -40,6 +47,9 @@ CONNECT_TIMEOUT = 5.0
 READ_SLACK = 10.0
 """A watch whose socket stays silent this long after the server's own timeout is dead."""
 MAX_CONSECUTIVE_FAILURES = 30
+LOG_READ_LIMIT = 1 << 20
+"""Bytes of the processor's last lines read from the API at most (kept: bounded_tail)."""
+LOG_READ_TIMEOUT = 10.0
 
 
 class KubernetesWait:
@@ -210,7 +220,24 @@ class _Watcher:
             return
         outcome = self._owner.outcome(pod, worker)
         if outcome is not None:
-            found[worker] = outcome
+            found[worker] = replace(outcome, log_tail=self._log_tail(pod))
+
+    def _log_tail(self, pod: Any) -> str | None:
+        """The end of the processor container's log (needs `get` on pods/log), or None:
+        the log is a nicety of the status, never a reason for the wait to fail."""
+        try:
+            text = self._api.read_namespaced_pod_log(
+                name=pod.metadata.name,
+                namespace=pod.metadata.namespace or self._owner_namespace,
+                container=self._owner._container,
+                tail_lines=MAX_TAIL_LINES,
+                limit_bytes=LOG_READ_LIMIT,
+                _request_timeout=LOG_READ_TIMEOUT,
+            )
+        except (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError, TypeError):
+            return None
+        data = text.encode("utf-8") if isinstance(text, str) else bytes(text or b"")
+        return bounded_tail(data)
 
     def _deleted(self, pod: Any, found: dict[int, ProcessorOutcome]) -> None:
         """A pod went away: its last state counts; if the processor never ended, it failed."""

@@ -19,6 +19,7 @@ import typer
 from radswift.archive.limits import (
     DEFAULT_MAX_ENTRIES,
     DEFAULT_MAX_ENTRY_BYTES,
+    DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_RATIO,
     DEFAULT_MAX_TOTAL_BYTES,
     ArchiveLimits,
@@ -78,6 +79,10 @@ def ioh(
                                ] = DEFAULT_MAX_ENTRY_BYTES,
     max_ratio: Annotated[float, typer.Option(help="Largest compression ratio (bomb guard).")
                          ] = DEFAULT_MAX_RATIO,
+    max_header_bytes: Annotated[int, typer.Option(
+        help="Largest tar extended header (pax, GNU long name). Above ~6 KiB a hostile pax "
+             "header can stall the service on Pythons without the CVE-2024-6232 fix "
+             "(docs/security.md).")] = DEFAULT_MAX_HEADER_BYTES,
     workers: Annotated[int, typer.Option(
         help="Objects of one push stored, or of one pull fetched, at once.")] = 12,
     layout: Annotated[str, typer.Option(
@@ -91,7 +96,8 @@ def ioh(
     settings = IohSettings(
         tokens=_tokens(token_auth, token_path),
         limits=ArchiveLimits(max_entries=max_entries, max_total_bytes=max_total_bytes,
-                             max_entry_bytes=max_entry_bytes, max_ratio=max_ratio),
+                             max_entry_bytes=max_entry_bytes, max_ratio=max_ratio,
+                             max_header_bytes=max_header_bytes),
         tuning=Tuning(put_workers=workers, get_workers=workers,
                       pool_workers=max(2 * workers, 8)),
         swift_storage=swift_storage, http_response=http_response, create_dirs=create_dirs,

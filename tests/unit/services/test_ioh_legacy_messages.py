@@ -8,6 +8,7 @@ import pytest
 
 from radswift.errors import InvalidInput, InvalidName
 from radswift.services.ioh.legacy.messages import (
+    MAX_MESSAGE_BYTES,
     action_of,
     parse_control,
     parse_literal,
@@ -67,3 +68,16 @@ def test_a_location_resolves_to_one_key(location: dict[str, str], key: str) -> N
 def test_a_location_that_names_no_single_key_is_refused(location: dict[str, str]) -> None:
     with pytest.raises((InvalidInput, InvalidName)):
         resolve_key(location)
+
+
+@pytest.mark.parametrize("depth", [2_000, 50_000])
+@pytest.mark.parametrize("opener", ["[", '{"a": '])
+def test_a_deeply_nested_message_is_invalid_input_not_a_recursion_error(
+    depth: int, opener: str
+) -> None:
+    closer = "]" if opener == "[" else "}"
+    text = '{"meta": ' + opener * depth + "1" + closer * depth + "}"
+    with pytest.raises(InvalidInput, match="nested"):
+        parse_literal(text[:MAX_MESSAGE_BYTES])
+    with pytest.raises(InvalidInput):
+        parse_control(text.encode()[:MAX_MESSAGE_BYTES])

@@ -10,7 +10,12 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from radswift.errors import InvalidInput, RadswiftError
 from radswift.services.ioh.context import IohContext, context_of
 from radswift.services.ioh.legacy import actions
-from radswift.services.ioh.legacy.messages import action_of, meta_of, parse_control
+from radswift.services.ioh.legacy.messages import (
+    MAX_MESSAGE_BYTES,
+    action_of,
+    meta_of,
+    parse_control,
+)
 from radswift.services.ioh.legacy.transfer import (
     failure,
     get_message,
@@ -21,7 +26,7 @@ from radswift.services.ioh.legacy.transfer import (
 from radswift.services.ioh.middleware import PROBE
 from radswift.services.ioh.multipart import boundary_of
 
-MAX_CONTROL_BYTES = 256 * 1024
+MAX_CONTROL_BYTES = MAX_MESSAGE_BYTES + 64  # the message wrapped in {"payload": ...}
 router = APIRouter(prefix="/api/v1", tags=["legacy"])
 
 
@@ -49,7 +54,8 @@ async def _control_body(request: Request) -> bytes:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_CONTROL_BYTES:
-            raise InvalidInput("the control message is too large", reason="bad_message")
+            raise InvalidInput("the control message is too large", reason="bad_message",
+                               too_large=True)
     return body
 
 

@@ -1,0 +1,209 @@
+"""What pfioh's writers refuse is exactly what its readers would refuse, and every push path
+applies the same limits; keys are one deliberate alphabet; malformed input is a 4xx.
+
+Each test here reproduced a defect of issue #11 against the code before its fix.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.parse
+import zipfile
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from pfioh_helpers import listing, new_key, serve, tar_bytes
+
+from radswift.archive import ArchiveLimits
+from radswift.services.ioh import IohSettings
+from radswift.store.base import ObjectStore
+
+KIB = 1024
+LIMITS = ArchiveLimits(max_total_bytes=1024 * KIB, max_entry_bytes=512 * KIB)
+TOO_BIG = b"x" * (600 * KIB)  # over the entry cap, under the total cap
+HUGE = b"y" * (5 * 1024 * KIB)  # over both
+
+
+@pytest.fixture
+def url(store: ObjectStore) -> Iterator[str]:
+    with serve(store, IohSettings(limits=LIMITS)) as base:
+        yield base
+
+
+def refused(reply: httpx.Response, status: int, reason: str | None = None) -> dict[str, str]:
+    assert reply.status_code == status, reply.text
+    body = reply.json()
+    assert "error" in body and "detail" in body, body
+    if reason is not None:
+        assert body["error"] == reason, body
+    return dict(body)
+
+
+def legacy_form(url: str, key: str, data: bytes, archive: str = "zip") -> httpx.Response:
+    msg = {
+        "action": "pushPath",
+        "meta": {
+            "remote": {"key": key},
+            "local": {"path": "/data/in"},
+            "transport": {"mechanism": "compress", "compress": {"archive": archive}},
+        },
+    }
+    return httpx.post(
+        f"{url}/api/v1/cmd",
+        headers={"Mode": "file"},
+        data={"d_msg": json.dumps(msg), "filename": "scan.nii"},
+        files={"local": ("scan.nii", data, "application/octet-stream")},
+        timeout=60,
+    )
+
+
+# --- (7) one set of limits, applied by every push path ----------------------------------
+
+
+@pytest.mark.parametrize("body", [TOO_BIG, HUGE], ids=["over-entry-cap", "over-both"])
+def test_a_single_file_put_obeys_the_limits(url: str, body: bytes) -> None:
+    key = new_key()
+    reply = httpx.put(f"{url}/api/v1/keys/{key}/input/big.nii", content=body, timeout=60)
+    refused(reply, 413)
+    assert listing(url, key) is None
+
+
+@pytest.mark.parametrize("layout", ["objects", "bundle"])
+def test_a_multipart_push_obeys_the_entry_cap(url: str, layout: str) -> None:
+    key = new_key()
+    reply = httpx.post(
+        f"{url}/api/v1/keys/{key}/input?layout={layout}",
+        files=[("f", ("ok.txt", b"fine")), ("f", ("big.nii", TOO_BIG))],
+        timeout=60,
+    )
+    refused(reply, 413)
+    assert listing(url, key) is None
+
+
+@pytest.mark.parametrize("layout", ["objects", "bundle"])
+def test_an_archive_push_obeys_the_entry_cap(url: str, layout: str) -> None:
+    key = new_key()
+    reply = httpx.post(
+        f"{url}/api/v1/keys/{key}/input?layout={layout}",
+        content=tar_bytes({"big.nii": TOO_BIG}),
+        headers={"Content-Type": "application/x-tar"},
+        timeout=60,
+    )
+    refused(reply, 413)
+    assert listing(url, key) is None
+
+
+def test_a_legacy_raw_file_push_obeys_the_entry_cap(url: str) -> None:
+    key = new_key()
+    reply = legacy_form(url, key, TOO_BIG, archive="none")
+    refused(reply, 413)
+    assert reply.json()["status"] is False
+    assert listing(url, key) is None
+
+
+def test_a_legacy_form_field_over_its_limit_is_refused(url: str) -> None:
+    reply = httpx.post(
+        f"{url}/api/v1/cmd",
+        headers={"Mode": "file"},
+        data={"d_msg": "{" + " " * (2 * 1024 * KIB) + "}", "filename": "x.zip"},
+        files={"local": ("x.zip", b"PK", "application/zip")},
+        timeout=60,
+    )
+    refused(reply, 413)
+
+
+def test_pushes_within_the_limits_still_work(url: str) -> None:
+    key = new_key()
+    small = b"z" * (100 * KIB)
+    assert httpx.put(f"{url}/api/v1/keys/{key}/input/a.nii", content=small).status_code == 201
+    multipart = httpx.post(f"{url}/api/v1/keys/{key}/output", files=[("f", ("b.nii", small))])
+    assert multipart.status_code == 201, multipart.text
+    assert sorted(listing(url, key) or {}) == ["input/a.nii", "output/b.nii"]
+
+
+# --- (6) one path registry for every push form ------------------------------------------
+
+CLASHES = {
+    "file then a file under it": [("a", b"1"), ("a/b", b"2")],
+    "file under, then the file": [("a/b", b"2"), ("a", b"1")],
+    "the same file twice": [("a", b"1"), ("a", b"2")],
+    "the same file twice, spelled apart": [("a/b", b"1"), ("a//./b", b"2")],
+}
+
+
+@pytest.mark.parametrize("layout", ["objects", "bundle"])
+@pytest.mark.parametrize("case", sorted(CLASHES))
+def test_a_multipart_push_of_paths_no_reader_accepts_is_refused(
+    url: str, layout: str, case: str
+) -> None:
+    key = new_key()
+    files = [("f", (name, data)) for name, data in CLASHES[case]]
+    reply = httpx.post(f"{url}/api/v1/keys/{key}/input?layout={layout}", files=files)
+    refused(reply, 400, "duplicate_entry")
+    assert listing(url, key) is None
+
+
+def test_a_push_that_would_put_a_file_under_a_stored_file_is_refused(url: str) -> None:
+    key = new_key()
+    first = httpx.post(f"{url}/api/v1/keys/{key}/input", files=[("f", ("a", b"1"))])
+    assert first.status_code == 201
+    before = listing(url, key)
+    for name in ("a/b", "a/b/c"):
+        reply = httpx.post(f"{url}/api/v1/keys/{key}/input", files=[("f", (name, b"2"))])
+        refused(reply, 409)
+        put = httpx.put(f"{url}/api/v1/keys/{key}/input/{name}", content=b"2")
+        refused(put, 409)
+    assert listing(url, key) == before
+    zipped = httpx.get(f"{url}/api/v1/keys/{key}/input", timeout=30)
+    assert zipfile.ZipFile(io.BytesIO(zipped.content)).namelist() == ["a"]
+
+
+# --- (8) keys: one alphabet, and Content-Disposition per RFC 6266 -----------------------
+
+BAD_KEYS = ["日本", 'k"ey', "k;ey", "a b", "tab\tkey", "del\x7fkey", "k%22y", "k\\ey"]
+
+
+@pytest.mark.parametrize("bad", BAD_KEYS)
+def test_a_key_outside_the_alphabet_is_refused_before_anything_is_stored(
+    url: str, store: ObjectStore, bad: str
+) -> None:
+    quoted = "/api/v1/keys/" + urllib.parse.quote(bad, safe="")
+    push = httpx.post(f"{url}{quoted}/input", files=[("f", ("a.txt", b"1"))])
+    refused(push, 400, "InvalidName")
+    put = httpx.put(f"{url}{quoted}/input/a.txt", content=b"1")
+    refused(put, 400, "InvalidName")
+    assert not store.container_exists(bad)
+
+
+def test_a_crlf_key_is_a_clean_400(url: str) -> None:
+    reply = httpx.get(f"{url}/api/v1/keys/a%0D%0Ab/input")
+    refused(reply, 400, "InvalidName")
+
+
+def test_an_archive_download_names_its_file_per_rfc_6266(url: str) -> None:
+    key = new_key() + ".v1_x-y"
+    ok = httpx.post(f"{url}/api/v1/keys/{key}/output", files=[("f", ("r.txt", b"r"))])
+    assert ok.status_code == 201, ok.text
+    reply = httpx.get(f"{url}/api/v1/keys/{key}/output?format=tar")
+    assert reply.status_code == 200
+    disposition = reply.headers["content-disposition"]
+    assert disposition == (
+        f"attachment; filename=\"{key}-output.tar\"; filename*=UTF-8''{key}-output.tar"
+    )
+
+
+# --- (9) malformed legacy messages are a 4xx ---------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [2_000, 5_000])
+def test_a_deeply_nested_legacy_message_is_a_400(url: str, depth: int) -> None:
+    text = '{"action": "hello", "meta": ' + "[" * depth + "]" * depth + "}"
+    control = httpx.post(
+        f"{url}/api/v1/cmd", content=text.encode(), headers={"Mode": "control"}, timeout=30
+    )
+    refused(control, 400)
+    query = httpx.get(f"{url}/api/v1/cmd", params={"meta": "[" * depth}, timeout=30)
+    assert query.status_code in (400, 413), query.text
+    assert httpx.get(f"{url}/healthz").status_code == 200

@@ -9,13 +9,12 @@ by a shell wrapper `echo $? > ...`) is accepted too.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from radswift.errors import WaitFailed
-from radswift.publisher.share import ShareLayout
+from radswift.publisher.share import ShareLayout, read_control_file
 from radswift.publisher.wait.base import Deadline, ProcessorOutcome, deadline_error
 
 DEFAULT_INTERVAL = 0.2
@@ -61,17 +60,13 @@ class ExitFileWait:
 def parse_exit_file(path: Path, worker: int) -> ProcessorOutcome | None:
     """The outcome recorded in `path`, None if absent. WaitFailed if it is unreadable."""
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        data = read_control_file(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise WaitFailed(f"cannot read the exit-code file {path}: {exc.strerror}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        raise WaitFailed(
-            f"the exit-code file {path} holds {text[:40]!r}, not an exit code"
-        ) from None
+    except ValueError as exc:  # JSONDecodeError included
+        raise WaitFailed(f"the exit-code file {path} holds not an exit code: {exc}") from None
     if isinstance(data, int) and not isinstance(data, bool):
         return ProcessorOutcome(
             worker=worker, exit_code=data, reason="Completed" if data == 0 else "Error"

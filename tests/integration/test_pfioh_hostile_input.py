@@ -207,3 +207,40 @@ def test_a_deeply_nested_legacy_message_is_a_400(url: str, depth: int) -> None:
     query = httpx.get(f"{url}/api/v1/cmd", params={"meta": "[" * depth}, timeout=30)
     assert query.status_code in (400, 413), query.text
     assert httpx.get(f"{url}/healthz").status_code == 200
+
+
+# --- a refused upload is not read to its end ---------------------------------------------
+
+
+def test_a_refused_upload_closes_the_connection_instead_of_reading_the_rest(url: str) -> None:
+    """Keeping the connection alive would mean reading (and dropping) the whole declared
+    body on the event loop: 200 MiB of work for an upload refused after 512 bytes."""
+    import socket
+    import tarfile
+
+    declared = 200 * 1024 * KIB
+    header = tarfile.TarInfo("././@PaxHeader")
+    header.type, header.size = tarfile.XHDTYPE, declared
+    host, port = url.removeprefix("http://").split(":")
+    sent, received = 0, b""
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(
+            f"POST /api/v1/keys/{new_key()}/input HTTP/1.1\r\nHost: x\r\n"
+            f"Content-Type: application/x-tar\r\nContent-Length: {declared}\r\n\r\n".encode()
+            + header.tobuf(tarfile.USTAR_FORMAT)
+        )
+        sock.settimeout(0.05)
+        while sent < 64 * 1024 * KIB:
+            try:
+                sock.sendall(bytes(64 * KIB))
+                sent += 64 * KIB
+                more = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:  # reset: the server closed the connection
+                break
+            if not more:
+                break
+            received += more
+    assert sent < 16 * 1024 * KIB, f"the server read {sent} bytes of a refused upload"
+    assert received.startswith(b"HTTP/1.1 413") or not received, received[:100]

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from radswift.errors import InvalidInput, RadswiftError
 from radswift.services.ioh.context import IohContext, context_of
+from radswift.services.ioh.http_errors import close_if_unread, mark_unread_body
 from radswift.services.ioh.legacy import actions
 from radswift.services.ioh.legacy.messages import (
     MAX_MESSAGE_BYTES,
@@ -46,7 +47,8 @@ async def legacy_post(request: Request) -> Response:
     except RadswiftError as err:
         if request.headers.get("mode", "control").lower() != "control":
             ctx.metrics.pushes.labels("failed").inc()
-        return JSONResponse(failure(err.reason, err.message), status_code=err.http_status)
+        reply = JSONResponse(failure(err.reason, err.message), status_code=err.http_status)
+        return close_if_unread(request, reply)
 
 
 async def _control_body(request: Request) -> bytes:
@@ -54,6 +56,7 @@ async def _control_body(request: Request) -> bytes:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_CONTROL_BYTES:
+            mark_unread_body(request)
             raise InvalidInput("the control message is too large", reason="bad_message",
                                too_large=True)
     return body

@@ -47,8 +47,8 @@ async def legacy_post(request: Request) -> Response:
     except RadswiftError as err:
         if request.headers.get("mode", "control").lower() != "control":
             ctx.metrics.pushes.labels("failed").inc()
-        reply = JSONResponse(failure(err.reason, err.message), status_code=err.http_status)
-        return close_if_unread(request, reply)
+        answer = JSONResponse(failure(err.reason, err.message), status_code=err.http_status)
+        return close_if_unread(request, answer)
 
 
 async def _control_body(request: Request) -> bytes:

@@ -6,6 +6,7 @@ Each test here reproduced a defect of issue #11 against the code before its fix.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import urllib.parse
@@ -244,3 +245,44 @@ def test_a_refused_upload_closes_the_connection_instead_of_reading_the_rest(url:
             received += more
     assert sent < 16 * 1024 * KIB, f"the server read {sent} bytes of a refused upload"
     assert received.startswith(b"HTTP/1.1 413") or not received, received[:100]
+
+
+@pytest.mark.parametrize("head", [b"GET /api/v1/cmd?meta=", b"GET /healthz HTTP/1.1\r\nX-Big: "])
+def test_a_request_line_or_header_without_end_is_refused_at_64_kib(url: str, head: bytes) -> None:
+    """Before any route or token check: uvicorn kept appending them (65 MiB took 80 MiB)."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    sent, answer = 0, b""
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head)
+        try:
+            while sent < 32 * 1024 * KIB:
+                sock.sendall(b"a" * (64 * KIB))
+                sent += 64 * KIB
+        except OSError:  # reset: the server closed the connection
+            pass
+        with contextlib.suppress(OSError):
+            answer = sock.recv(4096)
+    assert sent < 4 * 1024 * KIB, f"the server took {sent} bytes of one request head"
+    assert answer.startswith(b"HTTP/1.1 400") or not answer, answer[:100]
+    assert httpx.get(f"{url}/healthz").status_code == 200
+
+
+def test_unknown_legacy_form_fields_are_skipped_unread(url: str) -> None:
+    """Every field was kept in memory, whatever its name: many large ones added up."""
+    key = new_key()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a.dcm", b"A")
+    msg = {"action": "pushPath", "meta": {"remote": {"key": key}}}
+    reply = httpx.post(
+        f"{url}/api/v1/cmd",
+        headers={"Mode": "file"},
+        data={f"extra{i}": "x" * (600 * KIB) for i in range(4)}
+        | {"d_msg": json.dumps(msg), "filename": "x.zip"},
+        files={"local": ("x.zip", archive.getvalue(), "application/zip")},
+        timeout=60,
+    )
+    assert reply.status_code == 200, reply.text
+    assert sorted(listing(url, key) or {}) == ["input/a.dcm"]

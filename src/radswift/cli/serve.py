@@ -151,6 +151,7 @@ def _run(store: ObjectStore, settings: IohSettings, ip: str, port: int, verbosit
     import uvicorn
 
     from radswift.services.ioh import create_app
+    from radswift.services.ioh.protocol import BoundedHttpToolsProtocol
 
     box: list[uvicorn.Server] = []
 
@@ -160,7 +161,8 @@ def _run(store: ObjectStore, settings: IohSettings, ip: str, port: int, verbosit
     app = create_app(store, settings, stop=stop, close_store=True)
     level = ("warning", "info", "debug")[min(max(verbosity, 0), 2)]
     server = uvicorn.Server(uvicorn.Config(app, host=ip, port=port, log_level=level,
-                                           access_log=verbosity >= 1, timeout_keep_alive=30))
+                                           access_log=verbosity >= 1, timeout_keep_alive=30,
+                                           http=BoundedHttpToolsProtocol))
     box.append(server)
     server.run()
     if not server.started:

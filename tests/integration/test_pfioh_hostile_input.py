@@ -286,3 +286,26 @@ def test_unknown_legacy_form_fields_are_skipped_unread(url: str) -> None:
     )
     assert reply.status_code == 200, reply.text
     assert sorted(listing(url, key) or {}) == ["input/a.dcm"]
+
+
+@pytest.mark.parametrize("mtime", ["inf", "nan", "1e300"])
+def test_a_pax_mtime_that_is_no_time_neither_fails_the_push_nor_the_pull(
+    url: str, mtime: str
+) -> None:
+    """Infinite and NaN times reached the bundle writer's int(): a 500."""
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("a.txt")
+        info.size, info.pax_headers = 1, {"mtime": mtime}
+        tar.addfile(info, io.BytesIO(b"x"))
+    key = new_key()
+    push = httpx.post(
+        f"{url}/api/v1/keys/{key}/input?layout=bundle",
+        content=buf.getvalue(),
+        headers={"Content-Type": "application/x-tar"},
+    )
+    assert push.status_code == 201, push.text
+    pulled = httpx.get(f"{url}/api/v1/keys/{key}/input", timeout=30)
+    assert zipfile.ZipFile(io.BytesIO(pulled.content)).read("a.txt") == b"x"

@@ -14,6 +14,7 @@ as we go so 200,000 entries do not pile up.
 
 from __future__ import annotations
 
+import math
 import tarfile
 from collections.abc import Iterator
 from typing import IO, Any, cast
@@ -168,14 +169,23 @@ def _entry(info: tarfile.TarInfo, limits: ArchiveLimits) -> ArchiveEntry:
                 f"entry {info.name!r} is {kind}, which is not allowed", reason="link_entry"
             )
     if info.isdir():
-        return ArchiveEntry(path=path, is_dir=True, size=0, mtime=float(info.mtime))
+        return ArchiveEntry(path=path, is_dir=True, size=0, mtime=_mtime(info))
     if not info.isreg():
         raise UnsafeArchive(
             f"entry {info.name!r} has unsupported tar type {info.type!r}", reason="bad_entry"
         )
     if not path:
         raise UnsafeArchive(f"entry {info.name!r} has an empty name", reason="bad_name")
-    return ArchiveEntry(path=path, is_dir=False, size=info.size, mtime=float(info.mtime))
+    return ArchiveEntry(path=path, is_dir=False, size=info.size, mtime=_mtime(info))
+
+
+def _mtime(info: tarfile.TarInfo) -> float | None:
+    """The entry's time, or None (unknown) if a pax header made it no time: infinite,
+    NaN, before 1970 or past what tar's own fields can hold (8**11 s, the year 6325)."""
+    value = info.mtime
+    if isinstance(value, int | float) and math.isfinite(value) and 0 <= value < 8**11:
+        return float(value)
+    return None
 
 
 def _chunks(

@@ -197,3 +197,14 @@ def test_honest_archives_stay_within_the_cap() -> None:
 def test_a_non_ascii_name_in_a_pax_header_written_by_tarfile_passes() -> None:
     blob = raw_tar([(tar_member("é" * 10), b"z")])
     assert consume(blob, "tar").files == {"é" * 10: b"z"}
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e300", "-5"])
+def test_a_pax_mtime_that_is_no_time_is_dropped(value: str) -> None:
+    """An infinite or NaN mtime reached the bundle writer's int() (a 500)."""
+    blob = special(tarfile.XHDTYPE, pax_record("mtime", value.encode())) + a_file() + END
+    entries = [
+        (entry, b"".join(chunks or ()))
+        for entry, chunks in iter_archive(io.BytesIO(blob), "tar", ArchiveLimits())
+    ]
+    assert [(e.path, e.mtime, data) for e, data in entries] == [("after.txt", None, b"payload")]

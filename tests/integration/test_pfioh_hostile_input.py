@@ -309,3 +309,10 @@ def test_a_pax_mtime_that_is_no_time_neither_fails_the_push_nor_the_pull(
     assert push.status_code == 201, push.text
     pulled = httpx.get(f"{url}/api/v1/keys/{key}/input", timeout=30)
     assert zipfile.ZipFile(io.BytesIO(pulled.content)).read("a.txt") == b"x"
+
+
+def test_an_echo_nested_near_the_recursion_limit_is_a_400(url: str) -> None:
+    echo = "[" * 960 + "]" * 960
+    body = '{"action": "hello", "meta": {"askAbout": "echoBack", "echoBack": ' + echo + "}}"
+    reply = httpx.post(f"{url}/api/v1/cmd", content=body, headers={"Mode": "control"})
+    refused(reply, 400, "bad_message")

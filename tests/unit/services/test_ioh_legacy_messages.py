@@ -81,3 +81,11 @@ def test_a_deeply_nested_message_is_invalid_input_not_a_recursion_error(
         parse_literal(text[:MAX_MESSAGE_BYTES])
     with pytest.raises(InvalidInput):
         parse_control(text.encode()[:MAX_MESSAGE_BYTES])
+
+
+def test_a_message_nested_past_32_levels_is_refused_even_if_it_parses() -> None:
+    """A 960-deep echoBack parsed, then its reply could not be encoded (a 500)."""
+    shallow = '{"meta": ' + "[" * 30 + "]" * 30 + "}"
+    assert parse_literal(shallow)
+    with pytest.raises(InvalidInput, match="nested too deeply"):
+        parse_literal('{"meta": ' + "[" * 960 + "]" * 960 + "}")

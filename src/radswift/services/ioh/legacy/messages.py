@@ -15,6 +15,9 @@ MAX_MESSAGE_BYTES = 16 * 1024
 """pfurl's messages are a few hundred bytes. The cap bounds the parse, which holds the GIL
 (a worker thread would not spare the event loop): ast.literal_eval took 20 ms for 16 KiB
 and 300 ms for 256 KiB on the 2-core test machine."""
+MAX_MESSAGE_DEPTH = 32
+"""pfurl's messages nest 4 deep. A message nested near the recursion limit parsed, and then
+its echo (hello's echoBack) could not be encoded: a 500."""
 ACTIONS = ("hello", "pushPath", "pullPath", "ls", "rmtree", "internalctl")
 
 
@@ -34,7 +37,22 @@ def parse_literal(text: str) -> dict[str, Any]:
                            reason="bad_message") from None
     if not isinstance(value, dict):
         raise InvalidInput("the legacy message is not a dictionary", reason="bad_message")
+    if _depth(value) > MAX_MESSAGE_DEPTH:
+        raise InvalidInput("the legacy message is nested too deeply", reason="bad_message")
     return value
+
+
+def _depth(value: Any) -> int:
+    """How deeply containers nest in `value` (walked without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list | tuple | set):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def _parse(text: str) -> Any:

@@ -316,3 +316,23 @@ def test_an_echo_nested_near_the_recursion_limit_is_a_400(url: str) -> None:
     body = '{"action": "hello", "meta": {"askAbout": "echoBack", "echoBack": ' + echo + "}}"
     reply = httpx.post(f"{url}/api/v1/cmd", content=body, headers={"Mode": "control"})
     refused(reply, 400, "bad_message")
+
+
+def test_requests_whose_head_and_body_arrive_together_pass_the_head_cap(url: str) -> None:
+    """The cap counts the head only, on every request of a kept-alive connection."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    key = new_key()
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        for i in range(3):
+            body = bytes(300 * KIB)
+            sock.sendall(
+                f"PUT /api/v1/keys/{key}/input/f{i} HTTP/1.1\r\nHost: x\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            answer = b""
+            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+                answer += sock.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 201"), answer[:200]

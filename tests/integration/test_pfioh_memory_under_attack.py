@@ -33,7 +33,8 @@ from pfioh_helpers import free_port, new_key, wait_healthy
 
 MIB = 1024 * 1024
 PEAK_LIMIT = 150 * MIB
-ANSWER_WITHIN = 1.0  # seconds, for /healthz and a listing, throughout
+ANSWER_WITHIN = 1.0  # seconds, for /healthz and a listing, throughout (on a quiet machine)
+LOAD_ALLOWANCE = 10  # a machine busy with other work: up to 10 x its idle answer time
 EACH = 16
 STREAMED = 24 * MIB  # at most this much of each streamed hostile body is sent
 TOKEN = "attack-test-token"
@@ -119,23 +120,29 @@ import json, sys, threading, time, httpx
 url, key, token, budget = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 stop = threading.Event()
 threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
-slowest, failures, asked = 0.0, [], 0
+def ask(client):
+    worst = 0.0
+    for path in ("/healthz", "/api/v1/keys/" + key):
+        started = time.monotonic()
+        try:
+            status = client.get(url + path).status_code
+        except httpx.TransportError as exc:
+            failures.append(path + ": " + type(exc).__name__)
+            continue
+        worst = max(worst, time.monotonic() - started)
+        if status != 200:
+            failures.append(path + ": HTTP " + str(status))
+    return worst
+failures, asked, slowest, idle = [], 0, 0.0, 0.0
 with httpx.Client(headers={"Authorization": "Bearer " + token}, timeout=budget * 5) as client:
-    client.get(url + "/healthz")
+    for _ in range(10):  # the same questions before the attack: how loaded the machine is
+        idle = max(idle, ask(client))
+        time.sleep(0.1)
     print("ready", flush=True)
     while not stop.wait(0.1):
-        for path in ("/healthz", "/api/v1/keys/" + key):
-            started = time.monotonic()
-            try:
-                status = client.get(url + path).status_code
-            except httpx.TransportError as exc:
-                failures.append(path + ": " + type(exc).__name__)
-                continue
-            asked += 1
-            slowest = max(slowest, time.monotonic() - started)
-            if status != 200:
-                failures.append(path + ": HTTP " + str(status))
-print(json.dumps({"slowest": slowest, "failures": failures, "asked": asked}))
+        slowest = max(slowest, ask(client))
+        asked += 2
+print(json.dumps({"slowest": slowest, "idle": idle, "failures": failures, "asked": asked}))
 """
 
 
@@ -216,13 +223,15 @@ def test_memory_stays_bounded_and_pfioh_answers_under_64_hostile_uploads(
         probe = watch.probe
         print(
             f"baseline {baseline / MIB:.0f} MiB, peak {watch.peak_rss / MIB:.0f} MiB; "
-            f"{probe['asked']} answers, the slowest in {probe['slowest'] * 1000:.0f} ms; "
+            f"{probe['asked']} answers, the slowest in {probe['slowest'] * 1000:.0f} ms "
+            f"({probe['idle'] * 1000:.0f} ms before the attack); "
             f"{len(results)} uploads in {seconds:.1f} s"
         )
         assert watch.peak_rss < PEAK_LIMIT, f"peak RSS {watch.peak_rss / MIB:.0f} MiB"
         assert not probe["failures"], probe["failures"][:5]
         assert probe["asked"] > 0
-        assert probe["slowest"] < ANSWER_WITHIN, f"slowest answer {probe['slowest']:.2f} s"
+        within = max(ANSWER_WITHIN, LOAD_ALLOWANCE * probe["idle"])
+        assert probe["slowest"] < within, f"slowest answer {probe['slowest']:.2f} s"
         for kind, outcome in results:
             assert outcome in (KINDS[kind], "WriteError", "RemoteProtocolError", "ReadError"), (
                 kind,

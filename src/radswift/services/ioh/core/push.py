@@ -135,7 +135,7 @@ def push_entries(
         _refuse_beside_bundle(key, area, existing, replace)
         state = PushState(store=store, key=key, ticket=ticket, gate=EntryGate(limits),
                           on_bytes=on_bytes or (lambda n: None), existing=existing,
-                          stored_tree=None if replace else stored_tree(area, existing),
+                          stored_tree=None if replace else _stored_tree(area, existing),
                           replace=replace)
         try:
             _run(state, area, entries, resources)
@@ -179,7 +179,7 @@ def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterabl
             path = state.gate.admit(entry.path, is_dir=is_dir, size=entry.size)
             name = _object_name(area, path, is_dir=is_dir)
             if name not in state.existing:
-                refuse_under_stored(state.stored_tree, state.key, area, path, is_dir=is_dir)
+                _refuse_under_stored(state.stored_tree, state.key, area, path, is_dir=is_dir)
             if is_dir or chunks is None:
                 state.dir_names.add(name)
                 continue
@@ -268,8 +268,8 @@ def _submit_put(state: PushState, name: str, body: Spooled, content_type: str | 
     state.futures.append(resources.put_pool.submit(put))
 
 
-def stored_tree(area: str, existing: Iterable[str]) -> PathRegistry:
-    """The paths already stored in the area, for refuse_under_stored (names that clash
+def _stored_tree(area: str, existing: Iterable[str]) -> PathRegistry:
+    """The paths already stored in the area, for _refuse_under_stored (names that clash
     among themselves, written by another client, are left out: they are not ours)."""
     tree = PathRegistry()
     for name in existing:
@@ -281,7 +281,7 @@ def stored_tree(area: str, existing: Iterable[str]) -> PathRegistry:
     return tree
 
 
-def refuse_under_stored(tree: PathRegistry | None, key: str, area: str, path: str, *,
+def _refuse_under_stored(tree: PathRegistry | None, key: str, area: str, path: str, *,
                         is_dir: bool) -> None:
     """Conflict if `path` would be a file where a directory is stored, or lie under a
     stored file: the area would then hold a tree no reader can unpack (`a` and `a/b`)."""

@@ -7,7 +7,7 @@ that uses them: that layer translates them into one of these.
     RadswiftError                      base: a message fit to show a user, plus `reason`
     ├── ConfigError                    configuration missing, unreadable or inconsistent
     │   └── CredentialsError           Swift credentials missing or malformed
-    ├── InvalidInput                   a request or argument is wrong (HTTP 400/422)
+    ├── InvalidInput                   a request or argument is wrong (HTTP 400/413/422)
     │   ├── InvalidName                key / object name breaks Swift's rules
     │   └── UnsafeArchive              entry escapes its target, a link, a bomb (HTTP 400/413)
     ├── StorageError                   the object store failed
@@ -57,10 +57,16 @@ class CredentialsError(ConfigError):
 
 
 class InvalidInput(RadswiftError):
-    """A request or an argument is wrong; the caller must change it."""
+    """A request or an argument is wrong; the caller must change it. `too_large`: it
+    breaks a size limit (HTTP 413)."""
 
     http_status = 400
     exit_code = 2
+
+    def __init__(self, message: str, *, reason: str | None = None, too_large: bool = False):
+        super().__init__(message, reason=reason)
+        if too_large:
+            self.http_status = 413
 
 
 class InvalidName(InvalidInput):
@@ -69,11 +75,6 @@ class InvalidName(InvalidInput):
 
 class UnsafeArchive(InvalidInput):
     """An archive entry would escape its target, is a link, or the archive is a bomb."""
-
-    def __init__(self, message: str, *, reason: str | None = None, too_large: bool = False):
-        super().__init__(message, reason=reason)
-        if too_large:
-            self.http_status = 413
 
 
 class StorageError(RadswiftError):

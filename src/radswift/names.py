@@ -4,10 +4,20 @@ A job key names a container; `input/` and `output/` are prefixes in it. Large
 objects keep their segments in the sibling container `<key>_segments` (the swift
 CLI's convention, so any Swift client can read what radswift wrote); that is why a
 key may not itself end in `_segments` and is 9 bytes shorter than Swift's limit.
+
+The key alphabet is deliberately narrower than Swift's (any UTF-8 but '/'): ASCII
+letters, digits, '.', '_' and '-', starting with a letter or digit. ChRIS job ids
+(`chris-jid-42`) and every key radswift makes fit it, and a key travels where Swift's
+alphabet breaks things: URL paths (no percent-encoding needed), HTTP headers (a
+download's Content-Disposition file name: non-Latin-1 made every archive pull a 500, a
+quote injected a parameter, CR/LF split the header), directory names of the local store,
+Kubernetes label values, and shell and log lines (no spaces, quotes, control characters
+or leading '-'). A container named otherwise by another Swift client cannot be a key.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from radswift.errors import InvalidName, NotFound
@@ -21,22 +31,27 @@ INPUT_PREFIX = "input/"
 OUTPUT_PREFIX = "output/"
 
 
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
 def validate_key(key: str) -> str:
     """Return `key` if it can name a job's container, else raise InvalidName saying why."""
     if not key:
         raise InvalidName("the key is empty")
     if "/" in key:
-        raise InvalidName(f"the key {key!r} contains '/', which Swift container names cannot")
-    if key in (".", ".."):
-        raise InvalidName(f"the key {key!r} is not allowed")
+        raise InvalidName(f"the key {key[:80]!r} contains '/', which Swift container names cannot")
+    if not _KEY.fullmatch(key):
+        raise InvalidName(
+            f"the key {key[:80]!r} may hold only ASCII letters, digits, '.', "
+            "'_' and '-', and must start with a letter or digit"
+        )
     if key.endswith(SEGMENTS_SUFFIX):
         raise InvalidName(
             f"the key {key!r} ends in {SEGMENTS_SUFFIX!r}, "
             "which radswift keeps for large-object segments"
         )
-    _check_text(key, "key")
-    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
-        raise InvalidName(f"the key is longer than {MAX_KEY_BYTES} bytes of UTF-8")
+    if len(key) > MAX_KEY_BYTES:
+        raise InvalidName(f"the key is longer than {MAX_KEY_BYTES} characters")
     return key
 
 

@@ -23,6 +23,7 @@ import pytest
 import uvicorn
 
 from radswift.services.ioh import IohSettings, create_app
+from radswift.services.ioh.protocol import BoundedHttpToolsProtocol
 from radswift.store.base import ObjectStore
 from radswift.store.local import LocalStore
 from radswift.store.swift import SwiftStore
@@ -42,7 +43,8 @@ def serve(store: ObjectStore, settings: IohSettings | None = None) -> Iterator[s
         server_box[0].should_exit = True
 
     app = create_app(store, settings or IohSettings(), stop=stop)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", http=BoundedHttpToolsProtocol)
+    server = uvicorn.Server(config)
     server_box.append(server)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

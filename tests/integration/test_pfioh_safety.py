@@ -85,7 +85,36 @@ def gzip_bomb() -> bytes:
     return obj.compress(tar_bytes({"zeros.bin": bytes(30 * 1024 * 1024)})) + obj.flush()
 
 
+def special_header_tar(kind: bytes, data: bytes, declared: int | None = None) -> bytes:
+    """A special tar header (pax, GNU long name) with `data`, declaring `declared` bytes."""
+    info = tarfile.TarInfo("././@Special")
+    info.type, info.size = kind, len(data) if declared is None else declared
+    member = tarfile.TarInfo("after.txt")
+    return (info.tobuf(tarfile.USTAR_FORMAT) + data + bytes(-len(data) % 512)
+            + member.tobuf(tarfile.USTAR_FORMAT) + bytes(1024))
+
+
 HOSTILE = {
+    "tar huge pax header": (
+        lambda: special_header_tar(tarfile.XHDTYPE, b"", declared=200 * 1024 * 1024),
+        "x-tar",
+        413,
+    ),
+    "tar huge gnu long name": (
+        lambda: special_header_tar(tarfile.GNUTYPE_LONGNAME, b"", declared=200 * 1024 * 1024),
+        "x-tar",
+        413,
+    ),
+    "tar pax header of digits": (
+        lambda: special_header_tar(tarfile.XHDTYPE, b"1" * 120_000),
+        "x-tar",
+        413,
+    ),
+    "tar malformed gnu sparse map": (
+        lambda: special_header_tar(tarfile.XHDTYPE, b"23 GNU.sparse.map=1,x,\n"),
+        "x-tar",
+        400,
+    ),
     "tar zip-slip": (lambda: good_then(tarfile.TarInfo("../../evil.txt"), b"x"), "x-tar", 400),
     "tar absolute path": (lambda: good_then(tarfile.TarInfo("/etc/evil"), b"x"), "x-tar", 400),
     "tar symlink": (symlink_tar, "x-tar", 400),

@@ -19,6 +19,13 @@ DEFAULT_MAX_ENTRIES = 200_000
 DEFAULT_MAX_TOTAL_BYTES = 256 * GIB
 DEFAULT_MAX_ENTRY_BYTES = 64 * GIB
 DEFAULT_MAX_RATIO = 200.0
+DEFAULT_MAX_HEADER_BYTES = 4096
+"""A tar's special header (pax x/g, GNU long name L/K) larger than this is refused unread.
+Small on purpose: tarfile reads each whole, and its pax regex is quadratic on Pythons
+without the CVE-2024-6232 fix (3.11.7 here: 17 ms at 4 KiB, 66 ms at 8 KiB, 4.8 s at
+64 KiB on the 2-core test machine; bench/pax_header_stall.py measures it). The regex
+holds the GIL, so a worker thread does not spare the event loop: only the size does.
+Honest headers are far smaller (a 1024-byte path, times, a few xattrs)."""
 # Below this many produced bytes the ratio is not judged: a handful of tiny,
 # very compressible files (empty DICOM headers, JSON) must not trip it.
 RATIO_GRACE_BYTES = 1024 * 1024
@@ -36,6 +43,7 @@ class ArchiveLimits:
     max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES
     max_ratio: float = DEFAULT_MAX_RATIO
     max_name_bytes: int = MAX_OBJECT_NAME_BYTES
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
 
 
 class Tally:

@@ -14,6 +14,7 @@ as we go so 200,000 entries do not pile up.
 
 from __future__ import annotations
 
+import math
 import tarfile
 from collections.abc import Iterator
 from typing import IO, Any, cast
@@ -22,30 +23,46 @@ from radswift.archive.limits import ArchiveLimits, Tally
 from radswift.archive.model import CHUNK_BYTES, ArchiveEntry
 from radswift.archive.paths import PathRegistry, normalize_entry_path
 from radswift.archive.source import SupportsRead
+from radswift.archive.tar_headers import HeaderGuard
 from radswift.errors import InvalidInput, UnsafeArchive
 
 Item = tuple[ArchiveEntry, Iterator[bytes] | None]
+# What tarfile raises on malformed input besides its own errors (a hostile header reaches
+# int(), split() and recursion inside it): never a 500, always a "corrupt tar".
+_TARFILE_FAULTS = (tarfile.TarError, ValueError, OverflowError, RecursionError)
 
 # Not in typeshed, but part of tarfile since Python 3.2.
 _EOF_HEADER: type[Exception] = tarfile.EOFHeaderError  # type: ignore[attr-defined]
 
 
-class _RecordingTarInfo(tarfile.TarInfo):
-    """Remembers, on its TarFile, why the last header read failed (end of archive or not)."""
+class _GuardedTarInfo(tarfile.TarInfo):
+    """tarfile's own fromtarfile (the same three steps), with the header guard between
+    parsing the 512-byte block and processing the data it announces; and it remembers,
+    on its TarFile, why the last header read failed (end of archive or not)."""
 
     @classmethod
-    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> _RecordingTarInfo:
+    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> _GuardedTarInfo:
+        assert isinstance(tarfile_, _StrictTarFile)
+        fileobj = tarfile_.forward
         try:
-            return super().fromtarfile(tarfile_)
+            buf = fileobj.read(tarfile.BLOCKSIZE)
+            obj = cls.frombuf(buf, tarfile_.encoding, tarfile_.errors)
         except tarfile.HeaderError as exc:
-            if isinstance(tarfile_, _StrictTarFile):
-                tarfile_.last_header_error = exc
+            tarfile_.last_header_error = exc
             raise
+        obj.offset = fileobj.tell() - tarfile.BLOCKSIZE
+        tarfile_.guard.check(obj, fileobj)
+        return cast(_GuardedTarInfo, obj._proc_member(tarfile_))  # type: ignore[attr-defined]
 
 
 class _StrictTarFile(tarfile.TarFile):
-    tarinfo = _RecordingTarInfo
+    tarinfo = _GuardedTarInfo
     last_header_error: Exception | None = None
+
+    def __init__(self, forward: _ForwardFile, guard: HeaderGuard) -> None:
+        self.forward, self.guard = forward, guard  # TarFile reads the first header at once
+        super().__init__(fileobj=cast(IO[bytes], forward), mode="r", encoding="utf-8",
+                         errors="surrogateescape")
 
 
 _KINDS = (
@@ -61,8 +78,9 @@ _KINDS = (
 def iter_tar(source: SupportsRead, limits: ArchiveLimits, tally: Tally) -> Iterator[Item]:
     """Yield each entry of a tar stream; see radswift.archive.iter_archive for the contract."""
     registry = PathRegistry()
-    tar, forward = _open(source)
+    tar, forward = _open(source, HeaderGuard(limits.max_header_bytes))
     while True:
+        tar.guard.start_member()
         info = _next(tar)
         if info is None:
             break
@@ -88,11 +106,21 @@ class _ForwardFile:
     def __init__(self, source: SupportsRead) -> None:
         self._source = source
         self._pos = 0
+        self._back = b""  # bytes given back by unread(), served first
+
+    def unread(self, data: bytes) -> None:
+        """Give back the bytes just read, to be read again (the header guard peeks)."""
+        self._back = data + self._back
+        self._pos -= len(data)
 
     def read(self, n: int = -1) -> bytes:
         """Exactly `n` bytes, fewer only at the end of the stream."""
         if n < 0:
             raise tarfile.ReadError("unbounded read of a streamed archive")
+        if self._back:
+            out, self._back = self._back[:n], self._back[n:]
+            self._pos += len(out)
+            return out + self.read(n - len(out)) if len(out) < n else out
         first = self._source.read(n)
         if len(first) == n or not first:
             self._pos += len(first)
@@ -117,13 +145,11 @@ class _ForwardFile:
         return self._pos
 
 
-def _open(source: SupportsRead) -> tuple[_StrictTarFile, _ForwardFile]:
+def _open(source: SupportsRead, guard: HeaderGuard) -> tuple[_StrictTarFile, _ForwardFile]:
     forward = _ForwardFile(source)
     try:
-        tar = _StrictTarFile(
-            fileobj=cast(IO[bytes], forward), mode="r", encoding="utf-8", errors="surrogateescape"
-        )
-    except tarfile.TarError as exc:
+        tar = _StrictTarFile(forward, guard)
+    except _TARFILE_FAULTS as exc:
         raise _translate(exc, "(archive start)") from None
     return tar, forward
 
@@ -131,7 +157,7 @@ def _open(source: SupportsRead) -> tuple[_StrictTarFile, _ForwardFile]:
 def _next(tar: _StrictTarFile) -> tarfile.TarInfo | None:
     try:
         return tar.next()
-    except tarfile.TarError as exc:
+    except _TARFILE_FAULTS as exc:
         raise _translate(exc, "(next header)") from None
 
 
@@ -143,14 +169,23 @@ def _entry(info: tarfile.TarInfo, limits: ArchiveLimits) -> ArchiveEntry:
                 f"entry {info.name!r} is {kind}, which is not allowed", reason="link_entry"
             )
     if info.isdir():
-        return ArchiveEntry(path=path, is_dir=True, size=0, mtime=float(info.mtime))
+        return ArchiveEntry(path=path, is_dir=True, size=0, mtime=_mtime(info))
     if not info.isreg():
         raise UnsafeArchive(
             f"entry {info.name!r} has unsupported tar type {info.type!r}", reason="bad_entry"
         )
     if not path:
         raise UnsafeArchive(f"entry {info.name!r} has an empty name", reason="bad_name")
-    return ArchiveEntry(path=path, is_dir=False, size=info.size, mtime=float(info.mtime))
+    return ArchiveEntry(path=path, is_dir=False, size=info.size, mtime=_mtime(info))
+
+
+def _mtime(info: tarfile.TarInfo) -> float | None:
+    """The entry's time, or None (unknown) if a pax header made it no time: infinite,
+    NaN, before 1970 or past what tar's own fields can hold (8**11 s, the year 6325)."""
+    value = info.mtime
+    if isinstance(value, int | float) and math.isfinite(value) and 0 <= value < 8**11:
+        return float(value)
+    return None
 
 
 def _chunks(
@@ -192,7 +227,7 @@ def _check_end(tar: _StrictTarFile) -> None:
 
 
 def _translate(exc: Any, where: str) -> InvalidInput:
-    message = str(exc)
+    message = str(exc) if isinstance(exc, tarfile.TarError) else type(exc).__name__
     if "unexpected end of data" in message or "empty file" in message:
         return InvalidInput(f"truncated archive: the tar ends inside {where!r}", reason="truncated")
     return InvalidInput(f"corrupt tar near {where!r}: {message}", reason="corrupt")

@@ -28,6 +28,7 @@ from radswift.errors import InvalidInput, UnsafeArchive
 Item = tuple[ArchiveEntry, Iterator[bytes] | None]
 
 _SPILL_BYTES = 16 * 1024 * 1024
+_FIRST_CHUNK = 16 * 1024
 # Room per entry for one central directory record beyond its name (46 fixed bytes
 # plus extra fields: zip64, timestamps, uid/gid are a few dozen bytes each).
 _CENTRAL_SLACK_PER_ENTRY = 1024
@@ -52,7 +53,12 @@ class _TailRecorder:
         self.length = 0
 
     def chunks(self) -> Iterator[bytes]:
-        for data in self._reader.chunks(CHUNK_BYTES):
+        """The input, in chunks growing from 16 KiB to CHUNK_BYTES: the bomb ratio is judged
+        on the bytes handed to stream-unzip, so a small first chunk catches a small bomb
+        after 200 times 16 KiB of output, not 200 times its whole size."""
+        size = _FIRST_CHUNK
+        while data := self._reader.read(size):
+            size = min(2 * size, CHUNK_BYTES)
             self._recent.append((self._offset, data))
             self._offset += len(data)
             if self._parts is not None:

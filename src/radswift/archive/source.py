@@ -134,7 +134,11 @@ class GunzipReader:
                 return b""
             if out:
                 self.produced += len(out)
-                self._tally.check_ratio(self.produced, self._reader.consumed)
+                # judged on the input zlib has used, not on what was read ahead of it: a
+                # small bomb arrives in one read, and would otherwise expand 200 times its
+                # whole size before being caught
+                used = self._reader.consumed - len(self._tail)
+                self._tally.check_ratio(self.produced, used)
                 return out
 
     def _step(self, n: int) -> bytes | None:

@@ -107,12 +107,15 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from radswift.errors import JobError
 
 DEFAULT_SHARE = Path("/share")
 INCOMING = "incoming"
@@ -204,11 +207,42 @@ def write_marker(path: Path, data: Mapping[str, Any]) -> None:
         raise
 
 
-def read_marker(path: Path) -> dict[str, Any] | None:
-    """The JSON object in `path`, or None if it does not exist (yet)."""
+MAX_CONTROL_FILE_BYTES = 64 * 1024
+"""A marker or exit-code file is a few hundred bytes; more is not one of ours."""
+
+
+def read_control_file(path: Path) -> Any:
+    """The JSON value in a file of the control directory; FileNotFoundError if absent.
+
+    The directory is world-writable (see above), so a processor can plant anything
+    there: a symlink, a FIFO, a huge or deeply nested file, bytes that are not UTF-8.
+    Opened without following a symlink and without blocking, read only if a regular
+    file, at most MAX_CONTROL_FILE_BYTES; anything else is a ValueError saying why."""
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"cannot open it ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("it is not a regular file")
+        data = file.read(MAX_CONTROL_FILE_BYTES + 1)
+    if len(data) > MAX_CONTROL_FILE_BYTES:
+        raise ValueError(f"it is larger than {MAX_CONTROL_FILE_BYTES} bytes")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("its JSON is nested too deeply") from None
+
+
+def read_marker(path: Path) -> dict[str, Any] | None:
+    """The JSON object in `path`, or None if it does not exist (yet); JobError if it is
+    not a marker (read_control_file says what is refused)."""
+    try:
+        data = read_control_file(path)
     except FileNotFoundError:
         return None
-    data = json.loads(text)
+    except ValueError as exc:
+        raise JobError(f"the marker {path} is not one radswift wrote: {exc}") from None
     return data if isinstance(data, dict) else {"value": data}

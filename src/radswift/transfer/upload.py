@@ -10,6 +10,7 @@ prefix rather than a HEAD per file.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -204,8 +205,25 @@ class _Uploader:
     def _metadata(self, file: LocalFile) -> dict[str, str]:
         return {"mtime": f"{file.mtime:f}"} if self.options.preserve_mtime else {}
 
+    def _open(self, path: str) -> BinaryIO:
+        """A planned file, opened as the plan saw it: without following a symbolic link or
+        blocking on a FIFO swapped in since (a processor still running could, to publish a
+        secret), unless links are followed on purpose."""
+        follow = self.options.follow_symlinks
+        flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
+        try:
+            fd = os.open(path, flags)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise InvalidInput(f"{path} became a symbolic link after it was listed") from None
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise InvalidInput(f"{path} is no longer a regular file")
+        return os.fdopen(fd, "rb")
+
     def _put_small(self, file: LocalFile, name: str) -> None:
-        with open(file.path, "rb") as handle:
+        with self._open(file.path) as handle:
             size = _size_of(handle)
             body: BinaryIO = ProgressReader(handle, self.progress) if self.track else handle  # type: ignore[assignment]
             self.store.put_object(self.container, name, body, size, metadata=self._metadata(file))
@@ -233,7 +251,7 @@ class _Uploader:
         return {ref.name for ref in refs}
 
     def _put_segment(self, path: str, name: str, offset: int, length: int) -> SegmentRef:
-        with open(path, "rb") as handle:
+        with self._open(path) as handle:
             handle.seek(offset)
             body: BinaryIO = ProgressReader(handle, self.progress) if self.track else handle  # type: ignore[assignment]
             info = self.store.put_object(self.seg_container, name, body, length)

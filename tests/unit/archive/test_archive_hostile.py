@@ -26,7 +26,7 @@ from archive_support import (
     tar_member,
 )
 
-from radswift.archive import ArchiveLimits, Format, normalize_entry_path
+from radswift.archive import ArchiveLimits, Format, iter_archive, normalize_entry_path
 from radswift.errors import InvalidInput, UnsafeArchive
 
 MIB = 1024 * 1024
@@ -130,6 +130,22 @@ def test_a_tar_gz_bomb_is_stopped_by_the_ratio_while_streaming() -> None:
     got = consume(blob)
     refused(got, "expands more than 200 times", too_large=True)
     assert got.files == {}
+
+
+@pytest.mark.parametrize("fmt", ["tar.gz", "zip"])
+def test_a_small_bomb_is_stopped_before_it_expands_200_times_its_whole_size(fmt: Format) -> None:
+    """The ratio is judged on the input the decompressor has used, not on what was read
+    ahead of it: a 100 KB bomb read in one go used to expand to 200 x 100 KB first."""
+    if fmt == "zip":
+        blob = raw_zip([("zeros.bin", bytes(100 * MIB))])
+    else:
+        blob = raw_tar([(tar_member("zeros.bin"), bytes(100 * MIB))], gz=True)
+    produced = 0
+    with pytest.raises(UnsafeArchive, match="expands more than 200 times"):
+        for _entry, chunks in iter_archive(io.BytesIO(blob).read, fmt, ArchiveLimits()):
+            for data in chunks or ():
+                produced += len(data)
+    assert produced < 200 * len(blob) // 4, (produced, len(blob))
 
 
 def test_a_lower_ratio_limit_is_honoured() -> None:

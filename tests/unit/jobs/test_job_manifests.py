@@ -112,10 +112,11 @@ def test_the_job_runs_once_within_its_deadline_and_is_cleaned_up_after() -> None
 
 
 def test_a_jid_that_is_no_label_is_kept_exactly_in_an_annotation() -> None:
-    job = by_kind(manifests(spec(jid="Study 42 (CT)")), "Job")
-    assert job["metadata"]["annotations"]["radswift.io/jid"] == "Study 42 (CT)"
+    # a valid key (radswift.names) that is no DNS-1123 label: capitals, '_', a trailing '.'
+    job = by_kind(manifests(spec(jid="Study_42.CT.")), "Job")
+    assert job["metadata"]["annotations"]["radswift.io/jid"] == "Study_42.CT."
     env = {e["name"]: e.get("value") for e in containers([job])["get"]["env"]}
-    assert env["RADSWIFT_KEY"] == "Study 42 (CT)"
+    assert env["RADSWIFT_KEY"] == "Study_42.CT."
 
 
 def test_the_pod_is_get_then_processor_beside_publish_around_one_share() -> None:

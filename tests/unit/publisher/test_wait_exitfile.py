@@ -72,3 +72,29 @@ def test_a_file_without_an_exit_code_is_an_error(share: ShareLayout) -> None:
     (share.control / "exitcode").write_text("garbage")
     with pytest.raises(WaitFailed, match="not an exit code"):
         ExitFileWait(share, indexed=False, interval=0.05).wait([0], Deadline.after(5), {})
+
+
+def _planted_fifo(path: Path) -> None:
+    import os
+
+    os.mkfifo(path)
+
+
+PLANTED = {
+    # the control directory is world-writable: a processor can put anything there
+    "deeply nested JSON": lambda p: p.write_text("[" * 100_000 + "]" * 100_000),
+    "a huge file": lambda p: p.write_bytes(b" " * (64 * 1024 * 1024) + b"0"),
+    "not UTF-8": lambda p: p.write_bytes(b"\xff\xfe0"),
+    "a FIFO nobody writes": _planted_fifo,
+    "a symlink to a file elsewhere": lambda p: p.symlink_to(p.parent.parent / "target"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PLANTED))
+def test_a_planted_exit_file_is_a_wait_failure_not_a_crash_or_a_hang(
+    share: ShareLayout, case: str
+) -> None:
+    (share.control.parent / "target").write_text("0")
+    PLANTED[case](share.control / "exitcode")
+    with pytest.raises(WaitFailed):
+        ExitFileWait(share, indexed=False, interval=0.05).wait([0], Deadline.after(5), {})

@@ -8,6 +8,7 @@ import pytest
 
 from radswift.errors import InvalidInput, InvalidName
 from radswift.services.ioh.legacy.messages import (
+    MAX_MESSAGE_BYTES,
     action_of,
     parse_control,
     parse_literal,
@@ -67,3 +68,24 @@ def test_a_location_resolves_to_one_key(location: dict[str, str], key: str) -> N
 def test_a_location_that_names_no_single_key_is_refused(location: dict[str, str]) -> None:
     with pytest.raises((InvalidInput, InvalidName)):
         resolve_key(location)
+
+
+@pytest.mark.parametrize("depth", [2_000, 50_000])
+@pytest.mark.parametrize("opener", ["[", '{"a": '])
+def test_a_deeply_nested_message_is_invalid_input_not_a_recursion_error(
+    depth: int, opener: str
+) -> None:
+    closer = "]" if opener == "[" else "}"
+    text = '{"meta": ' + opener * depth + "1" + closer * depth + "}"
+    with pytest.raises(InvalidInput, match="nested"):
+        parse_literal(text[:MAX_MESSAGE_BYTES])
+    with pytest.raises(InvalidInput):
+        parse_control(text.encode()[:MAX_MESSAGE_BYTES])
+
+
+def test_a_message_nested_past_32_levels_is_refused_even_if_it_parses() -> None:
+    """A 960-deep echoBack parsed, then its reply could not be encoded (a 500)."""
+    shallow = '{"meta": ' + "[" * 30 + "]" * 30 + "}"
+    assert parse_literal(shallow)
+    with pytest.raises(InvalidInput, match="nested too deeply"):
+        parse_literal('{"meta": ' + "[" * 960 + "]" * 960 + "}")

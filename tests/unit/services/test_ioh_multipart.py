@@ -65,3 +65,45 @@ def test_a_truncated_form_is_an_error() -> None:
 def test_a_multipart_type_without_boundary_is_refused() -> None:
     with pytest.raises(InvalidInput):
         boundary_of("multipart/form-data")
+
+
+class HugeFieldBody:
+    """A form whose first field is `size` bytes, made on demand; counts what is read."""
+
+    def __init__(self, size: int) -> None:
+        self.boundary = "b0undary"
+        self.head = (
+            f'--{self.boundary}\r\nContent-Disposition: form-data; name="d_msg"\r\n\r\n'
+        ).encode()
+        self.size, self.consumed = size, 0
+
+    def read(self, n: int) -> bytes:
+        start = self.consumed
+        if start < len(self.head):
+            out = self.head[start : start + n]
+        elif start < len(self.head) + self.size:
+            out = b"x" * min(n, len(self.head) + self.size - start)
+        else:
+            out = b""
+        self.consumed += len(out)
+        return out
+
+
+def test_a_form_field_is_read_no_further_than_its_limit() -> None:
+    """A 64 MiB field was read whole into memory before its 1 MiB limit was checked."""
+    body = HugeFieldBody(64 * 1024 * 1024)
+    reader = MultipartReader(body.read, body.boundary)
+    part = reader.next_part()
+    assert part is not None and part.name == "d_msg"
+    with pytest.raises(InvalidInput, match="larger than 100000 bytes") as caught:
+        part.text(limit=100_000)
+    assert caught.value.http_status == 413
+    assert body.consumed < 100_000 + 2 * 256 * 1024, body.consumed
+
+
+def test_a_part_header_is_capped_too() -> None:
+    """python-multipart caps a header line itself; what it raises becomes a 400."""
+    body = b"--b\r\nContent-Disposition: form-data; name=\"" + b"n" * (4 * 1024 * 1024)
+    reader = MultipartReader(io.BytesIO(body).read, "b")
+    with pytest.raises(InvalidInput, match="header size"):
+        reader.next_part()

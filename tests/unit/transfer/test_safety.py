@@ -162,3 +162,25 @@ def test_an_object_beside_objects_under_its_name_is_reported_not_fatal(
     [(path, reason)] = result.failures
     assert path in ("scan", "scan/1.dcm") and "directory" in reason
     assert (tmp_path / "out" / "other.dcm").read_bytes() == b"data"
+
+
+@pytest.mark.parametrize("size", [10, 3 * SEGMENT], ids=["small", "segmented"])
+def test_a_file_swapped_for_a_symlink_after_the_plan_is_not_followed(
+    store: LocalStore, tmp_path: Path, size: int
+) -> None:
+    """`publish put` plans outgoing/ with lstat, then opens each file: a processor still
+    running could swap a planned file for a link to a secret in between."""
+    from radswift.transfer.plan import plan_upload
+    from radswift.transfer.upload import upload_plan
+
+    src = tmp_path / "outgoing"
+    src.mkdir()
+    (src / "result.dcm").write_bytes(b"r" * size)
+    secret = tmp_path / "secret.cfg"
+    secret.write_bytes(b"s" * size)
+    plan = plan_upload(src)
+    (src / "result.dcm").unlink()
+    (src / "result.dcm").symlink_to(secret)
+    result = upload_plan(store, plan, "job1", "", options=OPTIONS)
+    assert [path for path, _ in result.failures] == ["result.dcm"]
+    assert [i.name for i in store.list_objects("job1")] == []

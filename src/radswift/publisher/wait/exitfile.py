@@ -9,14 +9,15 @@ by a shell wrapper `echo $? > ...`) is accepted too.
 
 from __future__ import annotations
 
-import json
+import os
+import stat
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from radswift.errors import WaitFailed
-from radswift.publisher.share import ShareLayout
+from radswift.publisher.share import ShareLayout, read_control_file
 from radswift.publisher.wait.base import (
     MAX_TAIL_BYTES,
     Deadline,
@@ -79,28 +80,27 @@ TAIL_SUFFIX = ".tail"
 
 def read_tail(path: Path) -> str | None:
     """The bounded tail in `path` (only its last MAX_TAIL_BYTES are read), None if absent."""
-    try:
-        with path.open("rb") as handle:
-            size = handle.seek(0, 2)
-            handle.seek(max(0, size - MAX_TAIL_BYTES))
-            return bounded_tail(handle.read(MAX_TAIL_BYTES))
+    try:  # in the world-writable control directory: never follow a link nor block on a FIFO
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - MAX_TAIL_BYTES))
+        return bounded_tail(handle.read(MAX_TAIL_BYTES))
 
 
 def _parse_exit_code(path: Path, worker: int) -> ProcessorOutcome | None:
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        data = read_control_file(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise WaitFailed(f"cannot read the exit-code file {path}: {exc.strerror}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        raise WaitFailed(
-            f"the exit-code file {path} holds {text[:40]!r}, not an exit code"
-        ) from None
+    except ValueError as exc:  # JSONDecodeError included
+        raise WaitFailed(f"the exit-code file {path} holds not an exit code: {exc}") from None
     if isinstance(data, int) and not isinstance(data, bool):
         return ProcessorOutcome(
             worker=worker, exit_code=data, reason="Completed" if data == 0 else "Error"

@@ -41,6 +41,12 @@ class BodyPipe:
         self._space = asyncio.Event()
         self.received = 0
 
+    @property
+    def complete(self) -> bool:
+        """The whole body has been received (what is left unread is only in memory)."""
+        with self._cond:
+            return self._eof and self._error is None
+
     async def pump(self, body: AsyncIterator[bytes]) -> None:
         """Feed the whole body in (run on the event loop beside the reader thread)."""
         try:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 
 from radswift.services.ioh.bodypipe import BodyPipe
 from radswift.services.ioh.core.resources import Resources
+from radswift.services.ioh.http_errors import mark_unread_body
 from radswift.services.ioh.metrics import IohMetrics
 from radswift.services.ioh.settings import IohSettings
 from radswift.store.base import ObjectStore
@@ -47,6 +48,10 @@ class IohContext:
         pump = asyncio.create_task(pipe.pump(request.stream()))
         try:
             return await anyio.to_thread.run_sync(job, limiter=self.limiter)
+        except BaseException:
+            if not pipe.complete:
+                mark_unread_body(request)  # the error reply then closes the connection
+            raise
         finally:
             if not pump.done():
                 pump.cancel()

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from radswift.archive.gate import EntryGate
 from radswift.bundle import bundle_object
 from radswift.errors import Conflict, InvalidInput, NotFound
 from radswift.names import validate_key
@@ -30,20 +31,29 @@ from radswift.store.base import ObjectInfo, ObjectReader
 READ_CHUNK = 256 * 1024
 
 
-def put_file(ctx: IohContext, key: str, name: str, pipe: BodyPipe) -> ObjectInfo:
-    """Store the body as `name` (creating the key if needed); readers see it only once whole."""
+def put_file(ctx: IohContext, key: str, name: str, pipe: BodyPipe,
+             declared: int | None = None) -> ObjectInfo:
+    """Store the body as `name` (creating the key if needed); readers see it only once whole.
+
+    The file passes the same gate as a pushed tree's entries (the server's limits, checked
+    on `declared`, the Content-Length, before a byte is read); and it may not turn the
+    area into a tree no reader can unpack (a file under a stored file, or over a folder)."""
     validate_key(key)
     claims = ctx.resources.claims
     area = _area_of(name)
     if name == bundle_object(area):
         raise InvalidInput(f"{name!r} is the name reserved for an area's bundle",
                            reason="reserved_name")
+    gate = EntryGate(ctx.settings.limits)
+    path = gate.admit(name[len(area):], is_dir=False, size=declared)
     ticket = claims.begin(key)
     try:
         claims.claim(ticket, name)
         _refuse_in_bundle(ctx, key, area)
-        body = spool(iter(lambda: pipe.read(READ_CHUNK), b""), size_hint=None, small=0,
-                     budget=ctx.resources.budget, account=_no_limit)
+        _refuse_clash(ctx, key, area, path)
+        chunks = gate.counted(path, iter(lambda: pipe.read(READ_CHUNK), b""))
+        body = spool(chunks, size_hint=None, small=0, budget=ctx.resources.budget,
+                     account=_counted_by_gate)
         try:
             ctx.store.ensure_container(key)
             info = ctx.store.put_object(key, name, body.body, body.size)
@@ -55,8 +65,27 @@ def put_file(ctx: IohContext, key: str, name: str, pipe: BodyPipe) -> ObjectInfo
         claims.end(ticket)
 
 
-def _no_limit(_: int) -> None:
-    """A single file is bounded by the store's object size limit, not the archive caps."""
+def _counted_by_gate(_: int) -> None:
+    """The gate counts the file's bytes against the limits."""
+
+
+def _refuse_clash(ctx: IohContext, key: str, area: str, path: str) -> None:
+    """Conflict if a parent of `path` is a stored file, or `path` a stored folder."""
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        parent = area + "/".join(parts[:depth])
+        try:
+            ctx.store.head_object(key, parent)
+        except NotFound:
+            continue
+        raise Conflict(f"{parent!r} is a file in the key {key!r}: nothing can be stored "
+                       "under it", reason="exists")
+    try:
+        under = next(iter(ctx.store.list_objects(key, f"{area}{path}/")), None)
+    except NotFound:
+        return
+    if under is not None:
+        raise Conflict(f"{area}{path!r} is a folder in the key {key!r}", reason="exists")
 
 
 async def get_file(ctx: IohContext, key: str, name: str, range_header: str | None,

@@ -20,10 +20,9 @@ from radswift.errors import InvalidInput, UnsafeArchive
 from radswift.names import MAX_OBJECT_NAME_BYTES
 
 READ_CHUNK = 256 * 1024
-MAX_FIELD_BYTES = 1024 * 1024
-"""A non-file field (e.g. the legacy d_msg) larger than this is refused."""
-
-
+MAX_FIELD_BYTES = 64 * 1024
+"""A non-file field (the legacy d_msg, filename) larger than this is refused, having read
+no more than this and one chunk (the legacy message itself is capped at 16 KiB)."""
 @dataclass(slots=True)
 class Part:
     """One part of the form; read its data before asking for the next part."""
@@ -40,10 +39,16 @@ class Part:
             yield data
 
     def text(self, limit: int = MAX_FIELD_BYTES) -> str:
-        data = b"".join(self.chunks())
-        if len(data) > limit:
-            raise InvalidInput(f"the form field {self.name!r} is too large", reason="bad_form")
-        return data.decode("utf-8", errors="replace")
+        """The field's value; refused as soon as it passes `limit` (never read whole)."""
+        parts: list[bytes] = []
+        got = 0
+        while data := self.read(READ_CHUNK):
+            got += len(data)
+            if got > limit:
+                raise InvalidInput(f"the form field {self.name[:60]!r} is larger than "
+                                   f"{limit} bytes", reason="bad_form", too_large=True)
+            parts.append(data)
+        return b"".join(parts).decode("utf-8", errors="replace")
 
 
 class MultipartReader:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -174,11 +175,20 @@ async def pull_tree(
     ctx = context_of(request)
     archive = await ctx.blocking(_open_archive, ctx, key, area, format, compress)
     filename = f"{key}-{area.value}.{format.value if format != ArchiveFormat.tar_gz else 'tgz'}"
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    headers = {"Content-Disposition": attachment(filename)}
     if archive.size is not None:  # not chunked: uvicorn then sends each piece uncopied
         headers["Content-Length"] = str(archive.size)
     return StreamingResponse(_counted(ctx, archive.chunks), media_type=MEDIA_TYPES[format.value],
                              headers=headers)
+
+
+def attachment(filename: str) -> str:
+    """Content-Disposition per RFC 6266: a quoted fallback of safe ASCII only (anything
+    else becomes '_'), and the exact name per RFC 5987 (`filename*`, percent-encoded
+    UTF-8). Keys are already of a safe alphabet (radswift.names); this holds regardless."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\%;' else "_"
+                       for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _open_archive(ctx: IohContext, key: str, area: Area, fmt: ArchiveFormat,
@@ -204,7 +214,8 @@ def _counted(ctx: IohContext, chunks: Iterator[bytes]) -> Iterator[bytes]:
 async def put_one(request: Request, key: str, area: Area, path: str) -> FileReply:
     ctx = context_of(request)
     name = validate_object_name(f"{area.value}/{_safe_path(path)}")
-    info = await ctx.with_body(request, lambda pipe: put_file(ctx, key, name, pipe))
+    declared = _content_length(request)
+    info = await ctx.with_body(request, lambda pipe: put_file(ctx, key, name, pipe, declared))
     return FileReply(key=key, name=info.name, size=info.size, etag=info.etag)
 
 
@@ -221,6 +232,11 @@ async def head_one(request: Request, key: str, area: Area, path: str) -> Respons
     ctx = context_of(request)
     name = validate_object_name(f"{area.value}/{_safe_path(path)}")
     return await get_file(ctx, key, name, None, head=True)
+
+
+def _content_length(request: Request) -> int | None:
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() and len(value) <= 20 else None
 
 
 def _safe_path(path: str) -> str:

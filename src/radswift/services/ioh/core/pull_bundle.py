@@ -51,6 +51,7 @@ def read_limits(limits: ArchiveLimits) -> ArchiveLimits:
         max_entry_bytes=max(limits.max_entry_bytes, floor.max_entry_bytes),
         max_ratio=max(limits.max_ratio, floor.max_ratio),
         max_name_bytes=max(limits.max_name_bytes, floor.max_name_bytes),
+        max_header_bytes=max(limits.max_header_bytes, floor.max_header_bytes),
     )
 
 

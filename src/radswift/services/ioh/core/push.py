@@ -34,7 +34,9 @@ from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from radswift.archive.gate import EntryGate
 from radswift.archive.limits import ArchiveLimits
+from radswift.archive.paths import PathRegistry
 from radswift.bundle import bundle_object
 from radswift.errors import Conflict, InvalidInput, NotFound, RadswiftError, UnsafeArchive
 from radswift.names import (
@@ -85,10 +87,10 @@ class PushState:
     store: ObjectStore
     key: str
     ticket: PushTicket
-    limits: ArchiveLimits
+    gate: EntryGate
     on_bytes: Callable[[int], None]
     existing: frozenset[str]
-    entries: int = 0
+    stored_tree: PathRegistry | None = None
     files: int = 0
     dirs: int = 0
     total: int = 0
@@ -101,11 +103,8 @@ class PushState:
     futures: list[Future[None]] = field(default_factory=list)
 
     def account(self, nbytes: int) -> None:
+        """Bytes taken in (the limits are the gate's: its `counted` wraps every entry)."""
         self.total += nbytes
-        if self.total > self.limits.max_total_bytes:
-            raise UnsafeArchive(
-                f"the push exceeds the size limit of {self.limits.max_total_bytes} bytes",
-                reason="too_large", too_large=True)
 
     def wrote(self, name: str) -> None:
         with self.lock:
@@ -134,8 +133,9 @@ def push_entries(
         store.ensure_container(key)
         existing = frozenset(o.name for o in store.list_objects(key, area))
         _refuse_beside_bundle(key, area, existing, replace)
-        state = PushState(store=store, key=key, ticket=ticket, limits=limits,
+        state = PushState(store=store, key=key, ticket=ticket, gate=EntryGate(limits),
                           on_bytes=on_bytes or (lambda n: None), existing=existing,
+                          stored_tree=None if replace else _stored_tree(area, existing),
                           replace=replace)
         try:
             _run(state, area, entries, resources)
@@ -175,17 +175,15 @@ def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterabl
             _raise_first_failure(state)
             if entry.is_dir and not entry.path.strip("/"):
                 continue  # the archive's root ("./")
-            state.entries += 1
-            if state.entries > state.limits.max_entries:
-                raise UnsafeArchive(
-                    f"the push has more than {state.limits.max_entries} entries",
-                    reason="too_many_entries", too_large=True)
-            name = _object_name(area, entry)
-            if entry.is_dir or chunks is None:
+            is_dir = entry.is_dir or chunks is None
+            path = state.gate.admit(entry.path, is_dir=is_dir, size=entry.size)
+            name = _object_name(area, path, is_dir=is_dir)
+            if name not in state.existing:
+                _refuse_under_stored(state.stored_tree, state.key, area, path, is_dir=is_dir)
+            if is_dir or chunks is None:
                 state.dir_names.add(name)
                 continue
-            if name in state.ticket.names or name in state.deferred:
-                raise UnsafeArchive(f"the push holds {entry.path!r} twice", reason="duplicate")
+            chunks = state.gate.counted(path, chunks)
             if name in state.existing:
                 _defer(state, name, entry, chunks, resources)
                 continue
@@ -270,11 +268,34 @@ def _submit_put(state: PushState, name: str, body: Spooled, content_type: str | 
     state.futures.append(resources.put_pool.submit(put))
 
 
-def _object_name(area: str, entry: PushEntry) -> str:
-    path = entry.path.strip("/")
-    if not path or path == ".":
-        raise UnsafeArchive("an entry has an empty name", reason="unsafe_path")
-    if entry.is_dir:
+def _stored_tree(area: str, existing: Iterable[str]) -> PathRegistry:
+    """The paths already stored in the area, for _refuse_under_stored (names that clash
+    among themselves, written by another client, are left out: they are not ours)."""
+    tree = PathRegistry()
+    for name in existing:
+        rel = name[len(area):]
+        try:
+            tree.add(rel.rstrip("/"), is_dir=rel.endswith("/"))
+        except UnsafeArchive:
+            continue
+    return tree
+
+
+def _refuse_under_stored(tree: PathRegistry | None, key: str, area: str, path: str, *,
+                        is_dir: bool) -> None:
+    """Conflict if `path` would be a file where a directory is stored, or lie under a
+    stored file: the area would then hold a tree no reader can unpack (`a` and `a/b`)."""
+    if tree is None:
+        return
+    try:
+        tree.add(path, is_dir=is_dir)
+    except UnsafeArchive as err:
+        raise Conflict(f"{area}{path!r} clashes with what the key {key!r} holds: "
+                       f"{err.message}", reason="exists") from None
+
+
+def _object_name(area: str, path: str, *, is_dir: bool) -> str:
+    if is_dir:
         path += "/"
     if area + path == bundle_object(area):
         raise UnsafeArchive(f"{path!r} is the name reserved for an area's bundle",

@@ -26,10 +26,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 from radswift.archive import OutEntry, tar_stream
+from radswift.archive.gate import EntryGate
 from radswift.archive.limits import ArchiveLimits
 from radswift.bundle import BUNDLE_BASENAME, BYTES_META, FILES_META, bundle_object
 from radswift.errors import Conflict, InvalidInput, NotFound, RadswiftError, UnsafeArchive
@@ -49,37 +50,22 @@ READ_CHUNK = 1024 * 1024
 
 @dataclass(slots=True)
 class _Tally:
-    """Counts of one bundle push, checked against its limits as bytes arrive."""
+    """Counts of one bundle push; its gate applies the limits and path rules."""
 
-    limits: ArchiveLimits
+    gate: EntryGate
     on_bytes: Callable[[int], None]
-    entries: int = 0
     files: int = 0
     dirs: int = 0
     total: int = 0
-    paths: set[str] = field(default_factory=set)
 
     def account(self, nbytes: int) -> None:
         self.total += nbytes
-        if self.total > self.limits.max_total_bytes:
-            raise UnsafeArchive(
-                f"the push exceeds the size limit of {self.limits.max_total_bytes} bytes",
-                reason="too_large", too_large=True)
         self.on_bytes(nbytes)
 
     def counted(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         for chunk in chunks:
             self.account(len(chunk))
             yield chunk
-
-    def add(self, path: str) -> None:
-        self.entries += 1
-        if self.entries > self.limits.max_entries:
-            raise UnsafeArchive(f"the push has more than {self.limits.max_entries} entries",
-                                reason="too_many_entries", too_large=True)
-        if path in self.paths:
-            raise UnsafeArchive(f"the push holds {path!r} twice", reason="duplicate")
-        self.paths.add(path)
 
     def metadata(self) -> dict[str, str]:
         return {FILES_META: str(self.files), BYTES_META: str(self.total)}
@@ -111,7 +97,7 @@ def push_bundle(
             _check_still_empty(store, key, area, resources)  # fail before reading the body
         old = [o.name for o in store.list_objects(key, area)]
         old_segments = _segments_of(store, key, name) if name in old else []
-        tally = _Tally(limits=limits, on_bytes=on_bytes or (lambda n: None))
+        tally = _Tally(gate=EntryGate(limits), on_bytes=on_bytes or (lambda n: None))
 
         def commit_metadata() -> Mapping[str, str]:
             if not replace:
@@ -158,14 +144,16 @@ def _out_entries(area: str, entries: Iterable[tuple[PushEntry, Iterable[bytes] |
     for entry, chunks in entries:
         if entry.is_dir and not entry.path.strip("/"):
             continue  # the archive's root ("./")
-        path = _entry_path(area, entry)
-        tally.add(path)
+        is_dir = entry.is_dir or chunks is None
+        path = _entry_path(area, tally.gate.admit(entry.path, is_dir=is_dir, size=entry.size),
+                           is_dir=is_dir)
         mtime = getattr(entry, "mtime", None) or time.time()
-        if entry.is_dir or chunks is None:
+        if is_dir or chunks is None:
             tally.dirs += 1
             yield OutEntry(path=path, size=0, mtime=mtime, chunks=None, mode=0o755)
             continue
         tally.files += 1
+        chunks = tally.gate.counted(path, chunks)
         if entry.size is not None:
             yield OutEntry(path=path, size=entry.size, mtime=mtime,
                            chunks=partial(tally.counted, chunks))
@@ -179,15 +167,13 @@ def _out_entries(area: str, entries: Iterable[tuple[PushEntry, Iterable[bytes] |
             body.close()
 
 
-def _entry_path(area: str, entry: PushEntry) -> str:
-    """The entry's path inside the bundle, checked as its per-file object name would be."""
-    path = entry.path.strip("/")
-    if not path or path == ".":
-        raise UnsafeArchive("an entry has an empty name", reason="unsafe_path")
-    if path == BUNDLE_BASENAME and not entry.is_dir:
+def _entry_path(area: str, path: str, *, is_dir: bool) -> str:
+    """The entry's (admitted) path inside the bundle, checked as its per-file object name
+    would be."""
+    if path == BUNDLE_BASENAME and not is_dir:
         raise UnsafeArchive(f"{path!r} is the name reserved for an area's bundle",
                             reason="reserved_name")
-    validate_object_name(area + path + ("/" if entry.is_dir else ""))
+    validate_object_name(area + path + ("/" if is_dir else ""))
     return path
 
 

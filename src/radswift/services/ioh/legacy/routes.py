@@ -9,8 +9,14 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from radswift.errors import InvalidInput, RadswiftError
 from radswift.services.ioh.context import IohContext, context_of
+from radswift.services.ioh.http_errors import close_if_unread, mark_unread_body
 from radswift.services.ioh.legacy import actions
-from radswift.services.ioh.legacy.messages import action_of, meta_of, parse_control
+from radswift.services.ioh.legacy.messages import (
+    MAX_MESSAGE_BYTES,
+    action_of,
+    meta_of,
+    parse_control,
+)
 from radswift.services.ioh.legacy.transfer import (
     failure,
     get_message,
@@ -21,7 +27,7 @@ from radswift.services.ioh.legacy.transfer import (
 from radswift.services.ioh.middleware import PROBE
 from radswift.services.ioh.multipart import boundary_of
 
-MAX_CONTROL_BYTES = 256 * 1024
+MAX_CONTROL_BYTES = MAX_MESSAGE_BYTES + 64  # the message wrapped in {"payload": ...}
 router = APIRouter(prefix="/api/v1", tags=["legacy"])
 
 
@@ -41,7 +47,8 @@ async def legacy_post(request: Request) -> Response:
     except RadswiftError as err:
         if request.headers.get("mode", "control").lower() != "control":
             ctx.metrics.pushes.labels("failed").inc()
-        return JSONResponse(failure(err.reason, err.message), status_code=err.http_status)
+        answer = JSONResponse(failure(err.reason, err.message), status_code=err.http_status)
+        return close_if_unread(request, answer)
 
 
 async def _control_body(request: Request) -> bytes:
@@ -49,7 +56,9 @@ async def _control_body(request: Request) -> bytes:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_CONTROL_BYTES:
-            raise InvalidInput("the control message is too large", reason="bad_message")
+            mark_unread_body(request)
+            raise InvalidInput("the control message is too large", reason="bad_message",
+                               too_large=True)
     return body
 
 

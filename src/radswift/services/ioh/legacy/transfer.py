@@ -18,6 +18,9 @@ from radswift.services.ioh.core.push_bundle import push_bundle
 from radswift.services.ioh.legacy.messages import meta_of, parse_literal, resolve_key, section
 from radswift.services.ioh.multipart import MultipartReader, Part
 
+FORM_FIELDS = ("d_msg", "filename")
+"""The form fields pfurl sends beside the file part `local`; others are ignored."""
+
 
 def push_form(ctx: IohContext, pipe: BodyPipe, boundary: str) -> dict[str, Any]:
     """Read the form's `d_msg` and `filename`, then stream `local` into the key's input/.
@@ -27,9 +30,11 @@ def push_form(ctx: IohContext, pipe: BodyPipe, boundary: str) -> dict[str, Any]:
     reader = MultipartReader(pipe.read, boundary)
     fields: dict[str, str] = {}
     while (part := reader.next_part()) is not None:
-        if part.name != "local":
+        if part.name in FORM_FIELDS:
             fields[part.name] = part.text()
             continue
+        if part.name != "local":
+            continue  # skipped unread: a form of many large fields is never kept
         if "d_msg" not in fields:
             raise InvalidInput("the form must carry d_msg before the file", reason="bad_form")
         meta = meta_of(parse_literal(fields["d_msg"]))

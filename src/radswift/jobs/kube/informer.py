@@ -1,0 +1,139 @@
+"""One LIST then WATCH loop per resource, in its own thread: the cluster's state, pushed.
+
+The informer keeps nothing itself; it tells its owner what changed:
+`on_sync(objects)` after every LIST (the complete current set: whatever the owner
+knew that is not in it was deleted while nobody watched), and `on_event(type, object)`
+for each ADDED / MODIFIED / DELETED of the WATCH that follows, resumed from the last
+resourceVersion seen. A watch that ends (server timeout) or breaks (connection reset,
+a silent socket past its read timeout) is resumed from that version; `410 Gone` (the
+version was compacted away) means LIST again. Any other failure (API down, 403 while an
+operator fixes a Role) is retried with capped exponential backoff, forever, reported
+through `on_error` once per distinct message; the informer never gives up while its
+service runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import urllib3
+from kubernetes import watch as k8s_watch
+from kubernetes.client.exceptions import ApiException
+
+from radswift.jobs.kube.api import CONNECT_TIMEOUT, REQUEST_TIMEOUT
+
+log = logging.getLogger(__name__)
+
+WATCH_SECONDS = 300
+READ_SLACK = 15.0
+MAX_BACKOFF = 30.0
+
+
+class Informer:
+    """LIST + WATCH of one resource kind, with resume, re-list on 410 and backoff."""
+
+    def __init__(
+        self,
+        list_call: Callable[..., Any],
+        namespace: str,
+        label_selector: str,
+        *,
+        on_sync: Callable[[list[Any]], None],
+        on_event: Callable[[str, Any], None],
+        on_error: Callable[[BaseException], None] = lambda exc: None,
+        watch_seconds: int = WATCH_SECONDS,
+        read_slack: float = READ_SLACK,
+        max_backoff: float = MAX_BACKOFF,
+    ) -> None:
+        self._list_call = list_call
+        self._namespace = namespace
+        self._selector = label_selector
+        self._on_sync, self._on_event, self._on_error = on_sync, on_event, on_error
+        self._watch_seconds, self._read_slack = watch_seconds, read_slack
+        self._max_backoff = max_backoff
+        self._version: str | None = None
+        self._stop = threading.Event()
+        self.synced = threading.Event()
+        self.lists = 0
+        self.watches = 0
+        self._thread = threading.Thread(
+            target=self._run, name=f"informer-{label_selector}", daemon=True
+        )
+        self._watch: Any = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        watch = self._watch
+        if watch is not None:
+            watch.stop()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        failures = 0
+        last_error = ""
+        while not self._stop.is_set():
+            try:
+                if self._version is None:
+                    self._list()
+                else:
+                    self._stream()
+                failures = 0
+                last_error = ""
+            except ApiException as exc:
+                if exc.status == 410:
+                    self._version = None  # compacted: start over from a fresh LIST
+                    continue
+                failures, last_error = self._failed(exc, failures, last_error)
+            except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+                failures, last_error = self._failed(exc, failures, last_error)
+
+    def _failed(self, exc: BaseException, failures: int, last_error: str) -> tuple[int, str]:
+        if self._stop.is_set():  # the connection was closed under us: we are stopping
+            return failures, last_error
+        message = f"{type(exc).__name__}: {getattr(exc, 'status', '')} {getattr(exc, 'reason', '')}"
+        if message != last_error:
+            log.warning("watch of %s failed (%s); retrying with backoff", self._selector, message)
+            self._on_error(exc)
+        failures += 1
+        self._stop.wait(min(self._max_backoff, 0.1 * 2 ** min(failures, 10)))
+        return failures, message
+
+    def _list(self) -> None:
+        self.lists += 1
+        result = self._list_call(
+            self._namespace, label_selector=self._selector, _request_timeout=REQUEST_TIMEOUT
+        )
+        self._on_sync(list(result.items or []))
+        self._version = result.metadata.resource_version
+        self.synced.set()
+
+    def _stream(self) -> None:
+        self.watches += 1
+        for event in self._events():
+            if self._stop.is_set():
+                return
+            raw = event.get("raw_object") or {}
+            version = (raw.get("metadata") or {}).get("resourceVersion")
+            if version:
+                self._version = str(version)
+            if event.get("type") in ("ADDED", "MODIFIED", "DELETED"):
+                self._on_event(str(event["type"]), event["object"])
+
+    def _events(self) -> Iterator[dict[str, Any]]:
+        self._watch = k8s_watch.Watch()  # type: ignore[no-untyped-call]
+        stream: Callable[..., Iterator[dict[str, Any]]] = self._watch.stream
+        return stream(
+            self._list_call,
+            self._namespace,
+            label_selector=self._selector,
+            resource_version=self._version,
+            timeout_seconds=self._watch_seconds,
+            allow_watch_bookmarks=True,
+            _request_timeout=(CONNECT_TIMEOUT, self._watch_seconds + self._read_slack),
+        )

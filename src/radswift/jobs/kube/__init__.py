@@ -19,7 +19,8 @@ from pathlib import Path
 from kubernetes import client as k8s
 
 from radswift.jobs.kube.api import configuration
-from radswift.jobs.kube.backend import DEFAULT_PULL_GRACE, KubernetesBackend
+from radswift.jobs.kube.backend import DEFAULT_PULL_GRACE, DEFAULT_TICK, KubernetesBackend
+from radswift.jobs.kube.informer import MAX_BACKOFF
 from radswift.jobs.spec import Platform
 from radswift.store.base import ObjectStore
 
@@ -34,6 +35,8 @@ def kubernetes_backend(
     *,
     host: str | None = None,
     pull_grace: float = DEFAULT_PULL_GRACE,
+    tick: float = DEFAULT_TICK,
+    max_backoff: float = MAX_BACKOFF,
 ) -> KubernetesBackend:
     """The backend for `pman --backend kubernetes|openshift --namespace NS [--kubeconfig]`.
 
@@ -47,4 +50,6 @@ def kubernetes_backend(
         platform=Platform(platform),
         store=store,
         pull_grace=pull_grace,
+        tick=tick,
+        max_backoff=max_backoff,
     )

@@ -33,7 +33,7 @@ from kubernetes.client.exceptions import ApiException
 from radswift.errors import NotFound, RadswiftError, StorageError
 from radswift.jobs.kube import objects as obj
 from radswift.jobs.kube.api import REQUEST_TIMEOUT, api_error
-from radswift.jobs.kube.informer import Informer
+from radswift.jobs.kube.informer import MAX_BACKOFF, Informer
 from radswift.jobs.kube.logs import stream_log
 from radswift.jobs.kube.observe import (
     CANCELLED,
@@ -70,7 +70,7 @@ class KubernetesBackend:
         pull_grace: float = DEFAULT_PULL_GRACE,
         tick: float = DEFAULT_TICK,
         watch_seconds: int = 300,
-        max_backoff: float = 30.0,
+        max_backoff: float = MAX_BACKOFF,
     ) -> None:
         self.name = platform.value
         self.namespace = namespace

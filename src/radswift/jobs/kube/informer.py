@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from typing import Any
 
 import urllib3
@@ -68,11 +70,18 @@ class Informer:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread, cutting a watch that waits for its next event."""
         self._stop.set()
-        watch = self._watch
-        if watch is not None:
-            watch.stop()
-        self._thread.join(timeout)
+        end = time.monotonic() + timeout
+        while self._thread.is_alive() and time.monotonic() < end:
+            watch = self._watch
+            if watch is not None:
+                watch.stop()
+                response = getattr(watch, "_resp", None)  # the client's open watch response
+                if response is not None:
+                    with suppress(Exception):
+                        response.shutdown()
+            self._thread.join(0.05)
 
     def _run(self) -> None:
         failures = 0

@@ -19,7 +19,8 @@ from radswift.errors import NotFound
 from radswift.jobs.kube.api import CONNECT_TIMEOUT, REQUEST_TIMEOUT, api_error
 from radswift.jobs.lifecycle import Step
 
-CHUNK = 64 * 1024
+FOLLOW_READ_TIMEOUT = 24 * 3600.0
+"""A followed step may be silent for hours (the client wants a number, not None)."""
 
 
 def stream_log(
@@ -34,7 +35,7 @@ def stream_log(
             tail_lines=tail,
             follow=follow,
             _preload_content=False,
-            _request_timeout=(CONNECT_TIMEOUT, None) if follow else REQUEST_TIMEOUT,
+            _request_timeout=(CONNECT_TIMEOUT, FOLLOW_READ_TIMEOUT) if follow else REQUEST_TIMEOUT,
         )
     except ApiException as exc:
         if exc.status == 400:  # "container ... is waiting to start", "PodInitializing"
@@ -46,7 +47,7 @@ def stream_log(
         raise api_error(exc, "get", "pods/log", namespace) from None
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     try:
-        for chunk in response.stream(CHUNK):
+        for chunk in response.stream(amt=None, decode_content=False):
             text = decoder.decode(chunk)
             if text:
                 yield text

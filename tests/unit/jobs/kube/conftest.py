@@ -38,8 +38,8 @@ def make_backend(
     kubeconfig = cluster.kubeconfig(tmp_path / "kubeconfig")
 
     def make(**options: object) -> KubernetesBackend:
+        options = {"tick": 0.1, "max_backoff": 0.5, **options}  # fast in tests
         backend = kubernetes_backend("radswift", kubeconfig, "kubernetes", store, **options)  # type: ignore[arg-type]
-        backend._tick = 0.1  # the ticker's period: fast in tests
         made.append(backend)
         return backend
 

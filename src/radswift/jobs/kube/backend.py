@@ -30,30 +30,25 @@ import urllib3
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from radswift.errors import NotFound, RadswiftError, StorageError
+from radswift.errors import NotFound, RadswiftError
 from radswift.jobs.kube import objects as obj
 from radswift.jobs.kube.api import REQUEST_TIMEOUT, api_error
+from radswift.jobs.kube.cache import JobCache
 from radswift.jobs.kube.informer import MAX_BACKOFF, Informer
 from radswift.jobs.kube.logs import stream_log
 from radswift.jobs.kube.observe import (
     CANCELLED,
     STOP_ANNOTATION,
-    observe,
-    pods_lag,
-    pull_failures,
     worker_of,
 )
 from radswift.jobs.lifecycle import AdoptedJob, JobState, Listener, Observation, Step
 from radswift.jobs.spec import JobSpec, Platform, job_name
-from radswift.publisher.status import read_status
 from radswift.store.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PULL_GRACE = 300.0
 DEFAULT_TICK = 2.0
-SETTLE_SECONDS = 10.0
-"""How long a finished Job's pods may lag behind it before the Job is judged without them."""
 _NetErrors = (urllib3.exceptions.HTTPError, OSError)
 
 
@@ -78,23 +73,15 @@ class KubernetesBackend:
         self._client = api_client
         self._batch = k8s.BatchV1Api(api_client)
         self._core = k8s.CoreV1Api(api_client)
-        self._store = store
-        self._pull_grace, self._tick = pull_grace, tick
-        self._lock = threading.Lock()
-        self._jobs: dict[str, Any] = {}
-        self._pods: dict[str, Any] = {}
-        self._pulling: dict[str, float] = {}
-        self._last: dict[str, Observation] = {}
-        self._finals: dict[str, Observation] = {}
-        self._settling: dict[str, float] = {}  # by Job uid: the status object read once
-        self._listener: Listener = lambda jid, observation: None
+        self._tick = tick
+        self._cache = JobCache(store=store, pull_grace=pull_grace, stop_job=self._stop_job)
         self._stop = threading.Event()
         self.job_informer = Informer(
             self._batch.list_namespaced_job,
             namespace,
             obj.SELECTOR,
-            on_sync=self._jobs_synced,
-            on_event=self._job_event,
+            on_sync=self._cache.jobs_synced,
+            on_event=self._cache.job_event,
             watch_seconds=watch_seconds,
             max_backoff=max_backoff,
         )
@@ -102,16 +89,20 @@ class KubernetesBackend:
             self._core.list_namespaced_pod,
             namespace,
             obj.SELECTOR,
-            on_sync=self._pods_synced,
-            on_event=self._pod_event,
+            on_sync=self._cache.pods_synced,
+            on_event=self._cache.pod_event,
             watch_seconds=watch_seconds,
             max_backoff=max_backoff,
         )
         self._ticker = threading.Thread(target=self._tick_loop, name="kube-ticker", daemon=True)
 
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(self._tick):
+            self._cache.tick()
+
     # --- lifecycle ---------------------------------------------------------------------
     def start(self, listener: Listener) -> None:
-        self._listener = listener
+        self._cache.listener = listener
         self.job_informer.start()
         self.pod_informer.start()
         self._ticker.start()
@@ -154,21 +145,22 @@ class KubernetesBackend:
             created = self._read_job(spec.name)
         except _NetErrors as exc:
             raise api_error(exc, "create", "jobs.batch", self.namespace) from None
-        with self._lock:
-            self._jobs.setdefault(spec.name, created)
+        self._cache.put(created)
         if spec.workers > 1:
             self._create_claim(spec, created)
 
     def observe(self, jid: str) -> Observation:
         name = job_name(jid)
-        with self._lock:
-            job = self._jobs.get(name)
-            pods = self._pods_of(name)
+        job, pods = self._cache.job(name)
         if job is None and not self.job_informer.synced.is_set():
             job, pods = self._fetch(name)
         if job is None:
             return Observation(state=JobState.UNDEFINED)
-        return self._compute(job, pods) or self._last.get(jid, Observation(state=JobState.STARTED))
+        return (
+            self._cache.compute(job, pods)
+            or self._cache.last(jid)
+            or Observation(state=JobState.STARTED)
+        )
 
     def adopt(self) -> Iterable[AdoptedJob]:
         jobs = self._call(
@@ -191,7 +183,7 @@ class KubernetesBackend:
             if jid is None:
                 continue
             mine = [p for p in pods.items or [] if obj.job_name_of(p) == job.metadata.name]
-            observation = self._compute(job, mine) or Observation(state=JobState.STARTED)
+            observation = self._cache.compute(job, mine) or Observation(state=JobState.STARTED)
             adopted.append(
                 AdoptedJob(
                     jid=jid,
@@ -206,8 +198,7 @@ class KubernetesBackend:
         self, jid: str, step: Step, *, worker: int = 0, tail: int | None = 200, follow: bool = False
     ) -> Iterator[str]:
         name = job_name(jid)
-        with self._lock:
-            pods = self._pods_of(name)
+        pods = self._cache.job(name)[1]
         if not pods:
             pods = self._fetch(name)[1]
         mine = sorted(
@@ -240,21 +231,14 @@ class KubernetesBackend:
                 raise api_error(exc, "delete", "jobs.batch", self.namespace) from None
         except _NetErrors as exc:
             raise api_error(exc, "delete", "jobs.batch", self.namespace) from None
-        with self._lock:
-            job = self._jobs.pop(name, None)
-            self._last.pop(jid, None)
+        job = self._cache.forget(name, jid)
         if job is None or (job.spec and (job.spec.completions or 1) > 1):
             self._delete_claim(f"{name}-share")
 
     def reap(self, retention_seconds: float, now: float | None = None) -> list[str]:
         """Remove every finished job that finished more than `retention_seconds` ago."""
         now = time.time() if now is None else now
-        with self._lock:
-            old = [
-                jid
-                for jid, o in self._last.items()
-                if o.state.finished and (o.finished_at or now) <= now - retention_seconds
-            ]
+        old = self._cache.finished_before(now - retention_seconds)
         removed = []
         for jid in old:
             try:
@@ -263,164 +247,6 @@ class KubernetesBackend:
             except RadswiftError as err:
                 log.warning("reaper could not remove job %s: %s", jid, err)
         return removed
-
-    # --- what the informers and the ticker report ---------------------------------------
-    def _jobs_synced(self, jobs: list[Any]) -> None:
-        fresh = {j.metadata.name: j for j in jobs}
-        with self._lock:
-            gone = [j for name, j in self._jobs.items() if name not in fresh]
-            self._jobs = fresh
-        for job in gone:
-            self._job_deleted(job)
-        for name in fresh:
-            self._refresh(name)
-
-    def _job_event(self, kind: str, job: Any) -> None:
-        name = job.metadata.name
-        if kind == "DELETED":
-            with self._lock:
-                self._jobs.pop(name, None)
-            self._job_deleted(job)
-            return
-        with self._lock:
-            self._jobs[name] = job
-        self._refresh(name)
-
-    def _job_deleted(self, job: Any) -> None:
-        """A Job vanished: if it had not finished, it never will (never `started` forever)."""
-        jid = obj.jid_of(job)
-        if jid is None:
-            return
-        with self._lock:
-            last = self._last.pop(jid, None)
-        if last is not None and not last.state.finished:
-            self._tell(
-                jid,
-                replace(
-                    last,
-                    state=JobState.FAILED,
-                    reason="deleted",
-                    detail="the Job was deleted before it finished",
-                ),
-            )
-
-    def _pods_synced(self, pods: list[Any]) -> None:
-        with self._lock:
-            self._pods = {p.metadata.name: p for p in pods}
-            self._pulling = {
-                k: v for k, v in self._pulling.items() if k.split("/")[0] in self._pods
-            }
-            names = set(self._jobs)
-        for pod in pods:
-            self._track_pulls(pod)
-        for name in names:
-            self._refresh(name)
-
-    def _pod_event(self, kind: str, pod: Any) -> None:
-        with self._lock:
-            if kind == "DELETED":
-                self._pods.pop(pod.metadata.name, None)
-            else:
-                self._pods[pod.metadata.name] = pod
-        self._track_pulls(pod)
-        name = obj.job_name_of(pod)
-        if name is not None:
-            self._refresh(name)
-
-    def _track_pulls(self, pod: Any) -> None:
-        """Remember since when each container's image has been failing to pull."""
-        failing = set(pull_failures(pod))
-        prefix = f"{pod.metadata.name}/"
-        now = time.time()
-        with self._lock:
-            for key in [k for k in self._pulling if k.startswith(prefix) and k not in failing]:
-                del self._pulling[key]
-            for key in failing:
-                self._pulling.setdefault(key, now)
-
-    def _tick_loop(self) -> None:
-        while not self._stop.wait(self._tick):
-            with self._lock:
-                names = [
-                    n
-                    for n, j in self._jobs.items()
-                    if not self._last.get(obj.jid_of(j) or "", _UNSEEN).state.finished
-                ]
-            for name in names:
-                self._refresh(name)
-
-    def _refresh(self, name: str) -> None:
-        """Re-compute one job's observation; tell the listener when it changed."""
-        with self._lock:
-            job = self._jobs.get(name)
-            pods = self._pods_of(name)
-        jid = obj.jid_of(job) if job is not None else None
-        if job is None or jid is None:
-            return
-        observation = self._compute(job, pods)
-        if observation is None:
-            return
-        with self._lock:
-            if self._last.get(jid) == observation:
-                return
-            self._last[jid] = observation
-        stop = (job.metadata.annotations or {}).get(STOP_ANNOTATION)
-        if observation.reason == "ImagePullBackOff" and stop is None:
-            try:
-                self._stop_job(name, "ImagePullBackOff")
-            except RadswiftError as err:
-                log.warning("could not stop job %s after its image failed to pull: %s", jid, err)
-        self._tell(jid, observation)
-
-    def _tell(self, jid: str, observation: Observation) -> None:
-        with self._lock:
-            self._last[jid] = observation
-        try:
-            self._listener(jid, observation)
-        except Exception:  # the listener's bug must not stop the watch
-            log.exception("the listener failed on job %s", jid)
-
-    def _compute(self, job: Any, pods: list[Any]) -> Observation | None:
-        """The job's observation; None while its status object cannot be read (retried)."""
-        uid = job.metadata.uid
-        if uid and uid in self._finals:
-            return self._finals[uid]
-        jid = obj.jid_of(job) or job.metadata.name
-        reader = None if self._store is None else (lambda: self._read_status(jid))
-        try:
-            observation = observe(
-                job,
-                pods,
-                status=reader,
-                pulling_since=self._pulling.get,
-                now=time.time(),
-                pull_grace=self._pull_grace,
-            )
-        except StorageError as err:
-            log.warning("cannot read the status object of job %s yet: %s", jid, err)
-            return None
-        if observation.state.finished and pods_lag(job, pods):
-            first = self._settling.setdefault(uid or "", time.monotonic())
-            if time.monotonic() - first < SETTLE_SECONDS:
-                return None  # the pod watch will bring the pods' end (or the ticker retries)
-        if observation.state.finished and uid:
-            with self._lock:
-                self._finals[uid] = observation
-        return observation
-
-    def _read_status(self, jid: str) -> dict[str, Any] | None:
-        assert self._store is not None
-        with self._status_lock:
-            try:
-                return read_status(self._store, jid)
-            except NotFound:
-                return None
-
-    _status_lock = threading.Lock()
-
-    def _pods_of(self, name: str) -> list[Any]:
-        """Pods of the Job `name` (the caller holds the lock)."""
-        return [p for p in self._pods.values() if obj.job_name_of(p) == name]
 
     # --- direct API calls ----------------------------------------------------------------
     def _call(self, verb: str, resource: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -479,6 +305,3 @@ class KubernetesBackend:
                 name,
                 self.namespace,
             )
-
-
-_UNSEEN = Observation(state=JobState.NOTSTARTED)

@@ -7,8 +7,8 @@ only what needs a cluster is swapped, each for the nearest local equivalent:
     serviceAccountName, automount     dropped (no API server)
     probes                            dropped (podman would run them as `curl` inside an
                                       image that has none); the test polls /healthz itself
-    --ip / --port / containerPort     127.0.0.1 and a free port, with hostNetwork (the
-                                      local Swift listens on loopback)
+    --ip / --port, ports              127.0.0.1 and a free port, with hostNetwork (the
+                                      local Swift listens on loopback): no port mappings
     pman's --backend                  local (jobs as processes in pman's pod)
     envFrom the ConfigMap             its data as plain env (podman 4.3 reads ConfigMaps
                                       only from --configmap files); fieldRef namespace: a value
@@ -40,7 +40,7 @@ def playable_pod(
     for c in spec["containers"]:
         c["image"] = image
         c["args"] = [_local_arg(a, port) for a in c.get("args") or []]
-        c["ports"] = [{"name": "http", "containerPort": port}]
+        c.pop("ports", None)  # podman refuses port mappings with hostNetwork
         c.pop("readinessProbe", None)
         c.pop("livenessProbe", None)
         env = [e for e in c.get("env") or [] if "valueFrom" not in e]

@@ -129,9 +129,8 @@ def test_pfioh_from_deploy_answers_healthz_and_moves_a_study_through_swift(
         (study / name).write_bytes(data)
     key = f"deploy-{uuid.uuid4().hex[:8]}"
     token = ["--token", TOKEN.decode()]
-    assert (
-        httpx.get(f"{pfioh_url}/api/v1/", timeout=5).status_code == 401
-    )  # the token Secret is in use
+    wrong = httpx.get(f"{pfioh_url}/api/v1/keys/{key}", headers={"Authorization": "Bearer x"})
+    assert wrong.status_code == 401  # the token Secret is in use
     push = subprocess.run(
         [str(RADSWIFT), "push", key, str(study), "--ioh", pfioh_url, *token],
         capture_output=True,

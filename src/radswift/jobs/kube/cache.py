@@ -171,7 +171,8 @@ class JobCache:
         if final is not None:
             return final
         jid = obj.jid_of(job) or job.metadata.name
-        reader = None if self._store is None else (lambda: self._read_status(jid))
+        key = obj.key_of(job) or jid
+        reader = None if self._store is None else (lambda: self._read_status(key))
         try:
             observation = observe(
                 job,
@@ -224,11 +225,11 @@ class JobCache:
             for key in failing:
                 self._pulling.setdefault(key, now)
 
-    def _read_status(self, jid: str) -> dict[str, Any] | None:
+    def _read_status(self, key: str) -> dict[str, Any] | None:
         assert self._store is not None
         with self._status_lock:
             try:
-                return read_status(self._store, jid)
+                return read_status(self._store, key)
             except NotFound:
                 return None
 

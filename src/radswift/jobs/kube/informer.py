@@ -101,6 +101,9 @@ class Informer:
                 failures, last_error = self._failed(exc, failures, last_error)
             except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
                 failures, last_error = self._failed(exc, failures, last_error)
+            except Exception as exc:  # a bug or an odd object must not end the watch for good
+                log.exception("watch of %s: unexpected error", self._selector)
+                failures, last_error = self._failed(exc, failures, last_error)
 
     def _failed(self, exc: BaseException, failures: int, last_error: str) -> tuple[int, str]:
         if self._stop.is_set():  # the connection was closed under us: we are stopping

@@ -5,6 +5,7 @@ The Job is `radswift.jobs.manifests.job(spec)` with, on the Job and its pod temp
     label       app.kubernetes.io/managed-by=radswift-pman   (pman lists its own by it)
     label       radswift.io/jid=<jid as a label value>
     annotation  radswift.io/jid            the jid exactly (a label value cannot hold every key)
+    annotation  radswift.io/key            the Swift key of input/, output/ and the status object
     annotation  radswift.io/spec-hash      the registry's hash of the spec
     annotation  radswift.io/submitted      the submit document, JSON (no secret: a JobSpec
                                            refuses secret-looking env, credentials are a Secret)
@@ -30,6 +31,7 @@ from radswift.jobs.spec import JobSpec
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "radswift-pman"
 SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
+KEY_ANNOTATION = "radswift.io/key"
 SPEC_HASH_ANNOTATION = "radswift.io/spec-hash"
 SUBMITTED_ANNOTATION = "radswift.io/submitted"
 MAX_SUBMITTED_BYTES = 128 * 1024
@@ -41,7 +43,7 @@ def job_body(
 ) -> Manifest:
     """The Job to create, labelled and annotated as pman's."""
     body: Manifest = serialize(job(spec))
-    annotations = {JID_ANNOTATION: spec.jid}
+    annotations = {JID_ANNOTATION: spec.jid, KEY_ANNOTATION: storage_key(spec)}
     if spec_hash:
         annotations[SPEC_HASH_ANNOTATION] = spec_hash
     if submitted is not None:
@@ -69,6 +71,19 @@ def claim_body(spec: JobSpec, job_name: str, job_uid: str) -> Manifest:
         }
     ]
     return body
+
+
+def storage_key(spec: JobSpec) -> str:
+    """The key the job's publisher writes to: `JobSpec.storage_key` where the spec has one
+    (a job may read another key than its jid), else the jid."""
+    key = getattr(spec, "storage_key", None)
+    return key if isinstance(key, str) else spec.jid
+
+
+def key_of(obj: Any) -> str | None:
+    """The Swift key a Job of pman's publishes to (its status object's key)."""
+    annotations = obj.metadata.annotations or {}
+    return annotations.get(KEY_ANNOTATION) or annotations.get(JID_ANNOTATION)
 
 
 def jid_of(obj: Any) -> str | None:

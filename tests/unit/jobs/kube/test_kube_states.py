@@ -6,6 +6,7 @@ learns everything from its watches, and tells the listener."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from kube_helpers import Recorder, publish_status, spec
 
@@ -13,6 +14,7 @@ from fakes import kube_workloads as kw
 from fakes.kube_cluster import FakeKubernetesAPI
 from radswift.jobs.kube import KubernetesBackend
 from radswift.jobs.lifecycle import JobState, Step
+from radswift.jobs.spec import JobSpec
 from radswift.store.local import LocalStore
 
 
@@ -47,6 +49,7 @@ def test_the_job_is_created_labelled_and_annotated_as_pmans_in_its_namespace(
     assert job["metadata"]["labels"]["radswift.io/jid"] == "study-2"
     notes = job["metadata"]["annotations"]
     assert notes["radswift.io/spec-hash"] == "h1"
+    assert notes["radswift.io/jid"] == notes["radswift.io/key"] == "study-2"
     assert json.loads(notes["radswift.io/submitted"]) == {"jid": "study-2", "cmd": "x"}
     template = job["spec"]["template"]["metadata"]
     assert template["labels"]["app.kubernetes.io/managed-by"] == "radswift-pman"
@@ -193,3 +196,28 @@ def test_a_job_deleted_behind_pmans_back_is_never_started_forever(
         cluster.delete("jobs", "deleted", "Background")
     assert recorder.wait_state("deleted", JobState.FAILED).reason == "deleted"
     assert backend.observe("deleted").state is JobState.UNDEFINED
+
+
+@dataclass(frozen=True, kw_only=True)
+class _SpecOnAnotherKey(JobSpec):
+    """A job that reads and publishes another key than its jid (pman's `input_key`)."""
+
+    @property
+    def storage_key(self) -> str:
+        return "shared-study"
+
+
+def test_the_status_object_is_read_from_the_jobs_key_not_its_jid(
+    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder, store: LocalStore
+) -> None:
+    backend.submit(_SpecOnAnotherKey(jid="run-7", image="img", command=("x",)))
+    assert (
+        cluster.objects("jobs")["run-7"]["metadata"]["annotations"]["radswift.io/key"]
+        == "shared-study"
+    )
+    cluster.kubelet("run-7", kw.running)
+    publish_status(store, "shared-study", "succeeded")
+    cluster.kubelet(
+        "run-7", lambda p: kw.terminated(p, processor=0, publish=0, processor_reason=None)
+    )
+    recorder.wait_state("run-7", JobState.SUCCEEDED)

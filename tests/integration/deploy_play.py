@@ -9,7 +9,8 @@ only what needs a cluster is swapped, each for the nearest local equivalent:
                                       image that has none); the test polls /healthz itself
     --ip / --port, ports              127.0.0.1 and a free port, with hostNetwork (the
                                       local Swift listens on loopback): no port mappings
-    pman's --backend                  local (jobs as processes in pman's pod)
+    pman's --backend, --namespace     --backend=local (jobs as processes in pman's pod, with
+                                      the image's emissary), no namespace
     envFrom the ConfigMap             its data as plain env (podman 4.3 reads ConfigMaps
                                       only from --configmap files); fieldRef namespace: a value
     secret / PVC / emptyDir volumes   hostPath directories: the Secrets' files written
@@ -26,6 +27,7 @@ from typing import Any
 
 Obj = dict[str, Any]
 POD_UID = 1001  # what the kubernetes overlay sets (runAsUser)
+EMISSARY = "/usr/local/libexec/radswift/radswift-emissary"  # in the image (Containerfile)
 
 
 def playable_pod(
@@ -39,7 +41,11 @@ def playable_pod(
     spec["hostNetwork"] = True
     for c in spec["containers"]:
         c["image"] = image
-        c["args"] = [_local_arg(a, port) for a in c.get("args") or []]
+        args = [_local_arg(a, port) for a in c.get("args") or []]
+        if "--backend=local" in args:  # pman: no cluster to drive, jobs as local processes
+            args = [a for a in args if not a.startswith("--namespace=")]
+            args.append(f"--emissary={EMISSARY}")
+        c["args"] = args
         c.pop("ports", None)  # podman refuses port mappings with hostNetwork
         c.pop("readinessProbe", None)
         c.pop("livenessProbe", None)

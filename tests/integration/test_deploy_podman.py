@@ -72,6 +72,7 @@ def _play(
     tmp_path: Path, env: dict[str, str], deployment: str, image: str, credentials: bytes
 ) -> Iterator[str]:
     """Play one Deployment of the rendered overlay; yields its URL, tears it down after."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     docs = _render()
     wanted = next(
         d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == deployment
@@ -119,49 +120,45 @@ def pfioh_url(
     yield from _play(tmp_path, podman_env, "pfioh", radswift_image, credentials)
 
 
-def test_pfioh_from_deploy_answers_healthz_and_moves_a_study_through_swift(
-    pfioh_url: str, swift: Connection, tmp_path: Path
-) -> None:
+def _study(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
     study = tmp_path / "study"
     (study / "series-1").mkdir(parents=True)
     files = {f"series-1/slice-{i:03}.dcm": bytes([i]) * (1000 + i) for i in range(20)}
     for name, data in files.items():
         (study / name).write_bytes(data)
+    return study, files
+
+
+def _radswift(*argv: str) -> None:
+    """`radswift push|pull ... --token T` against a played pfioh; fails the test on error."""
+    done = subprocess.run(
+        [str(RADSWIFT), *argv, "--token", TOKEN.decode()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_pfioh_from_deploy_answers_healthz_and_moves_a_study_through_swift(
+    pfioh_url: str, swift: Connection, tmp_path: Path
+) -> None:
+    study, files = _study(tmp_path)
     key = f"deploy-{uuid.uuid4().hex[:8]}"
-    token = ["--token", TOKEN.decode()]
     wrong = httpx.get(f"{pfioh_url}/api/v1/keys/{key}", headers={"Authorization": "Bearer x"})
     assert wrong.status_code == 401  # the token Secret is in use
-    push = subprocess.run(
-        [str(RADSWIFT), "push", key, str(study), "--ioh", pfioh_url, *token],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert push.returncode == 0, push.stderr
+    _radswift("push", key, str(study), "--ioh", pfioh_url)
     assert objects(swift, key, "input/") == files  # read back by an independent Swift client
-    back = tmp_path / "back"
-    pull = subprocess.run(
-        [str(RADSWIFT), "pull", key, str(back), "--ioh", pfioh_url, "--area", "input", *token],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert pull.returncode == 0, pull.stderr
-    assert {
-        str(p.relative_to(back)): p.read_bytes() for p in back.rglob("*") if p.is_file()
-    } == files
+    _radswift("pull", key, str(tmp_path / "back"), "--ioh", pfioh_url, "--area", "input")
+    assert _tree(tmp_path / "back") == files
 
 
-def test_pman_from_deploy_comes_up(
-    tmp_path: Path,
-    podman_env: dict[str, str],  # noqa: F811
-    radswift_image: str,  # noqa: F811
-    credentials: bytes,
-) -> None:
-    """pman's Deployment, with `--backend local` (no API server here). The lead enables the
-    job step (submit through pman's API, then pull the output) once pman's API is merged."""
+def _pman_built() -> None:
     helped = subprocess.run(
         [str(Path(sys.executable).parent / "pman"), "--help"],
         capture_output=True,
@@ -170,5 +167,33 @@ def test_pman_from_deploy_comes_up(
     )
     if "not built yet" in helped.stdout + helped.stderr:
         pytest.skip("pman is not built yet on this branch (`pman --help` says so)")
-    for url in _play(tmp_path, podman_env, "pman", radswift_image, credentials):
-        assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+
+
+def test_pfioh_and_pman_from_deploy_push_run_a_job_and_pull(
+    pfioh_url: str,
+    swift: Connection,
+    tmp_path: Path,
+    podman_env: dict[str, str],  # noqa: F811
+    radswift_image: str,  # noqa: F811
+    credentials: bytes,
+) -> None:
+    """pman's Deployment with `--backend local` (no API server here: the job runs as
+    processes in pman's pod), between a push and a pull through pfioh's Deployment."""
+    _pman_built()
+    study, files = _study(tmp_path)
+    key = f"deploy-{uuid.uuid4().hex[:8]}"
+    _radswift("push", key, str(study), "--ioh", pfioh_url)
+    auth = {"Authorization": f"Bearer {TOKEN.decode()}"}
+    job = {"jid": key, "image": "local", "entrypoint": ["cp", "-r"], "type": "ds"}
+    for pman_url in _play(tmp_path / "pman", podman_env, "pman", radswift_image, credentials):
+        created = httpx.post(f"{pman_url}/api/v1/jobs", json=job, headers=auth, timeout=10)
+        assert created.status_code == 201, created.text
+        end = time.monotonic() + UP_TIMEOUT
+        while time.monotonic() < end:
+            status = httpx.get(f"{pman_url}/api/v1/jobs/{key}", headers=auth, timeout=10).json()
+            if status["status"] in ("finishedSuccessfully", "finishedWithError"):
+                break
+            time.sleep(0.5)
+        assert status["status"] == "finishedSuccessfully", status
+    _radswift("pull", key, str(tmp_path / "results"), "--ioh", pfioh_url)
+    assert _tree(tmp_path / "results") == {f"incoming/{name}": data for name, data in files.items()}

@@ -21,7 +21,6 @@ those of FakeKubeApi (kube_api.py), the publisher's fake.
 from __future__ import annotations
 
 import copy
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -34,7 +33,7 @@ import yaml
 
 from fakes import kube_workloads as kw
 from fakes.kube_api import _matches, _status
-from fakes.kube_cluster_http import handler_for
+from fakes.kube_cluster_http import Seen, handler_for
 
 Obj = dict[str, Any]
 GROUPS = {"jobs": "batch", "pods": "", "pods/log": "", "persistentvolumeclaims": ""}
@@ -48,16 +47,6 @@ PMAN_RULES = frozenset(
     }
 )
 """What deploy/'s pman Role grants (tests/unit/deploy checks the two agree)."""
-
-
-@dataclass
-class Seen:
-    """One request the fake answered (for assertions on how the client behaved)."""
-
-    method: str
-    path: str
-    params: dict[str, str]
-    status: int = 0
 
 
 @dataclass
@@ -307,11 +296,3 @@ def _merge(target: Obj, patch: Obj) -> None:
             _merge(target[key], value)
         else:
             target[key] = copy.deepcopy(value)
-
-
-def gone_status(since: int) -> Obj:
-    return _status(410, "Expired", f"too old resource version: {since}")
-
-
-def as_json(obj: Obj) -> bytes:
-    return json.dumps(obj).encode()

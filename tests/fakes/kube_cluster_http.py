@@ -8,6 +8,7 @@ import re
 import socket
 import time
 from contextlib import suppress
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,6 +29,20 @@ LIST_KINDS = {
     "pods": "PodList",
     "persistentvolumeclaims": "PersistentVolumeClaimList",
 }
+
+
+@dataclass
+class Seen:
+    """One request the fake answered (for assertions on how the client behaved)."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    status: int = 0
+
+
+def gone_status(since: int) -> Obj:
+    return _status(410, "Expired", f"too old resource version: {since}")
 
 
 def handler_for(api: FakeKubernetesAPI) -> type[BaseHTTPRequestHandler]:
@@ -53,8 +68,6 @@ def handler_for(api: FakeKubernetesAPI) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             params = {k: v[-1] for k, v in parse_qs(url.query).items()}
             body = self._body()
-            from fakes.kube_cluster import Seen
-
             seen = Seen(method, url.path, params)
             with api.cond:
                 api.state.seen.append(seen)
@@ -173,8 +186,6 @@ def handler_for(api: FakeKubernetesAPI) -> type[BaseHTTPRequestHandler]:
             self.wfile.flush()
 
         def _watch(self, resource: str, params: dict[str, str]) -> None:
-            from fakes.kube_cluster import gone_status
-
             since = int(params.get("resourceVersion") or 0)
             end = time.monotonic() + float(params.get("timeoutSeconds") or 1800)
             with api.cond:

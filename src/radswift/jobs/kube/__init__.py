@@ -37,11 +37,14 @@ def kubernetes_backend(
     pull_grace: float = DEFAULT_PULL_GRACE,
     tick: float = DEFAULT_TICK,
     max_backoff: float = MAX_BACKOFF,
+    radswift_image: str | None = None,
 ) -> KubernetesBackend:
     """The backend for `pman --backend kubernetes|openshift --namespace NS [--kubeconfig]`.
 
     `kubeconfig` None means in-cluster (the pod's service account); `store` is where the
-    jobs' status objects are read (None: trust the Job's Complete condition alone).
+    jobs' status objects are read (None: trust the Job's Complete condition alone);
+    `radswift_image` is the image of the jobs' get and publish containers as the cluster
+    pulls it (e.g. REGISTRY/radswift:TAG; None: the JobSpec's default).
     """
     cfg = configuration(kubeconfig, host=host)
     return KubernetesBackend(
@@ -52,4 +55,5 @@ def kubernetes_backend(
         pull_grace=pull_grace,
         tick=tick,
         max_backoff=max_backoff,
+        radswift_image=radswift_image,
     )

@@ -66,8 +66,11 @@ class KubernetesBackend:
         tick: float = DEFAULT_TICK,
         watch_seconds: int = 300,
         max_backoff: float = MAX_BACKOFF,
+        radswift_image: str | None = None,
     ) -> None:
         self.name = platform.value
+        self.radswift_image = radswift_image
+        """The image of the jobs' get and publish containers, when not the spec's default."""
         self.namespace = namespace
         self.platform = platform
         self._client = api_client
@@ -132,6 +135,8 @@ class KubernetesBackend:
 
         `credentials` are not used: pods read them from the namespace's Secret."""
         spec = replace(spec, namespace=self.namespace, platform=self.platform)
+        if self.radswift_image:
+            spec = replace(spec, radswift_image=self.radswift_image)
         body = obj.job_body(spec, submitted=submitted, spec_hash=spec_hash)
         try:
             created = self._batch.create_namespaced_job(

@@ -56,6 +56,17 @@ def test_the_job_is_created_labelled_and_annotated_as_pmans_in_its_namespace(
     assert job["spec"]["backoffLimit"] == 0 and job["spec"]["ttlSecondsAfterFinished"] > 0
 
 
+def test_the_jobs_radswift_containers_use_the_image_the_backend_is_given(
+    cluster: FakeKubernetesAPI, make_backend
+) -> None:
+    backend = make_backend(radswift_image="registry.example.org/radswift:0.1.0")
+    backend.submit(spec("pulled"))
+    pod = cluster.objects("jobs")["pulled"]["spec"]["template"]["spec"]
+    images = {c["name"]: c["image"] for c in [*pod["initContainers"], *pod["containers"]]}
+    assert images["get"] == images["publish"] == "registry.example.org/radswift:0.1.0"
+    assert images["processor"] == "localhost/pl-simpledsapp:1"
+
+
 def test_submitting_a_jid_twice_is_a_no_op(
     cluster: FakeKubernetesAPI, backend: KubernetesBackend
 ) -> None:

@@ -93,3 +93,16 @@ def test_a_job_deleted_while_the_watch_was_down_is_noticed_at_the_relist(
         cluster.state.events.clear()
     cluster.drop_watches()
     assert recorder.wait_state("lost", JobState.FAILED).reason == "deleted"
+
+
+def test_observe_answers_from_the_watches_without_a_request_per_call(
+    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
+) -> None:
+    backend.submit(spec("quiet"))
+    cluster.kubelet("quiet", kw.running)
+    recorder.wait_state("quiet", JobState.STARTED)
+    before = len(cluster.seen)
+    states = {backend.observe("quiet").state for _ in range(100)}
+    assert states == {JobState.STARTED}
+    assert backend.observe("never-submitted").state is JobState.UNDEFINED
+    assert len(cluster.seen) == before

@@ -83,6 +83,7 @@ class KubernetesBackend:
             self._batch.list_namespaced_job,
             namespace,
             obj.SELECTOR,
+            resource="jobs.batch",
             on_sync=self._cache.jobs_synced,
             on_event=self._cache.job_event,
             watch_seconds=watch_seconds,
@@ -92,6 +93,7 @@ class KubernetesBackend:
             self._core.list_namespaced_pod,
             namespace,
             obj.SELECTOR,
+            resource="pods",
             on_sync=self._cache.pods_synced,
             on_event=self._cache.pod_event,
             watch_seconds=watch_seconds,
@@ -117,6 +119,11 @@ class KubernetesBackend:
         if self._ticker.is_alive():
             self._ticker.join(5)
         self._client.close()  # type: ignore[no-untyped-call]
+
+    def problems(self) -> list[str]:
+        """Why the watches currently fail, if they do (e.g. for pman's /healthz or logs)."""
+        errors = (self.job_informer.last_error, self.pod_informer.last_error)
+        return [err.message for err in errors if err is not None]
 
     def wait_synced(self, timeout: float = 10.0) -> bool:
         """True once both informers have listed (tests, and pman before it serves)."""

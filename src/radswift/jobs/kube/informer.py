@@ -3,12 +3,14 @@
 The informer keeps nothing itself; it tells its owner what changed:
 `on_sync(objects)` after every LIST (the complete current set: whatever the owner
 knew that is not in it was deleted while nobody watched), and `on_event(type, object)`
-for each ADDED / MODIFIED / DELETED of the WATCH that follows, resumed from the last
-resourceVersion seen. A watch that ends (server timeout) or breaks (connection reset,
-a silent socket past its read timeout) is resumed from that version; `410 Gone` (the
-version was compacted away) means LIST again. Any other failure (API down, 403 while an
-operator fixes a Role) is retried with capped exponential backoff, forever, reported
-through `on_error` once per distinct message; the informer never gives up while its
+for each ADDED / MODIFIED / DELETED of the WATCH that follows. A watch that ends (the
+server's timeout) or breaks (connection cut, a silent socket past its read timeout) is
+resumed at once from the last resourceVersion seen. `410 Gone` (that version was
+compacted away) means LIST again. Any other failure (API down, a 403 while an operator
+fixes a Role, the same break twice in a row) means LIST again too, after a capped
+exponential backoff, forever: it is logged and reported through `on_error` once per
+distinct message (as radswift.jobs.kube.api words it: which verb on which resource) and
+kept in `last_error` until a LIST succeeds. The informer never gives up while its
 service runs.
 """
 
@@ -25,7 +27,8 @@ import urllib3
 from kubernetes import watch as k8s_watch
 from kubernetes.client.exceptions import ApiException
 
-from radswift.jobs.kube.api import CONNECT_TIMEOUT, REQUEST_TIMEOUT
+from radswift.errors import RadswiftError
+from radswift.jobs.kube.api import CONNECT_TIMEOUT, REQUEST_TIMEOUT, api_error
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +48,8 @@ class Informer:
         *,
         on_sync: Callable[[list[Any]], None],
         on_event: Callable[[str, Any], None],
-        on_error: Callable[[BaseException], None] = lambda exc: None,
+        resource: str = "objects",
+        on_error: Callable[[RadswiftError], None] = lambda err: None,
         watch_seconds: int = WATCH_SECONDS,
         read_slack: float = READ_SLACK,
         max_backoff: float = MAX_BACKOFF,
@@ -53,6 +57,9 @@ class Informer:
         self._list_call = list_call
         self._namespace = namespace
         self._selector = label_selector
+        self._resource = resource
+        self.last_error: RadswiftError | None = None
+        """Why the last LIST or WATCH failed (None once one succeeds): for health reports."""
         self._on_sync, self._on_event, self._on_error = on_sync, on_event, on_error
         self._watch_seconds, self._read_slack = watch_seconds, read_slack
         self._max_backoff = max_backoff
@@ -94,9 +101,15 @@ class Informer:
                     self._stream()
                 failures = 0
                 last_error = ""
+                self.last_error = None
             except ApiException as exc:
                 if exc.status == 410:
                     self._version = None  # compacted: start over from a fresh LIST
+                    continue
+                failures, last_error = self._failed(exc, failures, last_error)
+            except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError) as exc:
+                if failures == 0 and self._version is not None:
+                    failures = 1  # a watch cut mid-stream: resume at once, quietly, once
                     continue
                 failures, last_error = self._failed(exc, failures, last_error)
             except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
@@ -108,13 +121,16 @@ class Informer:
     def _failed(self, exc: BaseException, failures: int, last_error: str) -> tuple[int, str]:
         if self._stop.is_set():  # the connection was closed under us: we are stopping
             return failures, last_error
-        message = f"{type(exc).__name__}: {getattr(exc, 'status', '')} {getattr(exc, 'reason', '')}"
-        if message != last_error:
-            log.warning("watch of %s failed (%s); retrying with backoff", self._selector, message)
-            self._on_error(exc)
+        verb = "list" if self._version is None else "watch"
+        error = api_error(exc, verb, self._resource, self._namespace)
+        self.last_error = error
+        self._version = None  # after a failure, start over from a LIST (it says when it heals)
+        if error.message != last_error:
+            log.warning("%s; retrying with backoff", error.message)
+            self._on_error(error)
         failures += 1
         self._stop.wait(min(self._max_backoff, 0.1 * 2 ** min(failures, 10)))
-        return failures, message
+        return failures, error.message
 
     def _list(self) -> None:
         self.lists += 1

@@ -75,9 +75,12 @@ def test_watches_reconnect_after_the_api_refuses_them_for_a_while(
     cluster.rules.discard(("watch", "pods"))  # e.g. an operator editing the Role
     cluster.drop_watches()
     cluster.wait_for(lambda: any(s.status == 403 for s in cluster.seen))
+    # said as an operator can act on it:
+    cluster.wait_for(lambda: any("'watch' on 'pods'" in p for p in backend.problems()))
     cluster.kubelet("outage", kw.running)
     cluster.rules.add(("watch", "pods"))
     recorder.wait_state("outage", JobState.STARTED)
+    cluster.wait_for(lambda: backend.problems() == [])
 
 
 def test_a_job_deleted_while_the_watch_was_down_is_noticed_at_the_relist(

@@ -159,7 +159,12 @@ class KubernetesBackend:
             raise api_error(exc, "create", "jobs.batch", self.namespace) from None
         self._cache.put(created)
         if spec.workers > 1:
-            self._create_claim(spec, created)
+            try:
+                self._create_claim(spec, created)
+            except RadswiftError:  # without its /share the Job would wait for its deadline
+                with suppress(RadswiftError):
+                    self.remove(spec.jid)
+                raise
 
     def observe(self, jid: str) -> Observation:
         name = job_name(jid)

@@ -116,3 +116,13 @@ def test_no_kubeconfig_outside_a_cluster_is_a_configuration_error(tmp_path: Path
         kubernetes_backend("radswift", None, "kubernetes", None)
     with pytest.raises(ConfigError, match="does not exist"):
         kubernetes_backend("radswift", tmp_path / "nope", "kubernetes", None)
+
+
+def test_a_multi_worker_job_whose_claim_is_refused_is_not_left_waiting(
+    cluster: FakeKubernetesAPI, backend: KubernetesBackend
+) -> None:
+    cluster.rules.discard(("create", "persistentvolumeclaims"))
+    with pytest.raises(ConfigError, match="'create' on 'persistentvolumeclaims'"):
+        backend.submit(spec("wide", workers=3))
+    assert "wide" not in cluster.objects("jobs")
+    assert cluster.pods_of("wide") == []

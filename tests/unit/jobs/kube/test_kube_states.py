@@ -94,6 +94,30 @@ def test_a_processor_exit_code_fails_the_job_with_that_code(
     )
 
 
+def test_one_failing_worker_of_three_fails_the_job_with_its_exit_code(
+    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
+) -> None:
+    backend.submit(spec("three", workers=3))
+    cluster.kubelet("three", kw.running)
+    recorder.wait_state("three", JobState.STARTED)
+    cluster.kubelet(
+        "three",
+        lambda p: kw.terminated(p, processor=0, publish=0, processor_reason=None),
+        workers=[0, 1],
+    )
+    cluster.kubelet(
+        "three",
+        lambda p: kw.terminated(p, processor=5, publish=0, processor_reason=None),
+        workers=[2],
+    )
+    failed = recorder.wait_state("three", JobState.FAILED)
+    assert (failed.failed_step, failed.reason, failed.exit_code) == (
+        Step.PROCESSOR,
+        "exit code 5",
+        5,
+    )
+
+
 def test_an_oom_killed_processor_says_oomkilled(
     cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
 ) -> None:

@@ -1,11 +1,12 @@
 """`KubernetesBackend`: pman's jobs as batch/v1 Jobs, their state from watches.
 
-Two informers (radswift.jobs.kube.informer) keep a cache of pman's Jobs and their pods
-(label app.kubernetes.io/managed-by=radswift-pman); every change re-computes the job's
-`Observation` (radswift.jobs.kube.observe) and tells the listener when it differs. A
-ticker re-evaluates unfinished jobs every `tick` seconds, because two conditions are
-about time, not events: an image that has failed to pull for `pull_grace` seconds (the
-job is then stopped and reported finishedWithError ImagePullBackOff), and a finished Job
+Two informers (radswift.jobs.kube.informer) feed a JobCache (radswift.jobs.kube.cache)
+with pman's Jobs and their pods (label app.kubernetes.io/managed-by=radswift-pman); every
+change re-computes the job's `Observation` (radswift.jobs.kube.observe) and tells the
+listener when it differs, so `observe` answers without a request. A ticker re-evaluates
+unfinished jobs every `tick` seconds, because two conditions are about time, not events:
+an image that has failed to pull for `pull_grace` seconds (the job is then stopped and
+reported finishedWithError ImagePullBackOff), and a finished Job
 whose status object could not be read yet (Swift briefly away).
 
 The cluster is the source of truth: `adopt()` lists what pman owns, with the submit

@@ -31,6 +31,7 @@ TREE = {
 }
 
 
+
 SERVERS = [
     pytest.param(("local", False), id="local"),
     pytest.param(("local", True), id="local-httpResponse"),

@@ -32,20 +32,14 @@ def list_key(store: ObjectStore, key: str, prefix: str, claims: PushClaims) -> l
 
 def _looks_mixed(infos: list[ObjectInfo]) -> bool:
     """Does an area in the listing hold a bundle and other objects?"""
-    areas = {
-        o.name.split("/", 1)[0]
-        for o in infos
-        if o.name.count("/") == 1 and o.name.endswith("/" + BUNDLE_BASENAME)
-    }
-    return any(
-        o.name.split("/", 1)[0] in areas and not o.name.endswith("/" + BUNDLE_BASENAME)
-        for o in infos
-    )
+    areas = {o.name.split("/", 1)[0] for o in infos
+             if o.name.count("/") == 1 and o.name.endswith("/" + BUNDLE_BASENAME)}
+    return any(o.name.split("/", 1)[0] in areas and not o.name.endswith("/" + BUNDLE_BASENAME)
+               for o in infos)
 
 
-def delete_key(
-    store: ObjectStore, key: str, claims: PushClaims, pool: Executor | None = None
-) -> int:
+def delete_key(store: ObjectStore, key: str, claims: PushClaims,
+               pool: Executor | None = None) -> int:
     """Delete every object of the key (in `pool`, when given), then its container and its
     segments container.
 
@@ -73,9 +67,8 @@ def _delete_segments_container(store: ObjectStore, container: str) -> None:
         log.warning("cannot fully remove %r: %s", container, err.message)
 
 
-def delete_objects(
-    store: ObjectStore, container: str, names: Iterable[str], pool: Executor | None = None
-) -> list[bool]:
+def delete_objects(store: ObjectStore, container: str, names: Iterable[str],
+                   pool: Executor | None = None) -> list[bool]:
     """Delete each name (in parallel in `pool`); True where it existed, False if absent."""
 
     def delete(name: str) -> bool:
@@ -88,9 +81,8 @@ def delete_objects(
     return list(pool.map(delete, names)) if pool is not None else [delete(n) for n in names]
 
 
-def delete_leftovers(
-    store: ObjectStore, container: str, names: Iterable[str], pool: Executor | None = None
-) -> int:
+def delete_leftovers(store: ObjectStore, container: str, names: Iterable[str],
+                     pool: Executor | None = None) -> int:
     """Delete old objects whose replacement is already stored and visible: a failure is
     logged (error level, with the count), never raised, since the push itself succeeded
     and a 5xx would tell the client otherwise. Returns how many could not be deleted."""
@@ -111,12 +103,7 @@ def delete_leftovers(
         for name in wanted:
             delete(name)
     if errors:
-        log.error(
-            "%d of %d replaced objects of %r could not be deleted (first: %s); "
-            "they stay beside the new content until deleted",
-            len(errors),
-            len(wanted),
-            container,
-            errors[0],
-        )
+        log.error("%d of %d replaced objects of %r could not be deleted (first: %s); "
+                  "they stay beside the new content until deleted", len(errors),
+                  len(wanted), container, errors[0])
     return len(errors)

@@ -50,33 +50,19 @@ def put_large(
     try:
         while segment is not None:
             seg_name = f"{name}/{push_id}/{index:08d}"
-            pending.append(
-                (
-                    resources.put_pool.submit(_put_segment, store, container, seg_name, segment),
-                    segment,
-                )
-            )
+            pending.append((resources.put_pool.submit(_put_segment, store, container,
+                                                      seg_name, segment), segment))
             segment = None  # the put owns it now (and closes it): never close it here
             index += 1
             if len(pending) >= SEGMENTS_IN_FLIGHT:
                 done.append(pending.pop(0)[0].result())
             if not rest.at_eof():
-                segment = spool(
-                    rest.take(resources.tuning.segment_size),
-                    size_hint=None,
-                    small=0,
-                    budget=resources.budget,
-                    account=account,
-                )
+                segment = spool(rest.take(resources.tuning.segment_size), size_hint=None,
+                                small=0, budget=resources.budget, account=account)
         done.extend(f.result() for f, _ in pending)
         pending = []
-        store.put_manifest(
-            key,
-            name,
-            done,
-            content_type=content_type,
-            metadata=metadata() if metadata is not None else None,
-        )
+        store.put_manifest(key, name, done, content_type=content_type,
+                           metadata=metadata() if metadata is not None else None)
         wrote(name)
     except BaseException:
         if segment is not None:

@@ -64,9 +64,7 @@ class _Tally:
         if self.total > self.limits.max_total_bytes:
             raise UnsafeArchive(
                 f"the push exceeds the size limit of {self.limits.max_total_bytes} bytes",
-                reason="too_large",
-                too_large=True,
-            )
+                reason="too_large", too_large=True)
         self.on_bytes(nbytes)
 
     def counted(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -77,11 +75,8 @@ class _Tally:
     def add(self, path: str) -> None:
         self.entries += 1
         if self.entries > self.limits.max_entries:
-            raise UnsafeArchive(
-                f"the push has more than {self.limits.max_entries} entries",
-                reason="too_many_entries",
-                too_large=True,
-            )
+            raise UnsafeArchive(f"the push has more than {self.limits.max_entries} entries",
+                                reason="too_many_entries", too_large=True)
         if path in self.paths:
             raise UnsafeArchive(f"the push holds {path!r} twice", reason="duplicate")
         self.paths.add(path)
@@ -124,15 +119,13 @@ def push_bundle(
             return tally.metadata()
 
         stream = tar_stream(_out_entries(area, entries, tally, resources))
-        _store_stream(
-            store, key, name, stream, resources=resources, ticket=ticket, metadata=commit_metadata
-        )
+        _store_stream(store, key, name, stream, resources=resources, ticket=ticket,
+                      metadata=commit_metadata)
         replaced = [n for n in old if n != name]
         resources.claims.hide(ticket, replaced)  # readers now see the new bundle alone
         _delete_old(store, key, replaced, old_segments, resources)
-        return PushResult(
-            key=key, area=area, files=tally.files, directories=tally.dirs, bytes=tally.total
-        )
+        return PushResult(key=key, area=area, files=tally.files, directories=tally.dirs,
+                          bytes=tally.total)
     except BaseException:
         if created:
             resources.claims.if_alone(ticket, lambda: drop_if_empty(store, key))
@@ -142,16 +135,10 @@ def push_bundle(
 
 
 def _occupied(key: str, area: str, names: list[str]) -> Conflict:
-    what = (
-        "a bundle"
-        if bundle_object(area) in names
-        else f"{len(names)} objects (stored, or being pushed now)"
-    )
-    return Conflict(
-        f"the area {area!r} of the key {key!r} already holds {what}: "
-        "push with replace=true to replace it",
-        reason="area_not_empty",
-    )
+    what = ("a bundle" if bundle_object(area) in names
+            else f"{len(names)} objects (stored, or being pushed now)")
+    return Conflict(f"the area {area!r} of the key {key!r} already holds {what}: "
+                    "push with replace=true to replace it", reason="area_not_empty")
 
 
 def _check_still_empty(store: ObjectStore, key: str, area: str, resources: Resources) -> None:
@@ -165,12 +152,8 @@ def _check_still_empty(store: ObjectStore, key: str, area: str, resources: Resou
         raise _occupied(key, area, sorted(others))
 
 
-def _out_entries(
-    area: str,
-    entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
-    tally: _Tally,
-    resources: Resources,
-) -> Iterator[OutEntry]:
+def _out_entries(area: str, entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
+                 tally: _Tally, resources: Resources) -> Iterator[OutEntry]:
     """The pushed entries as tar entries, lazily: one entry's bytes flow before the next."""
     for entry, chunks in entries:
         if entry.is_dir and not entry.path.strip("/"):
@@ -184,15 +167,14 @@ def _out_entries(
             continue
         tally.files += 1
         if entry.size is not None:
-            yield OutEntry(
-                path=path, size=entry.size, mtime=mtime, chunks=partial(tally.counted, chunks)
-            )
+            yield OutEntry(path=path, size=entry.size, mtime=mtime,
+                           chunks=partial(tally.counted, chunks))
             continue
-        body = spool(
-            chunks, size_hint=None, small=0, budget=resources.budget, account=tally.account
-        )
+        body = spool(chunks, size_hint=None, small=0, budget=resources.budget,
+                     account=tally.account)
         try:
-            yield OutEntry(path=path, size=body.size, mtime=mtime, chunks=partial(_read_back, body))
+            yield OutEntry(path=path, size=body.size, mtime=mtime,
+                           chunks=partial(_read_back, body))
         finally:
             body.close()
 
@@ -203,9 +185,8 @@ def _entry_path(area: str, entry: PushEntry) -> str:
     if not path or path == ".":
         raise UnsafeArchive("an entry has an empty name", reason="unsafe_path")
     if path == BUNDLE_BASENAME and not entry.is_dir:
-        raise UnsafeArchive(
-            f"{path!r} is the name reserved for an area's bundle", reason="reserved_name"
-        )
+        raise UnsafeArchive(f"{path!r} is the name reserved for an area's bundle",
+                            reason="reserved_name")
     validate_object_name(area + path + ("/" if entry.is_dir else ""))
     return path
 
@@ -215,52 +196,24 @@ def _read_back(body: Spooled) -> Iterator[bytes]:
         yield data
 
 
-def _store_stream(
-    store: ObjectStore,
-    key: str,
-    name: str,
-    stream: Iterable[bytes],
-    *,
-    resources: Resources,
-    ticket: PushTicket,
-    metadata: Callable[[], Mapping[str, str]],
-) -> None:
+def _store_stream(store: ObjectStore, key: str, name: str, stream: Iterable[bytes], *,
+                  resources: Resources, ticket: PushTicket,
+                  metadata: Callable[[], Mapping[str, str]]) -> None:
     """The tar bytes as one object, or as segments and a manifest when longer than one
     segment; either way the object itself is written last."""
     reader = ChunkReader(stream)
-    first = spool(
-        reader.take(resources.tuning.segment_size),
-        size_hint=None,
-        small=0,
-        budget=resources.budget,
-        account=_ignore,
-    )
+    first = spool(reader.take(resources.tuning.segment_size), size_hint=None, small=0,
+                  budget=resources.budget, account=_ignore)
     if reader.at_eof():
         try:
-            store.put_object(
-                key,
-                name,
-                first.body,
-                first.size,
-                content_type=TAR_CONTENT_TYPE,
-                metadata=metadata(),
-            )
+            store.put_object(key, name, first.body, first.size,
+                             content_type=TAR_CONTENT_TYPE, metadata=metadata())
         finally:
             first.close()
         return
-    put_large(
-        store,
-        key,
-        name,
-        first,
-        reader,
-        resources=resources,
-        account=_ignore,
-        wrote=_ignore_name,
-        push_id=ticket.push_id,
-        content_type=TAR_CONTENT_TYPE,
-        metadata=metadata,
-    )
+    put_large(store, key, name, first, reader, resources=resources, account=_ignore,
+              wrote=_ignore_name, push_id=ticket.push_id, content_type=TAR_CONTENT_TYPE,
+              metadata=metadata)
 
 
 def _ignore(_: int) -> None:
@@ -282,9 +235,8 @@ def _segments_of(store: ObjectStore, key: str, name: str) -> list[SegmentRef]:
         return []
 
 
-def _delete_old(
-    store: ObjectStore, key: str, names: list[str], segments: list[SegmentRef], resources: Resources
-) -> None:
+def _delete_old(store: ObjectStore, key: str, names: list[str], segments: list[SegmentRef],
+                resources: Resources) -> None:
     """After the new bundle is stored: the old per-file objects, the old bundle's segments
     (failures are logged by the count, never raised: the push has succeeded)."""
     delete_leftovers(store, key, names, resources.put_pool)
@@ -294,13 +246,8 @@ def _delete_old(
         except NotFound:
             pass
         except RadswiftError as err:
-            log.error(
-                "cannot delete the segment %r of a replaced bundle of %r: %s",
-                ref.name,
-                key,
-                err.message,
-            )
+            log.error("cannot delete the segment %r of a replaced bundle of %r: %s",
+                      ref.name, key, err.message)
     if names or segments:
-        log.info(
-            "bundle push to %r replaced %d objects and %d segments", key, len(names), len(segments)
-        )
+        log.info("bundle push to %r replaced %d objects and %d segments", key, len(names),
+                 len(segments))

@@ -91,7 +91,7 @@ class KubernetesWait:
             if own_only
             else {"label_selector": f"job-name={self._job}"}
         )
-        with k8s.ApiClient(_configuration(self._conn)) as api_client:
+        with k8s.ApiClient(api_configuration(self._conn)) as api_client:
             api = k8s.CoreV1Api(api_client)
             _Watcher(self, api, selectors, workers, own_only).run(deadline, found)
 
@@ -271,7 +271,7 @@ def _raise_if_fatal(exc: ApiException) -> None:
         ) from None
 
 
-def _configuration(conn: KubeConnection) -> k8s.Configuration:
+def api_configuration(conn: KubeConnection) -> k8s.Configuration:
     """An API configuration from in-cluster files or a kubeconfig; the token read per request."""
     cfg = k8s.Configuration()
     if conn.kubeconfig is not None:

@@ -15,7 +15,7 @@ from radswift.services.ioh.context import MAX_CONCURRENT_TRANSFERS, IohContext, 
 from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.http_errors import install_error_handlers
 from radswift.services.ioh.metrics import CONTENT_TYPE_LATEST, IohMetrics
-from radswift.services.ioh.middleware import OneShot, RequestMetrics, TokenAuth
+from radswift.services.ioh.middleware import OneShot, RequestId, RequestMetrics, TokenAuth
 from radswift.services.ioh.routes import router
 from radswift.services.ioh.schemas import Health
 from radswift.services.ioh.settings import IohSettings
@@ -69,6 +69,7 @@ def create_app(
         app.add_middleware(TokenAuth, tokens=settings.tokens)
     if settings.one_shot and stop is not None:
         app.add_middleware(OneShot, stop=stop)
+    app.add_middleware(RequestId)  # outermost: every reply has one, token refusals too
     return app
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from radswift.errors import InvalidInput, RadswiftError
 from radswift.services.ioh.context import IohContext, context_of
+from radswift.services.ioh.http_errors import public_detail, request_id_of
 from radswift.services.ioh.legacy import actions
 from radswift.services.ioh.legacy.messages import action_of, meta_of, parse_control
 from radswift.services.ioh.legacy.transfer import (
@@ -41,7 +42,7 @@ async def legacy_post(request: Request) -> Response:
     except RadswiftError as err:
         if request.headers.get("mode", "control").lower() != "control":
             ctx.metrics.pushes.labels("failed").inc()
-        return JSONResponse(failure(err.reason, err.message), status_code=err.http_status)
+        return _failed(request, err)
 
 
 async def _control_body(request: Request) -> bytes:
@@ -80,5 +81,13 @@ async def legacy_get(request: Request) -> Response:
             return JSONResponse(await ctx.blocking(remote_status, ctx, action, meta))
         chunks = await ctx.blocking(pull_zip, ctx, meta)
     except RadswiftError as err:
-        return JSONResponse(failure(err.reason, err.message), status_code=err.http_status)
+        return _failed(request, err)
     return StreamingResponse(chunks, media_type="application/zip")
+
+
+def _failed(request: Request, err: RadswiftError) -> JSONResponse:
+    """The legacy error shape, revealing what http_errors.public_detail allows."""
+    request_id = request_id_of(request)
+    body = failure(err.reason, public_detail(err, request_id))
+    body["request_id"] = request_id
+    return JSONResponse(body, status_code=err.http_status)

@@ -24,7 +24,16 @@ from radswift.archive.limits import (
     ArchiveLimits,
 )
 from radswift.bundle import LAYOUTS, Layout
-from radswift.services.ioh.settings import DEFAULT_IP, DEFAULT_PORT, IohSettings, Tuning
+from radswift.services.ioh.settings import (
+    DEFAULT_BODY_IDLE_TIMEOUT,
+    DEFAULT_IP,
+    DEFAULT_MAX_PUSHES,
+    DEFAULT_MAX_PUSHES_PER_CLIENT,
+    DEFAULT_MAX_PUSHES_PER_KEY,
+    DEFAULT_PORT,
+    IohSettings,
+    Tuning,
+)
 from radswift.store.base import ObjectStore
 
 DEFAULT_STORE_BASE = Path("/tmp/radswift-pfioh")
@@ -84,6 +93,18 @@ def ioh(
         "--layout", help="How a push stores a tree unless it says (?layout=): 'objects' (one"
         " object per file) or 'bundle' (one tar object per push: much faster for many small"
         " files; pulls unpack it). The legacy pushPath always uses this.")] = "objects",
+    body_idle_timeout: Annotated[float, typer.Option(
+        "--body-idle-timeout", help="Seconds an upload may send nothing before it is aborted"
+        " (408, nothing stored).")] = DEFAULT_BODY_IDLE_TIMEOUT,
+    max_pushes: Annotated[int, typer.Option(
+        "--max-pushes", help="Uploads in flight at once; more are refused (429).")
+    ] = DEFAULT_MAX_PUSHES,
+    max_pushes_per_client: Annotated[int, typer.Option(
+        "--max-pushes-per-client", help="Uploads in flight from one client address (raise"
+        " it behind a reverse proxy).")] = DEFAULT_MAX_PUSHES_PER_CLIENT,
+    max_pushes_per_key: Annotated[int, typer.Option(
+        "--max-pushes-per-key", help="Uploads in flight to one key.")
+    ] = DEFAULT_MAX_PUSHES_PER_KEY,
 ) -> None:
     """Serve pfioh (see the command's help)."""
     _configure_logging(verbosity)
@@ -93,7 +114,9 @@ def ioh(
         limits=ArchiveLimits(max_entries=max_entries, max_total_bytes=max_total_bytes,
                              max_entry_bytes=max_entry_bytes, max_ratio=max_ratio),
         tuning=Tuning(put_workers=workers, get_workers=workers,
-                      pool_workers=max(2 * workers, 8)),
+                      pool_workers=max(2 * workers, 8), body_idle_timeout=body_idle_timeout,
+                      max_pushes=max_pushes, max_pushes_per_client=max_pushes_per_client,
+                      max_pushes_per_key=max_pushes_per_key),
         swift_storage=swift_storage, http_response=http_response, create_dirs=create_dirs,
         one_shot=not forever, layout=_layout(layout),
     )

@@ -6,12 +6,11 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from radswift.services.ioh import legacy
-from radswift.services.ioh.context import MAX_CONCURRENT_TRANSFERS, IohContext, context_of
+from radswift.services.ioh.context import IohContext, context_of
 from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.http_errors import install_error_handlers
 from radswift.services.ioh.metrics import CONTENT_TYPE_LATEST, IohMetrics
@@ -54,9 +53,8 @@ def create_app(
 
     app = FastAPI(title="pfioh (radswift)", version=settings.version,
                   description=DESCRIPTION, lifespan=lifespan)
-    app.state.ioh = IohContext(store=store, settings=settings, resources=resources,
-                               metrics=metrics,
-                               limiter=anyio.CapacityLimiter(MAX_CONCURRENT_TRANSFERS))
+    app.state.ioh = IohContext.create(store=store, settings=settings, resources=resources,
+                                      metrics=metrics)
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(legacy.router)

@@ -29,11 +29,14 @@ from radswift.errors import (
     AuthorizationError,
     ConfigError,
     IntegrityError,
+    Overloaded,
     RadswiftError,
     StorageUnavailable,
 )
 
 log = logging.getLogger("radswift.services.ioh")
+RETRY_AFTER_SECONDS = 5
+"""Said with a 429 (Overloaded): when to try again."""
 REQUEST_ID_STATE = "request_id"
 """Where middleware.RequestId keeps the request's id in the ASGI scope's state."""
 PUBLIC_DETAILS: tuple[tuple[type[RadswiftError], str], ...] = (
@@ -69,8 +72,11 @@ def public_detail(err: RadswiftError, request_id: str) -> str:
 def error_response(err: RadswiftError, request_id: str = "") -> JSONResponse:
     """The JSON answer for a radswift error, with its declared status."""
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(err, AuthorizationError) else None
-    return JSONResponse(error_body(err.reason, public_detail(err, request_id), request_id),
-                        status_code=err.http_status, headers=headers)
+    if isinstance(err, Overloaded):
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    body = error_body(err.reason, public_detail(err, request_id),
+                      request_id if err.http_status >= 500 else "")
+    return JSONResponse(body, status_code=err.http_status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -35,7 +35,7 @@ from radswift.services.ioh.schemas import (
 )
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorReply} for code in (400, 401, 404, 409, 413, 422, 503)
+    code: {"model": ErrorReply} for code in (400, 401, 404, 408, 409, 413, 422, 429, 503)
 }
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
@@ -119,7 +119,7 @@ async def push_tree(
     work = _push_work(ctx, key, area, content_type, format, replace, chosen)
     ctx.metrics.in_flight.labels("push").inc()
     try:
-        result = await ctx.with_body(request, work)
+        result = await ctx.with_body(request, work, key=key)
     except BaseException:
         ctx.metrics.pushes.labels("failed").inc()
         raise
@@ -204,7 +204,7 @@ def _counted(ctx: IohContext, chunks: Iterator[bytes]) -> Iterator[bytes]:
 async def put_one(request: Request, key: str, area: Area, path: str) -> FileReply:
     ctx = context_of(request)
     name = validate_object_name(f"{area.value}/{_safe_path(path)}")
-    info = await ctx.with_body(request, lambda pipe: put_file(ctx, key, name, pipe))
+    info = await ctx.with_body(request, lambda pipe: put_file(ctx, key, name, pipe), key=key)
     return FileReply(key=key, name=info.name, size=info.size, etag=info.etag)
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from radswift.errors import InvalidInput, RadswiftError
+from radswift.services.ioh.bodypipe import idle_chunks
 from radswift.services.ioh.context import IohContext, context_of
 from radswift.services.ioh.http_errors import public_detail, request_id_of
 from radswift.services.ioh.legacy import actions
@@ -47,7 +48,8 @@ async def legacy_post(request: Request) -> Response:
 
 async def _control_body(request: Request) -> bytes:
     body = b""
-    async for chunk in request.stream():
+    idle = context_of(request).settings.tuning.body_idle_timeout
+    async for chunk in idle_chunks(request.stream(), idle):
         body += chunk
         if len(body) > MAX_CONTROL_BYTES:
             raise InvalidInput("the control message is too large", reason="bad_message")
@@ -89,5 +91,6 @@ def _failed(request: Request, err: RadswiftError) -> JSONResponse:
     """The legacy error shape, revealing what http_errors.public_detail allows."""
     request_id = request_id_of(request)
     body = failure(err.reason, public_detail(err, request_id))
-    body["request_id"] = request_id
+    if err.http_status >= 500:
+        body["request_id"] = request_id
     return JSONResponse(body, status_code=err.http_status)

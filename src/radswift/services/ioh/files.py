@@ -2,6 +2,8 @@
 
 In an area stored as a bundle (one tar object, radswift.bundle) a file is read out of
 the bundle (see core/pull_bundle.find_member), and a PUT is refused: layouts never mix.
+In an area replaced by a generation (radswift.generation) a file is read from, and a
+PUT writes into, the current generation.
 
 A whole object is checked against its MD5 as it goes out, its last chunk held back
 until the check passed (core/verify.py): a corrupt object gives a download short of
@@ -11,12 +13,14 @@ nor fully a file out of a plain bundle (see core/pull_bundle).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from radswift.bundle import bundle_object
 from radswift.errors import Conflict, InvalidInput, NotFound
+from radswift.generation import AreaView, is_reserved, resolve
 from radswift.names import validate_key
 from radswift.services.ioh.bodypipe import BodyPipe
 from radswift.services.ioh.context import IohContext
@@ -38,21 +42,35 @@ def put_file(ctx: IohContext, key: str, name: str, pipe: BodyPipe) -> ObjectInfo
     if name == bundle_object(area):
         raise InvalidInput(f"{name!r} is the name reserved for an area's bundle",
                            reason="reserved_name")
+    if is_reserved(name[len(area):]):
+        raise InvalidInput(f"{name!r} is a name radswift reserves in an area",
+                           reason="reserved_name")
     ticket = claims.begin(key)
     try:
-        claims.claim(ticket, name)
-        _refuse_in_bundle(ctx, key, area)
+        view = _view(ctx, key, area)
+        stored = view.physical(name)
+        claims.claim(ticket, stored)
+        if not view.is_generation:
+            _refuse_in_bundle(ctx, key, area)
         body = spool(iter(lambda: pipe.read(READ_CHUNK), b""), size_hint=None, small=0,
                      budget=ctx.resources.budget, account=_no_limit)
         try:
             ctx.store.ensure_container(key)
-            info = ctx.store.put_object(key, name, body.body, body.size)
+            info = ctx.store.put_object(key, stored, body.body, body.size)
         finally:
             body.close()
         ctx.metrics.bytes_in.inc(body.size)
-        return info
+        return dataclasses.replace(info, name=name)
     finally:
         claims.end(ticket)
+
+
+def _view(ctx: IohContext, key: str, area: str) -> AreaView:
+    """Where the area's tree is; a key that does not exist yet is a plain area."""
+    try:
+        return resolve(ctx.store, key, area)
+    except NotFound:
+        return AreaView(area=area, prefix=area)
 
 
 def _no_limit(_: int) -> None:
@@ -63,12 +81,28 @@ async def get_file(ctx: IohContext, key: str, name: str, range_header: str | Non
                    *, head: bool = False) -> Response:
     """The object, or the requested byte range of it (206), or 416 with the object's size."""
     validate_key(key)
-    if name in ctx.resources.claims.hidden(key):  # being written, or replaced by a bundle
-        return await _from_bundle(ctx, key, name, range_header, head=head)
+    area = _area_of(name)
+    if is_reserved(name[len(area):]):
+        raise NotFound(f"{name!r} is not in the key {key!r}")
+    with ctx.resources.leases.reading(key, area):  # until the object is open
+        return await _get(ctx, key, name, range_header, head=head)
+
+
+async def _get(ctx: IohContext, key: str, name: str, range_header: str | None,
+               *, head: bool) -> Response:
+    view = await ctx.blocking(_view, ctx, key, _area_of(name))
+    plain = not view.is_generation
+    stored = view.physical(name)
+    if stored in ctx.resources.claims.hidden(key):  # being written, or replaced by a bundle
+        if plain:
+            return await _from_bundle(ctx, key, name, range_header, head=head)
+        raise NotFound(f"{name!r} is not in the key {key!r}")
     try:
-        info = await ctx.blocking(ctx.store.head_object, key, name)
+        info = await ctx.blocking(ctx.store.head_object, key, stored)
     except NotFound:
-        return await _from_bundle(ctx, key, name, range_header, head=head)
+        if plain:
+            return await _from_bundle(ctx, key, name, range_header, head=head)
+        raise NotFound(f"{name!r} is not in the key {key!r}") from None
     headers = {"ETag": f'"{info.etag}"', "Accept-Ranges": "bytes",
                "Content-Type": info.content_type or "application/octet-stream"}
     try:
@@ -81,11 +115,11 @@ async def get_file(ctx: IohContext, key: str, name: str, range_header: str | Non
         return Response(status_code=200, headers=headers)
     if wanted is None:
         headers["Content-Length"] = str(info.size)
-        reader = await ctx.blocking(_open, ctx, key, name, 0)
+        reader = await ctx.blocking(_open, ctx, key, stored, 0)
         return StreamingResponse(_whole(ctx, reader), headers=headers)
     headers["Content-Range"] = wanted.content_range(info.size)
     headers["Content-Length"] = str(wanted.length)
-    reader = await ctx.blocking(_open, ctx, key, name, wanted.start)
+    reader = await ctx.blocking(_open, ctx, key, stored, wanted.start)
     return StreamingResponse(_stream(ctx, reader, wanted.length), status_code=206,
                              headers=headers)
 

@@ -1,4 +1,9 @@
-"""Listing and deleting a key (its container), as pfioh's readers see it."""
+"""Listing and deleting a key (its container), as pfioh's readers see it.
+
+A listing shows each area's current tree (radswift.generation): an area replaced by a
+generation shows the objects of its current generation under their plain names, never
+the pointer, an older generation or leftovers of the tree it replaced.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from concurrent.futures import Executor
 
 from radswift.bundle import BUNDLE_BASENAME
 from radswift.errors import Conflict, NotFound, RadswiftError
+from radswift.generation import AreaView, is_reserved, list_view, logical_infos, resolve
 from radswift.names import segments_container, validate_key, validate_prefix
 from radswift.services.ioh.core.claims import PushClaims
 from radswift.store.base import ObjectInfo, ObjectStore
@@ -21,13 +27,40 @@ def list_key(store: ObjectStore, key: str, prefix: str, claims: PushClaims) -> l
     validate_key(key)
     validate_prefix(prefix)
     hidden = claims.hidden(key)
-    infos = [o for o in store.list_objects(key, prefix) if o.name not in hidden]
+    infos = [o for o in _current(store, key, prefix) if o.name not in hidden]
     if _looks_mixed(infos):
         # A replacing push may have stored its bundle and hidden the old objects while
         # this listing ran: names hidden now are as much out as those hidden before.
         hidden = hidden | claims.hidden(key)
         infos = [o for o in infos if o.name not in hidden]
     return infos
+
+
+def area_objects(store: ObjectStore, key: str, area: str, claims: PushClaims
+                 ) -> tuple[AreaView, list[ObjectInfo]]:
+    """Where the area's current tree is, and its objects under their stored names (for
+    readers that fetch them), without those of unfinished pushes."""
+    view = resolve(store, key, area)
+    hidden = claims.hidden(key)
+    return view, [o for o in list_view(store, key, view) if o.name not in hidden]
+
+
+def _current(store: ObjectStore, key: str, prefix: str) -> list[ObjectInfo]:
+    """The objects under `prefix` of each area's current tree, under the names readers
+    see: a prefix inside one area resolves that area; a wider one (the whole key) lists
+    plainly and resolves the areas where it meets generations."""
+    head, slash, _ = prefix.partition("/")
+    if slash:
+        view = resolve(store, key, head + "/")
+        return list(logical_infos(view, list_view(store, key, view, prefix)))
+    infos = list(store.list_objects(key, prefix))
+    areas = sorted({o.name.split("/", 1)[0] + "/" for o in infos
+                    if "/" in o.name and is_reserved(o.name.split("/", 1)[1])})
+    out = [o for o in infos if not any(o.name.startswith(a) for a in areas)]
+    for area in areas:
+        view = resolve(store, key, area)
+        out.extend(logical_infos(view, list_view(store, key, view)))
+    return sorted(out, key=lambda o: o.name.encode("utf-8", "surrogatepass"))
 
 
 def _looks_mixed(infos: list[ObjectInfo]) -> bool:

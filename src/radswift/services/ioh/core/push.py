@@ -12,13 +12,14 @@ exactly the objects it wrote, and the container too if the push created it, so t
 is as it was.
 
 `replace` (the legacy protocol's semantics: a second push of a key replaces its input):
-entries whose names already exist are spooled to disk, not written; only once the whole
-archive has been read without error are they written over the old objects, and the old
-objects the new tree lacks deleted: at that point, in one step, the new names become
-visible and the old ones hidden (claims.hide), so readers switch from the old tree (or
-the old bundle) to the new one, never seeing both or a shrinking tree. So a refused
-archive still leaves the key unchanged; only a store failure in that final phase can
-leave old and new objects mixed.
+into an area that holds anything, the new tree is written under a fresh generation
+prefix, never over the old objects; only once it is all stored does one pointer object
+switch readers to it, and the old tree is deleted afterwards (replace.py, and
+radswift.generation for the contract). Readers, in this process or any other, see the
+old tree or the new one, never a mix; a refused or failed push leaves the key as it was
+(its generation is deleted like any rolled-back push). A push into an empty area, or
+one that adds (no replace), writes where the area's current tree is: plain objects,
+or the current generation.
 
 The bundle layout (one tar object per area) is push_bundle.py; this module refuses to
 add per-file objects beside a bundle (see _refuse_beside_bundle).
@@ -37,6 +38,7 @@ from typing import Protocol
 from radswift.archive.limits import ArchiveLimits
 from radswift.bundle import bundle_object
 from radswift.errors import Conflict, InvalidInput, NotFound, RadswiftError, UnsafeArchive
+from radswift.generation import AreaView, is_reserved, list_view, new_generation, resolve
 from radswift.names import (
     INPUT_PREFIX,
     OUTPUT_PREFIX,
@@ -47,7 +49,7 @@ from radswift.names import (
 from radswift.services.ioh.core.claims import PushTicket
 from radswift.services.ioh.core.keys import delete_objects
 from radswift.services.ioh.core.large import put_large
-from radswift.services.ioh.core.replace import replace_existing
+from radswift.services.ioh.core.replace import switch_generation
 from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
 from radswift.store.base import DIRECTORY_CONTENT_TYPE, ObjectStore
@@ -88,6 +90,10 @@ class PushState:
     limits: ArchiveLimits
     on_bytes: Callable[[int], None]
     existing: frozenset[str]
+    view: AreaView
+    """Where the entries go: the area's current tree, or (replace) a new generation."""
+    old: frozenset[str] = frozenset()
+    """Replace: every object of the area before the push, deleted once switched."""
     entries: int = 0
     files: int = 0
     dirs: int = 0
@@ -95,8 +101,6 @@ class PushState:
     written: set[str] = field(default_factory=set)
     dir_names: set[str] = field(default_factory=set)
     aborted: bool = False
-    replace: bool = False
-    deferred: dict[str, Spooled] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     futures: list[Future[None]] = field(default_factory=list)
 
@@ -132,19 +136,13 @@ def push_entries(
     try:
         created = not store.container_exists(key)
         store.ensure_container(key)
-        existing = frozenset(o.name for o in store.list_objects(key, area))
-        _refuse_beside_bundle(key, area, existing, replace)
-        state = PushState(store=store, key=key, ticket=ticket, limits=limits,
-                          on_bytes=on_bytes or (lambda n: None), existing=existing,
-                          replace=replace)
+        state = _start(store, key, area, ticket, limits, replace)
+        state.on_bytes = on_bytes or state.on_bytes
         try:
             _run(state, area, entries, resources)
         except BaseException:
             _roll_back(state, resources.put_pool)
             raise
-        finally:
-            for body in state.deferred.values():
-                body.close()
         return PushResult(key=key, area=area, files=state.files, directories=state.dirs,
                           bytes=state.total)
     except BaseException:
@@ -153,6 +151,26 @@ def push_entries(
         raise
     finally:
         resources.claims.end(ticket)
+
+
+def _start(store: ObjectStore, key: str, area: str, ticket: PushTicket,
+           limits: ArchiveLimits, replace: bool) -> PushState:
+    """Where this push writes: a replace of an area holding anything, a new generation;
+    otherwise the area's current tree (and names already there are a Conflict)."""
+    state = PushState(store=store, key=key, ticket=ticket, limits=limits,
+                      on_bytes=lambda n: None, existing=frozenset(),
+                      view=AreaView(area=area, prefix=area))
+    if replace:
+        everything = frozenset(o.name for o in store.list_objects(key, area))
+        if everything:
+            state.view = AreaView(area=area, prefix=new_generation(area))
+            state.old = everything
+        return state
+    state.view = resolve(store, key, area)
+    state.existing = frozenset(o.name for o in list_view(store, key, state.view))
+    if not state.view.is_generation:
+        _refuse_beside_bundle(key, area, state.existing, replace)
+    return state
 
 
 def _refuse_beside_bundle(key: str, area: str, existing: frozenset[str],
@@ -180,15 +198,15 @@ def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterabl
                 raise UnsafeArchive(
                     f"the push has more than {state.limits.max_entries} entries",
                     reason="too_many_entries", too_large=True)
-            name = _object_name(area, entry)
+            name = _object_name(state.view, entry)
             if entry.is_dir or chunks is None:
                 state.dir_names.add(name)
                 continue
-            if name in state.ticket.names or name in state.deferred:
+            if name in state.ticket.names:
                 raise UnsafeArchive(f"the push holds {entry.path!r} twice", reason="duplicate")
             if name in state.existing:
-                _defer(state, name, entry, chunks, resources)
-                continue
+                raise Conflict(f"{state.view.logical(name)!r} already exists in the key "
+                               f"{state.key!r}", reason="exists")
             resources.claims.claim(state.ticket, name)
             slots.acquire()
             try:
@@ -208,25 +226,14 @@ def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterabl
     finally:
         wait(state.futures)
     _raise_first_failure(state)
-    if state.replace:
-        keep = {*state.ticket.names, *state.deferred, *_empty_dirs(state)}
-        replace_existing(state, resources, keep)
-
-
-def _defer(state: PushState, name: str, entry: PushEntry, chunks: Iterable[bytes],
-           resources: Resources) -> None:
-    """An entry that would overwrite: a Conflict, or (replace) kept on disk for later."""
-    if not state.replace:
-        raise Conflict(f"{name!r} already exists in the key {state.key!r}", reason="exists")
-    state.files += 1
-    state.deferred[name] = spool(chunks, size_hint=entry.size, small=0,
-                                 budget=resources.budget, account=state.account)
+    if state.old:
+        switch_generation(state, resources)
 
 
 def _empty_dirs(state: PushState) -> list[str]:
     """Directory entries with nothing under them: only these need a marker object."""
     parents: set[str] = set()
-    for name in (*state.ticket.names, *state.deferred):
+    for name in state.ticket.names:
         parts = name.rstrip("/").split("/")
         parents.update("/".join(parts[:i]) + "/" for i in range(1, len(parts)))
     return sorted(d for d in state.dir_names if d not in parents)
@@ -270,16 +277,17 @@ def _submit_put(state: PushState, name: str, body: Spooled, content_type: str | 
     state.futures.append(resources.put_pool.submit(put))
 
 
-def _object_name(area: str, entry: PushEntry) -> str:
+def _object_name(view: AreaView, entry: PushEntry) -> str:
+    """The stored name of an entry (in the area, or in its generation)."""
     path = entry.path.strip("/")
     if not path or path == ".":
         raise UnsafeArchive("an entry has an empty name", reason="unsafe_path")
     if entry.is_dir:
         path += "/"
-    if area + path == bundle_object(area):
-        raise UnsafeArchive(f"{path!r} is the name reserved for an area's bundle",
+    if view.area + path == bundle_object(view.area) or is_reserved(path):
+        raise UnsafeArchive(f"{path!r} is a name radswift reserves in an area",
                             reason="reserved_name")
-    return validate_object_name(area + path)
+    return validate_object_name(view.prefix + path)
 
 
 def _raise_first_failure(state: PushState) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -33,6 +34,7 @@ from radswift.archive import OutEntry, tar_stream
 from radswift.archive.limits import ArchiveLimits
 from radswift.bundle import BUNDLE_BASENAME, BYTES_META, FILES_META, bundle_object
 from radswift.errors import Conflict, InvalidInput, NotFound, RadswiftError, UnsafeArchive
+from radswift.generation import pointer_object
 from radswift.names import validate_key, validate_object_name
 from radswift.services.ioh.core.claims import PushTicket
 from radswift.services.ioh.core.keys import delete_leftovers
@@ -123,6 +125,8 @@ def push_bundle(
                       metadata=commit_metadata)
         replaced = [n for n in old if n != name]
         resources.claims.hide(ticket, replaced)  # readers now see the new bundle alone
+        _unpoint(store, key, area, replaced)
+        resources.leases.switched(key, area)  # reads of the old tree end first
         _delete_old(store, key, replaced, old_segments, resources)
         return PushResult(key=key, area=area, files=tally.files, directories=tally.dirs,
                           bytes=tally.total)
@@ -233,6 +237,16 @@ def _segments_of(store: ObjectStore, key: str, name: str) -> list[SegmentRef]:
             return list(reader.segments or ())
     except NotFound:
         return []
+
+
+def _unpoint(store: ObjectStore, key: str, area: str, replaced: list[str]) -> None:
+    """If the area was a generation (radswift.generation), delete its pointer before the
+    rest: from then on readers see the bundle, and never a generation losing objects."""
+    pointer = pointer_object(area)
+    if pointer in replaced:
+        replaced.remove(pointer)
+        with suppress(NotFound):
+            store.delete_object(key, pointer)
 
 
 def _delete_old(store: ObjectStore, key: str, names: list[str], segments: list[SegmentRef],

@@ -1,56 +1,45 @@
-"""The final phase of a replacing push (see push.py): overwrite, then drop what is gone.
+"""The final phase of a replacing push (see push.py): switch to the new generation, then
+delete the old tree.
 
-Runs only after the whole archive was read without error, so a refused archive never
-reaches it. The deferred entries wait on disk (never in memory).
+Runs only after every entry of the new tree is stored under its generation prefix
+(radswift.generation). The switch is one PUT of the area's pointer: before it, every
+reader sees the old tree; after it, the new one. Nothing after the switch may undo the
+push (the new tree is live): failing to delete old objects is logged, never raised.
+Old objects are deleted only once the reads of this process that began before the
+switch have ended (core/leases.py), so a pull in progress finishes with the old tree.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Set
 from typing import TYPE_CHECKING
 
+from radswift.errors import RadswiftError
+from radswift.generation import pointer_object, switch_to
 from radswift.services.ioh.core.keys import delete_leftovers
-from radswift.services.ioh.core.large import put_large
 from radswift.services.ioh.core.resources import Resources
-from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
 
 if TYPE_CHECKING:
     from radswift.services.ioh.core.push import PushState
 
 log = logging.getLogger("radswift.services.ioh")
-READ_CHUNK = 1024 * 1024
 
 
-def replace_existing(state: PushState, resources: Resources, keep: Set[str]) -> None:
-    """Write every deferred entry over its old object, then delete the old objects that
-    are not in `keep` (the names of the new tree): hidden from readers first, while the
-    new names are shown (one step), and a failure to delete is logged, not raised (the
-    new tree is complete and visible)."""
-    segment = resources.tuning.segment_size
-    small = {n: b for n, b in state.deferred.items() if b.size <= segment}
-    futures = [resources.put_pool.submit(_overwrite, state, name, body, resources)
-               for name, body in small.items()]
-    for name, body in state.deferred.items():
-        if name not in small:  # here, not in the pool: put_large waits on pool tasks itself
-            _overwrite(state, name, body, resources)
-    for future in futures:
-        future.result()
-    gone = sorted(state.existing - keep)
-    resources.claims.hide(state.ticket, gone, show=set(state.ticket.names))
-    delete_leftovers(state.store, state.key, gone, resources.put_pool)
-    log.info("push to %r replaced %d objects and removed %d", state.key, len(state.deferred),
-             len(state.existing - keep))
-
-
-def _overwrite(state: PushState, name: str, body: Spooled, resources: Resources) -> None:
-    segment = resources.tuning.segment_size
-    if body.size <= segment:
-        state.store.put_object(state.key, name, body.body, body.size)
-    else:
-        reader = ChunkReader(iter(lambda: body.body.read(READ_CHUNK), b""))
-        first = spool(reader.take(segment), size_hint=None, small=0, budget=resources.budget,
-                      account=lambda n: None)
-        put_large(state.store, state.key, name, first, reader, resources=resources,
-                  account=lambda n: None, wrote=lambda n: None, push_id=state.ticket.push_id)
-    state.on_bytes(body.size)
+def switch_generation(state: PushState, resources: Resources) -> None:
+    """Point the area at the push's generation, then remove what it replaced."""
+    view = state.view
+    claims = resources.claims
+    claims.hide(state.ticket, (), show=set(state.ticket.names))  # shown once switched
+    switch_to(state.store, state.key, view.area, view.prefix, len(state.written))
+    gone = sorted(state.old - {pointer_object(view.area)})
+    try:
+        claims.hide(state.ticket, gone)
+        if not resources.leases.switched(state.key, view.area):
+            log.warning("reads of %r began before a replace and still run after %g s: "
+                        "deleting the old tree anyway", state.key, resources.leases.grace)
+        delete_leftovers(state.store, state.key, gone, resources.put_pool)
+    except RadswiftError as err:  # the push has succeeded: the new tree is live
+        log.error("after replacing %r of %r, removing the old tree failed: %s", view.area,
+                  state.key, err.message)
+    log.info("push to %r switched %s to %s (%d objects) and removed %d old ones", state.key,
+             view.area, view.prefix, len(state.written), len(gone))

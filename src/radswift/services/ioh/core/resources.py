@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from radswift.services.ioh.core.claims import PushClaims
+from radswift.services.ioh.core.leases import ReadLeases
 from radswift.services.ioh.settings import Tuning
 
 
@@ -49,6 +50,7 @@ class Resources:
     get_pool: ThreadPoolExecutor
     budget: MemoryBudget
     claims: PushClaims
+    leases: ReadLeases
 
     @classmethod
     def create(cls, tuning: Tuning) -> Resources:
@@ -58,6 +60,7 @@ class Resources:
             get_pool=ThreadPoolExecutor(tuning.pool_workers, thread_name_prefix="ioh-get"),
             budget=MemoryBudget(tuning.memory_budget),
             claims=PushClaims(),
+            leases=ReadLeases(),
         )
 
     def close(self) -> None:

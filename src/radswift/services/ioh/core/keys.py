@@ -77,14 +77,21 @@ def delete_key(store: ObjectStore, key: str, claims: PushClaims,
     segments container.
 
     Conflict while a push to the key runs; NotFound if the key does not exist. Returns
-    the number of objects deleted."""
+    the number of objects deleted. The delete holds the key like an exclusive push, so
+    no push can start between the check and the listing and have its objects deleted
+    under it (it is refused, key_busy, until the delete ends)."""
     validate_key(key)
-    if claims.busy(key):
-        raise Conflict(f"a push to the key {key!r} is running", reason="key_busy")
-    names = [info.name for info in store.list_objects(key)]
-    count = sum(delete_objects(store, key, names, pool))
-    store.delete_container(key)
-    _delete_segments_container(store, segments_container(key))
+    try:
+        ticket = claims.begin(key, exclusive=True)
+    except Conflict:
+        raise Conflict(f"a push to the key {key!r} is running", reason="key_busy") from None
+    try:
+        names = [info.name for info in store.list_objects(key)]
+        count = sum(delete_objects(store, key, names, pool))
+        store.delete_container(key)
+        _delete_segments_container(store, segments_container(key))
+    finally:
+        claims.end(ticket)
     return count
 
 

@@ -40,7 +40,8 @@ async def idle_chunks(body: AsyncIterable[bytes], idle_timeout: float) -> AsyncI
     chunks = aiter(body)
     while True:
         try:
-            chunk = await asyncio.wait_for(anext(chunks), idle_timeout)
+            async with asyncio.timeout(idle_timeout):  # no task per chunk, unlike wait_for
+                chunk = await anext(chunks)
         except StopAsyncIteration:
             return
         except TimeoutError:

@@ -11,6 +11,7 @@ pfioh's pulls and listings and through the reader jobs use (`fetch_area`: publis
 from __future__ import annotations
 
 import io
+import socket
 import tarfile
 import threading
 import time
@@ -128,3 +129,31 @@ def test_a_replace_leaves_one_generation_and_a_second_replace_removes_it(
         one = httpx.get(f"{base}/api/v1/keys/{key}/input/d", timeout=30)
         assert one.content == b"3"
         assert httpx.get(f"{base}/api/v1/keys/{key}/input/a", timeout=30).status_code == 404
+
+
+def test_a_slow_reader_neither_delays_a_replace_nor_costs_a_later_push_its_objects(
+    tmp_path: Path,
+) -> None:
+    """A pull whose client reads nothing holds the old tree (its deletion waits in the
+    background); a delete and a new push of the same names run that deletion first."""
+    store = LocalStore(tmp_path / "store")
+    big = {f"f{i:02d}": bytes([i]) * (1 << 20) for i in range(32)}  # beyond socket buffers
+    try:
+        with serve(store, IohSettings()) as base:
+            key = new_key()
+            push(base, key, tar_bytes(big)).raise_for_status()
+            port = int(base.rsplit(":", 1)[1])
+            with socket.create_connection(("127.0.0.1", port)) as slow:
+                slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                slow.sendall(
+                    f"GET /api/v1/keys/{key}/input?format=tar HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                )
+                assert slow.recv(1)  # the pull has begun, and now reads nothing
+                assert push(base, key, tar_bytes({"g": b"1"}), replace="true").status_code == 201
+                assert "input/f00" in {o.name for o in store.list_objects(key)}  # still held
+                assert httpx.delete(f"{base}/api/v1/keys/{key}", timeout=60).status_code == 200
+                push(base, key, tar_bytes(big)).raise_for_status()  # the old names again
+            time.sleep(1)  # the reader is gone: a deletion still waiting would run now
+            assert pull(base, key) == big
+    finally:
+        store.close()

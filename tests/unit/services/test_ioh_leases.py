@@ -9,28 +9,35 @@ from radswift.services.ioh.core.leases import ReadLeases
 
 
 def test_the_switch_waits_for_earlier_reads_only() -> None:
-    leases = ReadLeases(grace=10)
-    switched: list[bool] = []
+    leases = ReadLeases()
+    done: list[bool] = []
     with leases.reading("k", "input/"):
-        waiter = threading.Thread(target=lambda: switched.append(leases.switched("k", "input/")))
+        before = leases.switch("k", "input/")
+        waiter = threading.Thread(
+            target=lambda: done.append(leases.wait("k", "input/", before, 10))
+        )
         waiter.start()
         time.sleep(0.2)
         with leases.reading("k", "input/"):  # began after the switch: not waited for
-            assert not switched  # still waiting for the first read
+            assert not done  # still waiting for the first read
     waiter.join(10)
-    assert switched == [True]
+    assert done == [True]
 
 
-def test_a_read_slower_than_the_grace_is_not_waited_for_longer() -> None:
-    leases = ReadLeases(grace=0.2)
+def test_a_wait_ends_at_its_timeout_or_when_closed() -> None:
+    leases = ReadLeases()
     with leases.reading("k", "input/"):
+        before = leases.switch("k", "input/")
+        assert leases.wait("k", "input/", before, 0.2) is False
+        closer = threading.Timer(0.2, leases.close)
+        closer.start()
         started = time.monotonic()
-        assert leases.switched("k", "input/") is False
-        assert time.monotonic() - started < 5
-    assert leases.switched("k", "input/") is True  # nothing left to wait for
+        assert leases.wait("k", "input/", before, 60) is False
+        assert time.monotonic() - started < 30
+    assert leases.wait("k", "input/", before, 0) is True  # nothing left to wait for
 
 
 def test_reads_of_other_areas_and_keys_do_not_hold_a_switch() -> None:
-    leases = ReadLeases(grace=5)
+    leases = ReadLeases()
     with leases.reading("k", "output/"), leases.reading("other", "input/"):
-        assert leases.switched("k", "input/") is True
+        assert leases.wait("k", "input/", leases.switch("k", "input/"), 5) is True

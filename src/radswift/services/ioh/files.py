@@ -25,6 +25,7 @@ from radswift.names import validate_key
 from radswift.services.ioh.bodypipe import BodyPipe
 from radswift.services.ioh.context import IohContext
 from radswift.services.ioh.core.pull_bundle import BundleMember, find_member
+from radswift.services.ioh.core.replace import before_writing
 from radswift.services.ioh.core.spool import spool
 from radswift.services.ioh.core.verify import VerifiedChunks, held_back
 from radswift.services.ioh.http_errors import error_body
@@ -47,6 +48,7 @@ def put_file(ctx: IohContext, key: str, name: str, pipe: BodyPipe) -> ObjectInfo
                            reason="reserved_name")
     ticket = claims.begin(key)
     try:
+        before_writing(ctx.resources, key)
         view = _view(ctx, key, area)
         stored = view.physical(name)
         claims.claim(ticket, stored)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -88,8 +89,8 @@ def _listing(ctx: IohContext, key: str, prefix: str) -> KeyListing:
 @router.delete("/keys/{key}", response_model=DeleteReply, summary="Delete a key entirely")
 async def remove_key(request: Request, key: str) -> DeleteReply:
     ctx = context_of(request)
-    count = await ctx.blocking(delete_key, ctx.store, key, ctx.resources.claims,
-                               ctx.resources.put_pool)
+    count = await ctx.blocking(partial(delete_key, pending=ctx.resources.pending), ctx.store,
+                               key, ctx.resources.claims, ctx.resources.put_pool)
     return DeleteReply(key=key, deleted_objects=count)
 
 

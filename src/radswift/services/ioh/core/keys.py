@@ -16,6 +16,7 @@ from radswift.errors import Conflict, NotFound, RadswiftError
 from radswift.generation import AreaView, is_reserved, list_view, logical_infos, resolve
 from radswift.names import segments_container, validate_key, validate_prefix
 from radswift.services.ioh.core.claims import PushClaims
+from radswift.services.ioh.core.leases import PendingDeletes
 from radswift.store.base import ObjectInfo, ObjectStore
 
 log = logging.getLogger("radswift.services.ioh")
@@ -72,20 +73,23 @@ def _looks_mixed(infos: list[ObjectInfo]) -> bool:
 
 
 def delete_key(store: ObjectStore, key: str, claims: PushClaims,
-               pool: Executor | None = None) -> int:
+               pool: Executor | None = None, *, pending: PendingDeletes | None = None) -> int:
     """Delete every object of the key (in `pool`, when given), then its container and its
     segments container.
 
     Conflict while a push to the key runs; NotFound if the key does not exist. Returns
     the number of objects deleted. The delete holds the key like an exclusive push, so
     no push can start between the check and the listing and have its objects deleted
-    under it (it is refused, key_busy, until the delete ends)."""
+    under it (it is refused, key_busy, until the delete ends). `pending`: deletions of
+    replaced trees waiting for readers, run first (see core/leases.py)."""
     validate_key(key)
     try:
         ticket = claims.begin(key, exclusive=True)
     except Conflict:
         raise Conflict(f"a push to the key {key!r} is running", reason="key_busy") from None
     try:
+        if pending is not None:
+            pending.flush(key)
         names = [info.name for info in store.list_objects(key)]
         count = sum(delete_objects(store, key, names, pool))
         store.delete_container(key)

@@ -49,7 +49,7 @@ from radswift.names import (
 from radswift.services.ioh.core.claims import PushTicket
 from radswift.services.ioh.core.keys import delete_objects
 from radswift.services.ioh.core.large import put_large
-from radswift.services.ioh.core.replace import switch_generation
+from radswift.services.ioh.core.replace import before_writing, switch_generation
 from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
 from radswift.store.base import DIRECTORY_CONTENT_TYPE, ObjectStore
@@ -134,6 +134,7 @@ def push_entries(
     ticket = resources.claims.begin(key, exclusive=replace)
     created = False
     try:
+        before_writing(resources, key)
         created = not store.container_exists(key)
         store.ensure_container(key)
         state = _start(store, key, area, ticket, limits, replace)

@@ -40,6 +40,7 @@ from radswift.services.ioh.core.claims import PushTicket
 from radswift.services.ioh.core.keys import delete_leftovers
 from radswift.services.ioh.core.large import put_large
 from radswift.services.ioh.core.push import AREAS, PushEntry, PushResult, drop_if_empty
+from radswift.services.ioh.core.replace import before_writing, retire
 from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
 from radswift.store.base import ObjectStore, SegmentRef
@@ -106,6 +107,7 @@ def push_bundle(
     ticket = resources.claims.begin(key, exclusive=True)  # alone on the key, or 409
     created = False
     try:
+        before_writing(resources, key)
         resources.claims.claim(ticket, name, hide=False)  # the old bundle stays readable
         created = not store.container_exists(key)
         store.ensure_container(key)
@@ -126,8 +128,8 @@ def push_bundle(
         replaced = [n for n in old if n != name]
         resources.claims.hide(ticket, replaced)  # readers now see the new bundle alone
         _unpoint(store, key, area, replaced)
-        resources.leases.switched(key, area)  # reads of the old tree end first
-        _delete_old(store, key, replaced, old_segments, resources)
+        retire(resources, key, area,  # after the reads of the old tree
+               lambda: _delete_old(store, key, replaced, old_segments, resources))
         return PushResult(key=key, area=area, files=tally.files, directories=tally.dirs,
                           bytes=tally.total)
     except BaseException:

@@ -6,12 +6,14 @@ Runs only after every entry of the new tree is stored under its generation prefi
 reader sees the old tree; after it, the new one. Nothing after the switch may undo the
 push (the new tree is live): failing to delete old objects is logged, never raised.
 Old objects are deleted only once the reads of this process that began before the
-switch have ended (core/leases.py), so a pull in progress finishes with the old tree.
+switch have ended (core/leases.py, `retire`), so a pull in progress finishes with the
+old tree.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from radswift.errors import RadswiftError
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
     from radswift.services.ioh.core.push import PushState
 
 log = logging.getLogger("radswift.services.ioh")
+QUICK_WAIT_SECONDS = 2.0
+"""How long a replace itself waits for earlier reads before leaving the deletion of
+the old tree to the cleanup pool (see retire)."""
 
 
 def switch_generation(state: PushState, resources: Resources) -> None:
@@ -34,12 +39,44 @@ def switch_generation(state: PushState, resources: Resources) -> None:
     gone = sorted(state.old - {pointer_object(view.area)})
     try:
         claims.hide(state.ticket, gone)
-        if not resources.leases.switched(state.key, view.area):
-            log.warning("reads of %r began before a replace and still run after %g s: "
-                        "deleting the old tree anyway", state.key, resources.leases.grace)
-        delete_leftovers(state.store, state.key, gone, resources.put_pool)
     except RadswiftError as err:  # the push has succeeded: the new tree is live
-        log.error("after replacing %r of %r, removing the old tree failed: %s", view.area,
-                  state.key, err.message)
+        log.error("after replacing %r of %r: %s", view.area, state.key, err.message)
+    retire(resources, state.key, view.area,
+           lambda: delete_leftovers(state.store, state.key, gone, resources.put_pool))
     log.info("push to %r switched %s to %s (%d objects) and removed %d old ones", state.key,
              view.area, view.prefix, len(state.written), len(gone))
+
+
+def retire(resources: Resources, key: str, area: str, delete: Callable[[], object]) -> None:
+    """Run `delete` (it removes the tree a replace switched away from) once the reads
+    of the area that began before the switch have ended: here if they end within
+    QUICK_WAIT_SECONDS, else in the cleanup pool, after at most the leases' grace. So
+    a slow reader neither breaks nor delays the push; it only keeps the old tree
+    stored a while (invisible: readers resolve the new one)."""
+    leases = resources.leases
+    before = leases.switch(key, area)
+    if leases.wait(key, area, before, QUICK_WAIT_SECONDS):
+        _quietly(delete, key)
+        return
+    run = resources.pending.add(key, lambda: _quietly(delete, key))  # or the next writer
+
+    def later() -> None:
+        if not leases.wait(key, area, before, leases.grace):
+            log.warning("reads of %r %s began before a replace and still run: deleting "
+                        "the old tree now", key, area)
+        run()
+
+    resources.cleanup_pool.submit(later)
+
+
+def before_writing(resources: Resources, key: str) -> None:
+    """Every writer of `key` calls this once it holds its claim: deletions of replaced
+    trees still waiting for slow readers run now, so none can remove what it writes."""
+    resources.pending.flush(key)
+
+
+def _quietly(delete: Callable[[], object], key: str) -> None:
+    try:
+        delete()
+    except RadswiftError as err:
+        log.error("removing a replaced tree of %r failed: %s", key, err.message)

@@ -8,10 +8,9 @@ Layout under `root`:
     tmp/               puts in progress (same filesystem, so the final rename is atomic)
 
 Crash safety (a writer killed with `kill -9` mid-put): a put's temp file is locked
-(flock) by its writer until it is renamed into `blobs/`; opening the store removes the
-temp files that are older than this opening and that nobody holds locked (their writer
-died: the kernel dropped its lock), so a crash leaves nothing behind past the next
-start, while another live process's put is left alone. And a container (a key) is
+by its writer until renamed, and opening the store removes the temp files of dead
+writers (local_blobs.py), so a crash leaves nothing behind past the next start, while
+another live process's put is left alone. And a container (a key) is
 created in the index only in the transaction that commits its first object:
 `ensure_container` alone makes it exist for this store object only (as Swift would
 show an empty container), so a push killed before its first object leaves no key.
@@ -33,7 +32,6 @@ matches the manifest. Deleting a manifest deletes its segments.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -50,9 +48,9 @@ from typing import BinaryIO
 from radswift.errors import Conflict, IntegrityError, InvalidInput, InvalidName, NotFound
 from radswift.names import MAX_CONTAINER_NAME_BYTES, validate_object_name
 from radswift.store.base import ObjectInfo, SegmentRef
+from radswift.store.local_blobs import remove_orphans, write_blob
 from radswift.store.local_reader import BlobPart, LocalReader
 
-CHUNK = 1024 * 1024
 DEFAULT_PAGE_SIZE = 1000
 BUSY_TIMEOUT_SECONDS = 60.0
 
@@ -94,7 +92,7 @@ class LocalStore:
             self._tmp.mkdir(parents=True, exist_ok=True)
             self._blobs.mkdir(exist_ok=True)
             self._db().executescript(_SCHEMA)
-            _remove_orphans(self._tmp, older_than=opened)
+            remove_orphans(self._tmp, older_than=opened)
         except (OSError, sqlite3.Error) as exc:
             raise InvalidInput(f"cannot use {root} as a local store: {exc}") from None
 
@@ -189,7 +187,7 @@ class LocalStore:
         blob = uuid.uuid4().hex
         tmp = self._tmp / blob
         try:
-            etag = _write_blob(body, size, tmp, self._blob_path(blob))
+            etag = write_blob(body, size, tmp, self._blob_path(blob))
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -367,46 +365,6 @@ class _WriteTransaction:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
-
-
-def _write_blob(body: BinaryIO, size: int, tmp: Path, final: Path) -> str:
-    """Copy exactly `size` bytes of `body` to `tmp`, fsynced, then rename it to `final`,
-    holding `tmp` locked throughout (see _remove_orphans); return the bytes' MD5."""
-    digest = hashlib.md5(usedforsecurity=False)
-    remaining = size
-    with open(tmp, "xb", buffering=0) as out:
-        fcntl.flock(out.fileno(), fcntl.LOCK_EX)
-        if os.fstat(out.fileno()).st_ino != tmp.stat().st_ino:
-            raise FileNotFoundError(f"{tmp} was removed before it was locked")
-        while remaining > 0:
-            chunk = body.read(min(CHUNK, remaining))
-            if not chunk:
-                raise IntegrityError(f"the body ended after {size - remaining} of {size} bytes")
-            digest.update(chunk)
-            out.write(chunk)
-            remaining -= len(chunk)
-        os.fsync(out.fileno())
-        final.parent.mkdir(exist_ok=True)
-        tmp.rename(final)  # still locked: a sweep never takes a file being renamed
-    return digest.hexdigest()
-
-
-def _remove_orphans(tmp: Path, *, older_than: float) -> None:
-    """Delete the temp files of puts whose writer died: older than `older_than` and not
-    locked (a live writer holds its file's flock until the rename; the kernel drops the
-    lock of a killed one). Young files may be another process's put just begun."""
-    for path in tmp.iterdir():
-        try:
-            if path.stat().st_mtime >= older_than:
-                continue
-            with open(path, "rb") as orphan:
-                try:
-                    fcntl.flock(orphan.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue  # a live writer's
-                path.unlink(missing_ok=True)
-        except FileNotFoundError:
-            continue  # renamed or removed meanwhile
 
 
 def _check_container(container: str) -> None:

@@ -20,7 +20,7 @@ from radswift.bundle import LAYOUTS, Layout, bundle_object
 from radswift.bundle.read import unpack_bundle
 from radswift.bundle.write import write_bundle
 from radswift.errors import Conflict, InvalidInput, NotFound
-from radswift.generation import POINTER_BASENAME, generations_prefix, resolve
+from radswift.generation import POINTER_BASENAME, generations_prefix, pointer_object, resolve
 from radswift.store.base import ObjectStore
 from radswift.transfer import Progress, TransferOptions, TransferResult, download_tree
 
@@ -171,6 +171,12 @@ def check_one_layout(store: ObjectStore, key: str, area: str, layout: Layout) ->
         _check_no_objects(store, key, area)
         return
     top = top_area(area)
+    if top and _exists(store, key, pointer_object(top)):
+        raise Conflict(
+            f"swift://{key}/{top} was replaced through pfioh and is read from a generation"
+            f" (radswift.generation): objects written beside it would not be seen; push through"
+            f" pfioh, or remove the area first (radswift rm -r swift://{key}/{top})"
+        )
     if top and _exists(store, key, bundle_object(top)):
         instead = " or upload with --layout bundle" if area == top else ""
         raise Conflict(

@@ -68,17 +68,17 @@ class AreaView:
 
     def physical(self, name: str) -> str:
         """The stored name of the area's object `name` (`<area><path>`)."""
-        return self.prefix + name[len(self.area):]
+        return self.prefix + name[len(self.area) :]
 
     def logical(self, name: str) -> str:
         """The name readers see for the stored object `name` (under `prefix`)."""
-        return self.area + name[len(self.prefix):]
+        return self.area + name[len(self.prefix) :]
 
     def shows(self, name: str) -> bool:
         """Is the stored object `name` part of the area's current tree?"""
         if self.is_generation:
             return name.startswith(self.prefix)
-        return name.startswith(self.area) and not is_reserved(name[len(self.area):])
+        return name.startswith(self.area) and not is_reserved(name[len(self.area) :])
 
 
 def pointer_object(area: str) -> str:
@@ -108,8 +108,9 @@ def resolve(store: ObjectStore, key: str, area: str) -> AreaView:
         if not store.container_exists(key):
             raise
         return AreaView(area=area, prefix=area)
-    return AreaView(area=area, prefix=area + GENERATIONS_DIR + _parse(raw, key, area) + "/",
-                    objects=_count(raw))
+    return AreaView(
+        area=area, prefix=area + GENERATIONS_DIR + _parse(raw, key, area) + "/", objects=_count(raw)
+    )
 
 
 def _parse(raw: bytes, key: str, area: str) -> str:
@@ -119,8 +120,11 @@ def _parse(raw: bytes, key: str, area: str) -> str:
     except (ValueError, KeyError, TypeError):
         generation = None
     if not isinstance(generation, str) or not _ID.fullmatch(generation):
-        raise Conflict(f"the generation pointer {pointer_object(area)!r} of the key {key!r} "
-                       "is unreadable: delete it or replace the area", reason="bad_pointer")
+        raise Conflict(
+            f"the generation pointer {pointer_object(area)!r} of the key {key!r} "
+            "is unreadable: delete it or replace the area",
+            reason="bad_pointer",
+        )
     return generation
 
 
@@ -131,14 +135,22 @@ def _count(raw: bytes) -> int:
 
 def switch_to(store: ObjectStore, key: str, area: str, prefix: str, objects: int) -> None:
     """Make the generation under `prefix` the area's tree (one PUT: the switch itself)."""
-    body = json.dumps({"generation": prefix[len(generations_prefix(area)):].rstrip("/"),
-                       "objects": objects}).encode()
-    store.put_object(key, pointer_object(area), io.BytesIO(body), len(body),
-                     content_type=POINTER_CONTENT_TYPE)
+    body = json.dumps(
+        {"generation": prefix[len(generations_prefix(area)) :].rstrip("/"), "objects": objects}
+    ).encode()
+    store.put_object(
+        key, pointer_object(area), io.BytesIO(body), len(body), content_type=POINTER_CONTENT_TYPE
+    )
 
 
-def list_view(store: ObjectStore, key: str, view: AreaView, prefix: str | None = None,
-              *, sleep: Callable[[float], None] = time.sleep) -> list[ObjectInfo]:
+def list_view(
+    store: ObjectStore,
+    key: str,
+    view: AreaView,
+    prefix: str | None = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[ObjectInfo]:
     """The stored objects of the area's current tree under `prefix` (an area-relative
     prefix such as `input/sub/`; default the whole area), with their stored names.
     A generation listed whole must hold at least the objects its pointer promises:
@@ -149,8 +161,10 @@ def list_view(store: ObjectStore, key: str, view: AreaView, prefix: str | None =
         if view.objects is None or prefix not in (None, view.area) or len(infos) >= view.objects:
             return infos
         sleep(0.1 * 2**attempt)
-    raise StorageUnavailable(f"the listing of {view.prefix!r} in the key {key!r} shows "
-                             f"{len(infos)} of its {view.objects} objects; retry later")
+    raise StorageUnavailable(
+        f"the listing of {view.prefix!r} in the key {key!r} shows "
+        f"{len(infos)} of its {view.objects} objects; retry later"
+    )
 
 
 def logical_infos(view: AreaView, infos: list[ObjectInfo]) -> Iterator[ObjectInfo]:

@@ -80,8 +80,9 @@ def fetch_area(
     if area:
         view = resolve(store, key, area)
         if view.is_generation:
-            result = download_tree(store, key, view.physical(prefix), dest, options=options,
-                                   progress=progress)
+            result = download_tree(
+                store, key, view.physical(prefix), dest, options=options, progress=progress
+            )
             return result, 0
         skip_under: tuple[str, ...] = (generations_prefix(area),)  # a first replace's
     else:
@@ -100,12 +101,17 @@ def fetch_area(
         unpacked = unpack_bundle(store, key, name, target, refuse=objects)
         files, nbytes = files + len(unpacked.files), nbytes + unpacked.bytes
     result = download_tree(
-        store, key, prefix, dest, options=options, progress=progress, skip=set(bundles),
+        store,
+        key,
+        prefix,
+        dest,
+        options=options,
+        progress=progress,
+        skip=set(bundles),
         skip_under=skip_under,
     )
     for other in replaced:  # a whole key: each replaced area from its generation
-        part, _ = fetch_area(store, key, other, dest / other, options=options,
-                             progress=progress)
+        part, _ = fetch_area(store, key, other, dest / other, options=options, progress=progress)
         result = _sum(result, part)
     combined = TransferResult(
         files=result.files + files,
@@ -124,8 +130,11 @@ def _replaced_areas(store: ObjectStore, key: str) -> list[str]:
         names = [i.name for i in store.list_objects(key)]
     except NotFound:
         return []
-    return sorted(n[: -len(POINTER_BASENAME)] for n in names
-                  if n.count("/") == 1 and n.endswith("/" + POINTER_BASENAME))
+    return sorted(
+        n[: -len(POINTER_BASENAME)]
+        for n in names
+        if n.count("/") == 1 and n.endswith("/" + POINTER_BASENAME)
+    )
 
 
 def _sum(one: TransferResult, other: TransferResult) -> TransferResult:

@@ -36,22 +36,31 @@ class IohContext:
     admission: PushAdmission
 
     @classmethod
-    def create(cls, *, store: ObjectStore, settings: IohSettings, resources: Resources,
-               metrics: IohMetrics) -> IohContext:
+    def create(
+        cls, *, store: ObjectStore, settings: IohSettings, resources: Resources, metrics: IohMetrics
+    ) -> IohContext:
         tuning = settings.tuning
-        return cls(store=store, settings=settings, resources=resources, metrics=metrics,
-                   limiter=anyio.CapacityLimiter(MAX_CONCURRENT_STORE_CALLS),
-                   upload_limiter=anyio.CapacityLimiter(tuning.max_pushes),
-                   admission=PushAdmission(total=tuning.max_pushes,
-                                           per_client=tuning.max_pushes_per_client,
-                                           per_key=tuning.max_pushes_per_key))
+        return cls(
+            store=store,
+            settings=settings,
+            resources=resources,
+            metrics=metrics,
+            limiter=anyio.CapacityLimiter(MAX_CONCURRENT_STORE_CALLS),
+            upload_limiter=anyio.CapacityLimiter(tuning.max_pushes),
+            admission=PushAdmission(
+                total=tuning.max_pushes,
+                per_client=tuning.max_pushes_per_client,
+                per_key=tuning.max_pushes_per_key,
+            ),
+        )
 
     async def blocking(self, fn: Callable[..., T], *args: object) -> T:
         """Run a short blocking store call in a worker thread (never behind uploads)."""
         return await anyio.to_thread.run_sync(fn, *args, limiter=self.limiter)
 
-    async def with_body(self, request: Request, work: Callable[[BodyPipe], T],
-                        *, key: str | None = None) -> T:
+    async def with_body(
+        self, request: Request, work: Callable[[BodyPipe], T], *, key: str | None = None
+    ) -> T:
         """Run `work` in a worker thread that reads the request body as a stream, if the
         upload is admitted (see admission.py: else Overloaded at once)."""
         client = request.client.host if request.client else ""
@@ -59,8 +68,9 @@ class IohContext:
             return await self._with_body(request, work)
 
     async def _with_body(self, request: Request, work: Callable[[BodyPipe], T]) -> T:
-        pipe = BodyPipe(asyncio.get_running_loop(),
-                        idle_timeout=self.settings.tuning.body_idle_timeout)
+        pipe = BodyPipe(
+            asyncio.get_running_loop(), idle_timeout=self.settings.tuning.body_idle_timeout
+        )
 
         def job() -> T:
             try:

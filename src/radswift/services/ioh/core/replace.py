@@ -41,10 +41,20 @@ def switch_generation(state: PushState, resources: Resources) -> None:
         claims.hide(state.ticket, gone)
     except RadswiftError as err:  # the push has succeeded: the new tree is live
         log.error("after replacing %r of %r: %s", view.area, state.key, err.message)
-    retire(resources, state.key, view.area,
-           lambda: delete_leftovers(state.store, state.key, gone, resources.put_pool))
-    log.info("push to %r switched %s to %s (%d objects) and removed %d old ones", state.key,
-             view.area, view.prefix, len(state.written), len(gone))
+    retire(
+        resources,
+        state.key,
+        view.area,
+        lambda: delete_leftovers(state.store, state.key, gone, resources.put_pool),
+    )
+    log.info(
+        "push to %r switched %s to %s (%d objects) and removed %d old ones",
+        state.key,
+        view.area,
+        view.prefix,
+        len(state.written),
+        len(gone),
+    )
 
 
 def retire(resources: Resources, key: str, area: str, delete: Callable[[], object]) -> None:
@@ -62,8 +72,11 @@ def retire(resources: Resources, key: str, area: str, delete: Callable[[], objec
 
     def later() -> None:
         if not leases.wait(key, area, before, leases.grace):
-            log.warning("reads of %r %s began before a replace and still run: deleting "
-                        "the old tree now", key, area)
+            log.warning(
+                "reads of %r %s began before a replace and still run: deleting the old tree now",
+                key,
+                area,
+            )
         run()
 
     resources.cleanup_pool.submit(later)

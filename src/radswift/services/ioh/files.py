@@ -20,10 +20,11 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from radswift.bundle import bundle_object
 from radswift.errors import Conflict, InvalidInput, NotFound
-from radswift.generation import AreaView, is_reserved, resolve
+from radswift.generation import AreaView, is_reserved
 from radswift.names import validate_key
 from radswift.services.ioh.bodypipe import BodyPipe
 from radswift.services.ioh.context import IohContext
+from radswift.services.ioh.core.keys import resolve_here
 from radswift.services.ioh.core.pull_bundle import BundleMember, find_member
 from radswift.services.ioh.core.replace import before_writing
 from radswift.services.ioh.core.spool import spool
@@ -70,7 +71,7 @@ def put_file(ctx: IohContext, key: str, name: str, pipe: BodyPipe) -> ObjectInfo
 def _view(ctx: IohContext, key: str, area: str) -> AreaView:
     """Where the area's tree is; a key that does not exist yet is a plain area."""
     try:
-        return resolve(ctx.store, key, area)
+        return resolve_here(ctx.store, key, area, ctx.resources.claims)
     except NotFound:
         return AreaView(area=area, prefix=area)
 

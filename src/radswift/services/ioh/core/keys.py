@@ -28,7 +28,7 @@ def list_key(store: ObjectStore, key: str, prefix: str, claims: PushClaims) -> l
     validate_key(key)
     validate_prefix(prefix)
     hidden = claims.hidden(key)
-    infos = [o for o in _current(store, key, prefix) if o.name not in hidden]
+    infos = [o for o in _current(store, key, prefix, claims) if o.name not in hidden]
     if _looks_mixed(infos):
         # A replacing push may have stored its bundle and hidden the old objects while
         # this listing ran: names hidden now are as much out as those hidden before.
@@ -41,25 +41,35 @@ def area_objects(store: ObjectStore, key: str, area: str, claims: PushClaims
                  ) -> tuple[AreaView, list[ObjectInfo]]:
     """Where the area's current tree is, and its objects under their stored names (for
     readers that fetch them), without those of unfinished pushes."""
-    view = resolve(store, key, area)
+    view = resolve_here(store, key, area, claims)
     hidden = claims.hidden(key)
     return view, [o for o in list_view(store, key, view) if o.name not in hidden]
 
 
-def _current(store: ObjectStore, key: str, prefix: str) -> list[ObjectInfo]:
+def resolve_here(store: ObjectStore, key: str, area: str, claims: PushClaims) -> AreaView:
+    """Where the area's tree is, as this process knows it: the pointer (one GET), or
+    the generation a replace here switched to while it deletes the old tree (a stale
+    404 for the pointer must not send a reader to a tree being deleted)."""
+    view = resolve(store, key, area)
+    switched = None if view.is_generation else claims.switching_to(key, area)
+    return AreaView(area=area, prefix=switched) if switched else view
+
+
+def _current(store: ObjectStore, key: str, prefix: str, claims: PushClaims
+             ) -> list[ObjectInfo]:
     """The objects under `prefix` of each area's current tree, under the names readers
     see: a prefix inside one area resolves that area; a wider one (the whole key) lists
     plainly and resolves the areas where it meets generations."""
     head, slash, _ = prefix.partition("/")
     if slash:
-        view = resolve(store, key, head + "/")
+        view = resolve_here(store, key, head + "/", claims)
         return list(logical_infos(view, list_view(store, key, view, prefix)))
     infos = list(store.list_objects(key, prefix))
     areas = sorted({o.name.split("/", 1)[0] + "/" for o in infos
                     if "/" in o.name and is_reserved(o.name.split("/", 1)[1])})
     out = [o for o in infos if not any(o.name.startswith(a) for a in areas)]
     for area in areas:
-        view = resolve(store, key, area)
+        view = resolve_here(store, key, area, claims)
         out.extend(logical_infos(view, list_view(store, key, view)))
     return sorted(out, key=lambda o: o.name.encode("utf-8", "surrogatepass"))
 

@@ -36,17 +36,21 @@ def switch_generation(state: PushState, resources: Resources) -> None:
     claims = resources.claims
     claims.hide(state.ticket, (), show=set(state.ticket.names))  # shown once switched
     switch_to(state.store, state.key, view.area, view.prefix, len(state.written))
+    claims.switching(state.key, view.area, view.prefix)  # before any deletion
     gone = sorted(state.old - {pointer_object(view.area)})
     try:
         claims.hide(state.ticket, gone)
     except RadswiftError as err:  # the push has succeeded: the new tree is live
         log.error("after replacing %r of %r: %s", view.area, state.key, err.message)
-    retire(
-        resources,
-        state.key,
-        view.area,
-        lambda: delete_leftovers(state.store, state.key, gone, resources.put_pool),
-    )
+    key, area, prefix = state.key, view.area, view.prefix
+
+    def delete_old() -> None:
+        try:
+            delete_leftovers(state.store, key, gone, resources.put_pool)
+        finally:
+            claims.switched(key, area, prefix)
+
+    retire(resources, key, area, delete_old)
     log.info(
         "push to %r switched %s to %s (%d objects) and removed %d old ones",
         state.key,

@@ -19,6 +19,7 @@ that uses them: that layer translates them into one of these.
     │   └── IntegrityError             bytes received differ from what the store vouches for
     ├── TransferError                  one or more files of a tree transfer failed
     ├── AuthorizationError             a service request without a valid token (HTTP 401)
+    ├── Overloaded                     a service refuses more work now; retry later (HTTP 429)
     └── JobError                       a job could not be run, or its processor failed
         ├── ProcessorFailed            the processor exited non-zero (publisher put)
         └── WaitFailed                 waiting for the processor failed (API refused, signal)
@@ -150,6 +151,14 @@ class AuthorizationError(RadswiftError):
 
     http_status = 401
     exit_code = 77
+
+
+class Overloaded(RadswiftError):
+    """A service is at one of its caps (pushes in flight, per client, per key): the
+    request is refused at once rather than queued, and may be retried later."""
+
+    http_status = 429
+    exit_code = 75  # EX_TEMPFAIL
 
 
 class JobError(RadswiftError):

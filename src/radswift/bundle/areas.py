@@ -6,6 +6,9 @@ the publisher's `get` give the same tree for either layout. A path that is both 
 bundle and an object of its own is an error, never "one of them wins". Only a
 top-level area (`input/`, `output/`, `anything/`) holds a bundle, and a bundle is
 unpacked whole: asking for a part of it is an error, never an empty download.
+An area that a replacing pfioh push switched to a generation (radswift.generation) is
+downloaded from its current generation only; a plain area without the generation
+names a replace may be writing there.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from radswift.bundle import LAYOUTS, Layout, bundle_object
 from radswift.bundle.read import unpack_bundle
 from radswift.bundle.write import write_bundle
 from radswift.errors import Conflict, InvalidInput, NotFound
+from radswift.generation import POINTER_BASENAME, generations_prefix, pointer_object, resolve
 from radswift.store.base import ObjectStore
 from radswift.transfer import Progress, TransferOptions, TransferResult, download_tree
 
@@ -71,6 +75,19 @@ def fetch_area(
     are unpacked first (all or nothing each); a bundle error raises, per-file failures
     are in the result as for download_tree."""
     started = time.monotonic()
+    area = top_area(prefix)
+    replaced: list[str] = []
+    if area:
+        view = resolve(store, key, area)
+        if view.is_generation:
+            result = download_tree(
+                store, key, view.physical(prefix), dest, options=options, progress=progress
+            )
+            return result, 0
+        skip_under: tuple[str, ...] = (generations_prefix(area),)  # a first replace's
+    else:
+        replaced = _replaced_areas(store, key)
+        skip_under = tuple(replaced)  # each fetched from its generation below
     bundles = bundles_under(store, key, prefix)
     files, nbytes = 0, 0
     for name in bundles:
@@ -84,8 +101,18 @@ def fetch_area(
         unpacked = unpack_bundle(store, key, name, target, refuse=objects)
         files, nbytes = files + len(unpacked.files), nbytes + unpacked.bytes
     result = download_tree(
-        store, key, prefix, dest, options=options, progress=progress, skip=set(bundles)
+        store,
+        key,
+        prefix,
+        dest,
+        options=options,
+        progress=progress,
+        skip=set(bundles),
+        skip_under=skip_under,
     )
+    for other in replaced:  # a whole key: each replaced area from its generation
+        part, _ = fetch_area(store, key, other, dest / other, options=options, progress=progress)
+        result = _sum(result, part)
     combined = TransferResult(
         files=result.files + files,
         bytes=result.bytes + nbytes,
@@ -96,6 +123,30 @@ def fetch_area(
         directories=result.directories,
     )
     return combined, files
+
+
+def _replaced_areas(store: ObjectStore, key: str) -> list[str]:
+    """The top-level areas of the key that hold a generation pointer."""
+    try:
+        names = [i.name for i in store.list_objects(key)]
+    except NotFound:
+        return []
+    return sorted(
+        n[: -len(POINTER_BASENAME)]
+        for n in names
+        if n.count("/") == 1 and n.endswith("/" + POINTER_BASENAME)
+    )
+
+
+def _sum(one: TransferResult, other: TransferResult) -> TransferResult:
+    return TransferResult(
+        files=one.files + other.files,
+        bytes=one.bytes + other.bytes,
+        skipped=one.skipped + other.skipped,
+        failures=[*one.failures, *other.failures],
+        seconds=one.seconds + other.seconds,
+        ignored=[*one.ignored, *other.ignored],
+    )
 
 
 def _exists(store: ObjectStore, key: str, name: str) -> bool:
@@ -130,6 +181,12 @@ def check_one_layout(store: ObjectStore, key: str, area: str, layout: Layout) ->
         _check_no_objects(store, key, area)
         return
     top = top_area(area)
+    if top and _exists(store, key, pointer_object(top)):
+        raise Conflict(
+            f"swift://{key}/{top} was replaced through pfioh and is read from a generation"
+            f" (radswift.generation): objects written beside it would not be seen; push through"
+            f" pfioh, or remove the area first (radswift rm -r swift://{key}/{top})"
+        )
     if top and _exists(store, key, bundle_object(top)):
         instead = " or upload with --layout bundle" if area == top else ""
         raise Conflict(

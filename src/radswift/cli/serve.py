@@ -26,7 +26,16 @@ from radswift.archive.limits import (
     ArchiveLimits,
 )
 from radswift.bundle import LAYOUTS, Layout
-from radswift.services.ioh.settings import DEFAULT_IP, DEFAULT_PORT, IohSettings, Tuning
+from radswift.services.ioh.settings import (
+    DEFAULT_BODY_IDLE_TIMEOUT,
+    DEFAULT_IP,
+    DEFAULT_MAX_PUSHES,
+    DEFAULT_MAX_PUSHES_PER_CLIENT,
+    DEFAULT_MAX_PUSHES_PER_KEY,
+    DEFAULT_PORT,
+    IohSettings,
+    Tuning,
+)
 from radswift.store.base import ObjectStore
 
 DEFAULT_STORE_BASE = Path("/tmp/radswift-pfioh")
@@ -118,6 +127,26 @@ def ioh(
             " the credentials (checked at start-up otherwise: exit 77 or 69).",
         ),
     ] = False,
+    body_idle_timeout: Annotated[
+        float,
+        typer.Option(
+            "--body-idle-timeout",
+            help="Seconds an upload may send nothing before it is aborted (408, nothing stored).",
+        ),
+    ] = DEFAULT_BODY_IDLE_TIMEOUT,
+    max_pushes: Annotated[
+        int, typer.Option("--max-pushes", help="Uploads in flight at once; more are refused (429).")
+    ] = DEFAULT_MAX_PUSHES,
+    max_pushes_per_client: Annotated[
+        int,
+        typer.Option(
+            "--max-pushes-per-client",
+            help="Uploads in flight from one client address (raise it behind a reverse proxy).",
+        ),
+    ] = DEFAULT_MAX_PUSHES_PER_CLIENT,
+    max_pushes_per_key: Annotated[
+        int, typer.Option("--max-pushes-per-key", help="Uploads in flight to one key.")
+    ] = DEFAULT_MAX_PUSHES_PER_KEY,
 ) -> None:
     """Serve pfioh (see the command's help)."""
     _configure_logging(verbosity)
@@ -131,7 +160,15 @@ def ioh(
             max_ratio=max_ratio,
             max_header_bytes=max_header_bytes,
         ),
-        tuning=Tuning(put_workers=workers, get_workers=workers, pool_workers=max(2 * workers, 8)),
+        tuning=Tuning(
+            put_workers=workers,
+            get_workers=workers,
+            pool_workers=max(2 * workers, 8),
+            body_idle_timeout=body_idle_timeout,
+            max_pushes=max_pushes,
+            max_pushes_per_client=max_pushes_per_client,
+            max_pushes_per_key=max_pushes_per_key,
+        ),
         swift_storage=swift_storage,
         http_response=http_response,
         create_dirs=create_dirs,

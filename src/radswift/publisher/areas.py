@@ -24,6 +24,7 @@ from radswift.bundle.areas import fetch_area
 from radswift.bundle.check import UNBUNDLABLE_REASONS
 from radswift.bundle.write import write_bundle
 from radswift.errors import InvalidInput
+from radswift.generation import pointer_object
 from radswift.names import INPUT_PREFIX, OUTPUT_PREFIX
 from radswift.store.base import ObjectStore
 from radswift.transfer import TransferOptions, TransferResult
@@ -107,8 +108,17 @@ def _publish_bundle(
 
 
 def remove_stale(store: ObjectStore, key: str, keep: set[str], workers: int) -> int:
-    """Delete every object under output/ not in `keep`; return how many were deleted."""
+    """Delete every object under output/ not in `keep`; return how many were deleted.
+    A replace generation's pointer goes first (radswift.generation: readers then see this
+    run's objects, never a generation losing its objects)."""
     stale = [info.name for info in store.list_objects(key, OUTPUT_PREFIX) if info.name not in keep]
+    pointer = pointer_object(OUTPUT_PREFIX)
+    if pointer in stale:
+        stale.remove(pointer)
+        delete_all(store, key, [pointer], 1, failed="the output/ generation pointer")
+        return 1 + delete_all(
+            store, key, stale, workers, failed="stale objects under output/ could not be deleted"
+        )
     return delete_all(
         store, key, stale, workers, failed="stale objects under output/ could not be deleted"
     )

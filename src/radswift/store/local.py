@@ -7,6 +7,14 @@ Layout under `root`:
                        accepts (1024 bytes, `a` beside `a/b`, trailing `/`) is storable
     tmp/               puts in progress (same filesystem, so the final rename is atomic)
 
+Crash safety (a writer killed with `kill -9` mid-put): a put's temp file is locked
+by its writer until renamed, and opening the store removes the temp files of dead
+writers (local_blobs.py), so a crash leaves nothing behind past the next start, while
+another live process's put is left alone. And a container (a key) is
+created in the index only in the transaction that commits its first object:
+`ensure_container` alone makes it exist for this store object only (as Swift would
+show an empty container), so a push killed before its first object leaves no key.
+
 Why an index instead of files named after objects: a file system cannot hold both `a`
 and `a/b`, sorts differently from Swift (UTF-8 byte order) and limits name lengths.
 SQLite in WAL mode with a busy timeout makes the index safe for threads and processes
@@ -40,9 +48,9 @@ from typing import BinaryIO
 from radswift.errors import Conflict, IntegrityError, InvalidInput, InvalidName, NotFound
 from radswift.names import MAX_CONTAINER_NAME_BYTES, validate_object_name
 from radswift.store.base import ObjectInfo, SegmentRef
+from radswift.store.local_blobs import remove_orphans, write_blob
 from radswift.store.local_reader import BlobPart, LocalReader
 
-CHUNK = 1024 * 1024
 DEFAULT_PAGE_SIZE = 1000
 BUSY_TIMEOUT_SECONDS = 60.0
 
@@ -76,10 +84,15 @@ class LocalStore:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
+        self._pending: set[str] = set()
+        """Containers ensured by this store object, created in the index with their
+        first object (see the module doc)."""
+        opened = time.time()
         try:
             self._tmp.mkdir(parents=True, exist_ok=True)
             self._blobs.mkdir(exist_ok=True)
             self._db().executescript(_SCHEMA)
+            remove_orphans(self._tmp, older_than=opened)
         except (OSError, sqlite3.Error) as exc:
             raise InvalidInput(f"cannot use {root} as a local store: {exc}") from None
 
@@ -91,14 +104,21 @@ class LocalStore:
 
     def ensure_container(self, container: str) -> None:
         _check_container(container)
-        with self._write() as db:
-            db.execute("INSERT OR IGNORE INTO containers VALUES (?, ?)", (container, _now()))
+        if not self._stored_container(self._db(), container):
+            with self._lock:
+                self._pending.add(container)
 
     def container_exists(self, container: str) -> bool:
-        row = self._db().execute("SELECT 1 FROM containers WHERE name = ?", (container,)).fetchone()
-        return row is not None
+        with self._lock:
+            if container in self._pending:
+                return True
+        return self._stored_container(self._db(), container)
 
     def delete_container(self, container: str) -> None:
+        with self._lock:
+            if container in self._pending:
+                self._pending.discard(container)
+                return  # never stored: nothing in it
         with self._write() as db:
             self._require_container(db, container)
             if db.execute(
@@ -169,10 +189,7 @@ class LocalStore:
         blob = uuid.uuid4().hex
         tmp = self._tmp / blob
         try:
-            etag = _write_blob(body, size, tmp)
-            final = self._blob_path(blob)
-            final.parent.mkdir(exist_ok=True)
-            tmp.rename(final)
+            etag = write_blob(body, size, tmp, self._blob_path(blob))
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -242,6 +259,12 @@ class LocalStore:
         old: list[str | None] = []
         try:
             with self._write() as db:
+                with self._lock:
+                    pending = container in self._pending
+                if pending:  # its first object: the container is created with it
+                    db.execute(
+                        "INSERT OR IGNORE INTO containers VALUES (?, ?)", (container, modified)
+                    )
                 self._require_container(db, container)
                 prev = db.execute(
                     "SELECT blob FROM objects WHERE container = ? AND name = ?",
@@ -255,6 +278,8 @@ class LocalStore:
         except BaseException:
             self._unlink_blobs([blob])
             raise
+        with self._lock:
+            self._pending.discard(container)
         self._unlink_blobs(old)
         row = (name, size, etag, content_type, meta, modified, manifest, blob)
         return _info(row, with_metadata=True)
@@ -281,10 +306,18 @@ class LocalStore:
             raise NotFound(f"object {name!r} not found in {container!r}", status=404)
         return tuple(row)
 
+    def _require_container(self, db: sqlite3.Connection, container: str) -> None:
+        if self._stored_container(db, container):
+            return
+        with self._lock:
+            if container in self._pending:
+                return
+        raise NotFound(f"container {container!r} does not exist", status=404)
+
     @staticmethod
-    def _require_container(db: sqlite3.Connection, container: str) -> None:
-        if not db.execute("SELECT 1 FROM containers WHERE name = ?", (container,)).fetchone():
-            raise NotFound(f"container {container!r} does not exist", status=404)
+    def _stored_container(db: sqlite3.Connection, container: str) -> bool:
+        row = db.execute("SELECT 1 FROM containers WHERE name = ?", (container,)).fetchone()
+        return row is not None
 
     def _blob_path(self, blob: object) -> Path:
         text = str(blob)
@@ -334,22 +367,6 @@ class _WriteTransaction:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
-
-
-def _write_blob(body: BinaryIO, size: int, path: Path) -> str:
-    """Copy exactly `size` bytes of `body` to `path`, fsynced; return their MD5."""
-    digest = hashlib.md5(usedforsecurity=False)
-    remaining = size
-    with open(path, "xb", buffering=0) as out:
-        while remaining > 0:
-            chunk = body.read(min(CHUNK, remaining))
-            if not chunk:
-                raise IntegrityError(f"the body ended after {size - remaining} of {size} bytes")
-            digest.update(chunk)
-            out.write(chunk)
-            remaining -= len(chunk)
-        os.fsync(out.fileno())
-    return digest.hexdigest()
 
 
 def _check_container(container: str) -> None:

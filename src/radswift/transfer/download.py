@@ -48,15 +48,18 @@ def download_tree(
     options: TransferOptions = _DEFAULT_OPTIONS,
     progress: Progress | None = None,
     skip: Collection[str] = frozenset(),
+    skip_under: tuple[str, ...] = (),
 ) -> TransferResult:
     """Download every object named `prefix + relative path` to `dest / relative path`.
 
-    `skip`: object names to leave out (the publisher unpacks an area's bundle instead)."""
+    `skip`: object names to leave out (the publisher unpacks an area's bundle instead);
+    `skip_under`: prefixes whose objects to leave out (an area's replace generations,
+    radswift.generation, resolved by the caller)."""
     collector = ResultCollector()
     items: list[_Item] = []
     root = os.fspath(dest)
     for info in store.list_objects(container, prefix):
-        if info.name in skip:
+        if info.name in skip or info.name.startswith(skip_under):
             continue
         try:
             rel = safe_relative_path(info.name, prefix)

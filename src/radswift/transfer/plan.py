@@ -42,6 +42,9 @@ class UploadPlan:
     """Relative paths of empty directories, each ending in '/'."""
     ignored: list[tuple[str, str]] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    root: str | None = None
+    """The walked directory when links were not followed: files are then opened below
+    it without following any (local_open.py); None opens them plainly."""
 
     @property
     def total_bytes(self) -> int:
@@ -50,8 +53,8 @@ class UploadPlan:
 
 def plan_upload(source: Path, *, follow_symlinks: bool = False) -> UploadPlan:
     """Walk `source` (a directory) once and sort its entries into an UploadPlan."""
-    plan = UploadPlan()
     root = os.fspath(source)
+    plan = UploadPlan(root=None if follow_symlinks else root)
     seen_dirs: set[tuple[int, int]] = set()
     stack: list[tuple[str, str]] = [(root, "")]
     while stack:

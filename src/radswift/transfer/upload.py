@@ -10,7 +10,6 @@ prefix rather than a HEAD per file.
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import stat
@@ -25,6 +24,7 @@ from radswift.store.base import DIRECTORY_CONTENT_TYPE, ObjectInfo, ObjectStore,
 from radswift.transfer import segments as seg
 from radswift.transfer.failures import is_fatal, reason_of
 from radswift.transfer.hashing import file_matches
+from radswift.transfer.local_open import open_planned
 from radswift.transfer.options import TransferOptions
 from radswift.transfer.plan import LocalFile, UploadPlan, plan_upload, validate_upload_names
 from radswift.transfer.pool import run_workers
@@ -113,6 +113,7 @@ def _run(
     listed = store.list_objects(container, prefix if listing_prefix is None else listing_prefix)
     existing = {info.name: info for info in listed}
     uploader = _Uploader(store, container, prefix, options, progress, collector, existing)
+    uploader.root = plan.root
     try:
         run_workers(uploader.upload_marker, plan.markers, options.workers)
         # Largest first: their segments start early and overlap with the small files.
@@ -140,6 +141,8 @@ class _Uploader:
         self.track = not isinstance(progress, NullProgress)
         self.seg_container = seg.segments_container_of(container)
         self._segment_pool: ThreadPoolExecutor | None = None
+        self.root: str | None = None
+        """Files are opened below it without following links (local_open.py)."""
 
     def close(self) -> None:
         if self._segment_pool is not None:
@@ -205,25 +208,8 @@ class _Uploader:
     def _metadata(self, file: LocalFile) -> dict[str, str]:
         return {"mtime": f"{file.mtime:f}"} if self.options.preserve_mtime else {}
 
-    def _open(self, path: str) -> BinaryIO:
-        """A planned file, opened as the plan saw it: without following a symbolic link or
-        blocking on a FIFO swapped in since (a processor still running could, to publish a
-        secret), unless links are followed on purpose."""
-        follow = self.options.follow_symlinks
-        flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
-        try:
-            fd = os.open(path, flags)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise InvalidInput(f"{path} became a symbolic link after it was listed") from None
-            raise
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise InvalidInput(f"{path} is no longer a regular file")
-        return os.fdopen(fd, "rb")
-
     def _put_small(self, file: LocalFile, name: str) -> None:
-        with self._open(file.path) as handle:
+        with open_planned(file, self.root) as handle:
             size = _size_of(handle)
             body: BinaryIO = ProgressReader(handle, self.progress) if self.track else handle  # type: ignore[assignment]
             self.store.put_object(self.container, name, body, size, metadata=self._metadata(file))
@@ -240,7 +226,7 @@ class _Uploader:
         for index, (offset, length) in enumerate(seg.split(file.size, self.options.segment_size)):
             seg_name = seg.segment_name(name, mtime, file.size, self.options.segment_size, index)
             futures.append(
-                self._segment_pool.submit(self._put_segment, file.path, seg_name, offset, length)
+                self._segment_pool.submit(self._put_segment, file, seg_name, offset, length)
             )
         try:
             refs = [future.result() for future in futures]
@@ -250,8 +236,8 @@ class _Uploader:
         self.store.put_manifest(self.container, name, refs, metadata=metadata)
         return {ref.name for ref in refs}
 
-    def _put_segment(self, path: str, name: str, offset: int, length: int) -> SegmentRef:
-        with self._open(path) as handle:
+    def _put_segment(self, file: LocalFile, name: str, offset: int, length: int) -> SegmentRef:
+        with open_planned(file, self.root) as handle:
             handle.seek(offset)
             body: BinaryIO = ProgressReader(handle, self.progress) if self.track else handle  # type: ignore[assignment]
             info = self.store.put_object(self.seg_container, name, body, length)

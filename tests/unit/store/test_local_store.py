@@ -29,13 +29,13 @@ def test_listing_pages_through_everything_in_order(tmp_path: Path) -> None:
 
 def _put_many(root: str, worker: int) -> None:
     store = LocalStore(Path(root))
+    store.ensure_container("shared")  # each writer's own: a key is stored with its first object
     for i in range(25):
         put(store, "shared", f"w{worker}/{i}", f"{worker}:{i}".encode())
     store.close()
 
 
 def test_processes_can_share_one_store(tmp_path: Path) -> None:
-    LocalStore(tmp_path).ensure_container("shared")
     context = multiprocessing.get_context("spawn")
     procs = [context.Process(target=_put_many, args=(str(tmp_path), w)) for w in range(3)]
     for proc in procs:

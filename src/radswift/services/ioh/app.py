@@ -6,16 +6,15 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from radswift.services.ioh import legacy
-from radswift.services.ioh.context import MAX_CONCURRENT_TRANSFERS, IohContext, context_of
+from radswift.services.ioh.context import IohContext, context_of
 from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.http_errors import install_error_handlers
 from radswift.services.ioh.metrics import CONTENT_TYPE_LATEST, IohMetrics
-from radswift.services.ioh.middleware import OneShot, RequestMetrics, TokenAuth
+from radswift.services.ioh.middleware import OneShot, RequestId, RequestMetrics, TokenAuth
 from radswift.services.ioh.routes import router
 from radswift.services.ioh.schemas import Health
 from radswift.services.ioh.settings import IohSettings
@@ -45,38 +44,54 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.tokens is None:
-            log.warning("TOKEN AUTH IS OFF: anyone who can reach this port can read, "
-                        "write and delete every key (start with --enableTokenAuth)")
+            log.warning(
+                "TOKEN AUTH IS OFF: anyone who can reach this port can read, "
+                "write and delete every key (start with --enableTokenAuth)"
+            )
         yield
         resources.close()
         if close_store:
             store.close()
 
-    app = FastAPI(title="pfioh (radswift)", version=settings.version,
-                  description=DESCRIPTION, lifespan=lifespan)
-    app.state.ioh = IohContext(store=store, settings=settings, resources=resources,
-                               metrics=metrics,
-                               limiter=anyio.CapacityLimiter(MAX_CONCURRENT_TRANSFERS))
+    app = FastAPI(
+        title="pfioh (radswift)",
+        version=settings.version,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.ioh = IohContext.create(
+        store=store, settings=settings, resources=resources, metrics=metrics
+    )
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(legacy.router)
-    app.add_api_route("/healthz", _healthz, methods=["GET"], response_model=Health,
-                      summary="Liveness (never needs a token)")
-    app.add_api_route("/metrics", _metrics, methods=["GET"], summary="Prometheus metrics",
-                      response_class=Response)
+    app.add_api_route(
+        "/healthz",
+        _healthz,
+        methods=["GET"],
+        response_model=Health,
+        summary="Liveness (never needs a token)",
+    )
+    app.add_api_route(
+        "/metrics", _metrics, methods=["GET"], summary="Prometheus metrics", response_class=Response
+    )
     app.add_middleware(RequestMetrics, metrics=metrics)
     if settings.tokens is not None:
         app.add_middleware(TokenAuth, tokens=settings.tokens)
     if settings.one_shot and stop is not None:
         app.add_middleware(OneShot, stop=stop)
+    app.add_middleware(RequestId)  # outermost: every reply has one, token refusals too
     return app
 
 
 async def _healthz(request: Request) -> Health:
     ctx = context_of(request)
     # open to anyone even with token auth: say which kind of store, not where or as whom
-    return Health(name=ctx.settings.name, version=ctx.settings.version,
-                  store="swift" if ctx.settings.swift_storage else "local")
+    return Health(
+        name=ctx.settings.name,
+        version=ctx.settings.version,
+        store="swift" if ctx.settings.swift_storage else "local",
+    )
 
 
 async def _metrics(request: Request) -> Response:

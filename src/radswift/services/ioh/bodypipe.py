@@ -4,7 +4,9 @@ The async side (`pump`) reads the ASGI body and feeds it in; the worker thread r
 as a file (`read(n)`) while it unpacks and stores. At most `max_buffered` bytes wait in
 between, so a fast client cannot make the server hold its upload in memory. If the
 client goes away mid-body the reader raises, and the push rolls back; if the worker
-stops early (a refused entry) the pump stops reading.
+stops early (a refused entry) the pump stops reading. If the client sends nothing for
+`idle_timeout` seconds, the reader raises BodyTimeout (408) and the push rolls back: a
+stalled client holds its push for that long at most.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import suppress
 
 from starlette.requests import ClientDisconnect
@@ -20,18 +22,47 @@ from starlette.requests import ClientDisconnect
 from radswift.errors import InvalidInput
 
 DEFAULT_MAX_BUFFERED = 2 * 1024 * 1024
+DEFAULT_IDLE_TIMEOUT = 30.0
 
 
 class BodyInterrupted(InvalidInput):
     """The client stopped sending before the body was complete."""
 
 
+class BodyTimeout(BodyInterrupted):
+    """The client sent nothing for longer than the body idle timeout."""
+
+    http_status = 408
+
+
+async def idle_chunks(body: AsyncIterable[bytes], idle_timeout: float) -> AsyncIterator[bytes]:
+    """The body's chunks; BodyTimeout when the next one takes more than `idle_timeout`."""
+    chunks = aiter(body)
+    while True:
+        try:
+            async with asyncio.timeout(idle_timeout):  # no task per chunk, unlike wait_for
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise BodyTimeout(
+                f"the upload sent nothing for {idle_timeout:g} s", reason="body_timeout"
+            ) from None
+        yield chunk
+
+
 class BodyPipe:
     """Bounded byte pipe from an async producer to one blocking reader thread."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, max_buffered: int = DEFAULT_MAX_BUFFERED):
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        max_buffered: int = DEFAULT_MAX_BUFFERED,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+    ):
         self._loop = loop
         self._max = max_buffered
+        self._idle = idle_timeout
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
         self._cond = threading.Condition()
@@ -50,16 +81,22 @@ class BodyPipe:
     async def pump(self, body: AsyncIterator[bytes]) -> None:
         """Feed the whole body in (run on the event loop beside the reader thread)."""
         try:
-            async for chunk in body:
+            async for chunk in idle_chunks(body, self._idle):
                 if chunk and not await self._feed(chunk):
                     return
             self._finish(None)
+        except BodyTimeout as err:
+            self._finish(err)
         except ClientDisconnect:
-            self._finish(BodyInterrupted("the client closed the connection mid-upload",
-                                         reason="interrupted"))
+            self._finish(
+                BodyInterrupted("the client closed the connection mid-upload", reason="interrupted")
+            )
         except BaseException as exc:
-            self._finish(BodyInterrupted(f"the upload was interrupted ({type(exc).__name__})",
-                                         reason="interrupted"))
+            self._finish(
+                BodyInterrupted(
+                    f"the upload was interrupted ({type(exc).__name__})", reason="interrupted"
+                )
+            )
             raise
 
     async def _feed(self, chunk: bytes) -> bool:

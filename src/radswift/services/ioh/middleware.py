@@ -6,16 +6,41 @@ Plain ASGI (not BaseHTTPMiddleware) so request and response bodies keep streamin
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from radswift.errors import RadswiftError
 from radswift.services.ioh.auth import OPEN_PATHS, check_authorization
-from radswift.services.ioh.http_errors import error_response
+from radswift.services.ioh.http_errors import REQUEST_ID_STATE, error_response
 from radswift.services.ioh.metrics import IohMetrics
 
 QUIET_PATHS = frozenset({"/healthz", "/metrics"})
+
+
+class RequestId:
+    """Gives every request an id (never the client's: it goes into the server log), kept
+    in the scope's state for error replies and sent back as `X-Request-Id`, so a client
+    can quote it and an operator find the request's log lines."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})[REQUEST_ID_STATE] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 class TokenAuth:
@@ -37,7 +62,8 @@ class TokenAuth:
         try:
             check_authorization(header, self.tokens)
         except RadswiftError as err:
-            await error_response(err)(scope, receive, send)
+            request_id = scope.get("state", {}).get(REQUEST_ID_STATE, "")
+            await error_response(err, request_id)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -36,7 +37,7 @@ from radswift.services.ioh.schemas import (
 )
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorReply} for code in (400, 401, 404, 409, 413, 422, 503)
+    code: {"model": ErrorReply} for code in (400, 401, 404, 408, 409, 413, 422, 429, 503)
 }
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 
@@ -67,8 +68,13 @@ def _listing(ctx: IohContext, key: str, prefix: str) -> KeyListing:
     others: set[str] = set()
     objects = []
     for o in list_key(ctx.store, key, prefix, ctx.resources.claims):
-        entry = ObjectEntry(name=o.name, size=o.size, etag=o.etag,
-                            last_modified=o.last_modified, content_type=o.content_type)
+        entry = ObjectEntry(
+            name=o.name,
+            size=o.size,
+            etag=o.etag,
+            last_modified=o.last_modified,
+            content_type=o.content_type,
+        )
         area = o.name.split("/", 1)[0]
         if area in Area.__members__ and is_bundle_object(o.name, f"{area}/"):
             bundles.add(area)
@@ -79,34 +85,55 @@ def _listing(ctx: IohContext, key: str, prefix: str) -> KeyListing:
             others.add(area)
         objects.append(entry)
     layouts = {area: AreaLayout.objects for area in others}
-    layouts.update({area: AreaLayout.mixed if area in others else AreaLayout.bundle
-                    for area in bundles})
-    return KeyListing(key=key, prefix=prefix, count=len(objects),
-                      bytes=sum(o.size for o in objects), objects=objects,
-                      layouts=dict(sorted(layouts.items())))
+    layouts.update(
+        {area: AreaLayout.mixed if area in others else AreaLayout.bundle for area in bundles}
+    )
+    return KeyListing(
+        key=key,
+        prefix=prefix,
+        count=len(objects),
+        bytes=sum(o.size for o in objects),
+        objects=objects,
+        layouts=dict(sorted(layouts.items())),
+    )
 
 
 @router.delete("/keys/{key}", response_model=DeleteReply, summary="Delete a key entirely")
 async def remove_key(request: Request, key: str) -> DeleteReply:
     ctx = context_of(request)
-    count = await ctx.blocking(delete_key, ctx.store, key, ctx.resources.claims,
-                               ctx.resources.put_pool)
+    count = await ctx.blocking(
+        partial(delete_key, pending=ctx.resources.pending),
+        ctx.store,
+        key,
+        ctx.resources.claims,
+        ctx.resources.put_pool,
+    )
     return DeleteReply(key=key, deleted_objects=count)
 
 
-@router.post("/keys/{key}/{area}", response_model=PushReply, status_code=201,
-             summary="Upload a tree as a streamed archive (tar, tar.gz, zip) or multipart files")
+@router.post(
+    "/keys/{key}/{area}",
+    response_model=PushReply,
+    status_code=201,
+    summary="Upload a tree as a streamed archive (tar, tar.gz, zip) or multipart files",
+)
 async def push_tree(
     request: Request,
     key: str,
     area: Area,
     format: Annotated[ArchiveFormat | None, Query(description="overrides Content-Type")] = None,
-    replace: Annotated[bool, Query(
-        description="make the area exactly the uploaded tree (old files overwritten or removed)")
+    replace: Annotated[
+        bool,
+        Query(
+            description="make the area exactly the uploaded tree (old files overwritten or removed)"
+        ),
     ] = False,
-    layout: Annotated[LayoutName | None, Query(
-        description="objects: one object per file; bundle: the whole tree as one tar object "
-                    "(much faster for many small files); default: the server's --layout")
+    layout: Annotated[
+        LayoutName | None,
+        Query(
+            description="objects: one object per file; bundle: the whole tree as one tar object "
+            "(much faster for many small files); default: the server's --layout"
+        ),
     ] = None,
 ) -> PushReply:
     """All or nothing: a refused, failed or interrupted upload leaves the key as it was,
@@ -120,7 +147,7 @@ async def push_tree(
     work = _push_work(ctx, key, area, content_type, format, replace, chosen)
     ctx.metrics.in_flight.labels("push").inc()
     try:
-        result = await ctx.with_body(request, work)
+        result = await ctx.with_body(request, work, key=key)
     except BaseException:
         ctx.metrics.pushes.labels("failed").inc()
         raise
@@ -128,12 +155,25 @@ async def push_tree(
         ctx.metrics.in_flight.labels("push").dec()
     ctx.metrics.pushes.labels("ok").inc()
     ctx.metrics.objects_in.inc(result.files + result.directories)
-    return PushReply(key=key, area=area, files=result.files, directories=result.directories,
-                     bytes=result.bytes, layout=chosen)
+    return PushReply(
+        key=key,
+        area=area,
+        files=result.files,
+        directories=result.directories,
+        bytes=result.bytes,
+        layout=chosen,
+    )
 
 
-def _push_work(ctx: IohContext, key: str, area: Area, content_type: str,
-               fmt: ArchiveFormat | None, replace: bool, layout: LayoutName) -> Any:
+def _push_work(
+    ctx: IohContext,
+    key: str,
+    area: Area,
+    content_type: str,
+    fmt: ArchiveFormat | None,
+    replace: bool,
+    layout: LayoutName,
+) -> Any:
     limits = ctx.settings.limits
     multipart = content_type.lower().startswith("multipart/form-data") and fmt is None
     archive_fmt: Format = "auto"
@@ -142,11 +182,22 @@ def _push_work(ctx: IohContext, key: str, area: Area, content_type: str,
     boundary = boundary_of(content_type) if multipart else ""
 
     def work(pipe: BodyPipe) -> Any:
-        entries = (form_entries(MultipartReader(pipe.read, boundary)) if multipart
-                   else iter_archive(pipe, archive_fmt, limits))
+        entries = (
+            form_entries(MultipartReader(pipe.read, boundary))
+            if multipart
+            else iter_archive(pipe, archive_fmt, limits)
+        )
         push = push_bundle if layout == LayoutName.bundle else push_entries
-        return push(ctx.store, key, f"{area.value}/", entries, resources=ctx.resources,
-                    limits=limits, replace=replace, on_bytes=ctx.metrics.bytes_in.inc)
+        return push(
+            ctx.store,
+            key,
+            f"{area.value}/",
+            entries,
+            resources=ctx.resources,
+            limits=limits,
+            replace=replace,
+            on_bytes=ctx.metrics.bytes_in.inc,
+        )
 
     return work
 
@@ -157,13 +208,19 @@ def _format_of(content_type: str) -> Format:
         return ARCHIVE_TYPES[media]
     if media in ("", "application/octet-stream"):
         return "auto"
-    raise InvalidInput(f"cannot upload a body of type {media!r}: send a tar, tar.gz or zip "
-                       "archive, multipart/form-data, or say ?format=", reason="bad_media_type")
+    raise InvalidInput(
+        f"cannot upload a body of type {media!r}: send a tar, tar.gz or zip "
+        "archive, multipart/form-data, or say ?format=",
+        reason="bad_media_type",
+    )
 
 
-@router.get("/keys/{key}/{area}", summary="Download an area as a streamed archive",
-            response_class=StreamingResponse,
-            responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})
+@router.get(
+    "/keys/{key}/{area}",
+    summary="Download an area as a streamed archive",
+    response_class=StreamingResponse,
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
+)
 async def pull_tree(
     request: Request,
     key: str,
@@ -178,24 +235,34 @@ async def pull_tree(
     headers = {"Content-Disposition": attachment(filename)}
     if archive.size is not None:  # not chunked: uvicorn then sends each piece uncopied
         headers["Content-Length"] = str(archive.size)
-    return StreamingResponse(_counted(ctx, archive.chunks), media_type=MEDIA_TYPES[format.value],
-                             headers=headers)
+    return StreamingResponse(
+        _counted(ctx, archive.chunks), media_type=MEDIA_TYPES[format.value], headers=headers
+    )
 
 
 def attachment(filename: str) -> str:
     """Content-Disposition per RFC 6266: a quoted fallback of safe ASCII only (anything
     else becomes '_'), and the exact name per RFC 5987 (`filename*`, percent-encoded
     UTF-8). Keys are already of a safe alphabet (radswift.names); this holds regardless."""
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\%;' else "_"
-                       for c in filename)
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\%;' else "_" for c in filename
+    )
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _open_archive(ctx: IohContext, key: str, area: Area, fmt: ArchiveFormat,
-                  compress: bool) -> AreaArchive:
-    return open_area(ctx.store, key, f"{area.value}/", fmt=fmt.value,
-                     compress=compress, resources=ctx.resources, limits=ctx.settings.limits,
-                     on_bytes=ctx.metrics.bytes_out.inc)
+def _open_archive(
+    ctx: IohContext, key: str, area: Area, fmt: ArchiveFormat, compress: bool
+) -> AreaArchive:
+    return open_area(
+        ctx.store,
+        key,
+        f"{area.value}/",
+        fmt=fmt.value,
+        compress=compress,
+        resources=ctx.resources,
+        limits=ctx.settings.limits,
+        on_bytes=ctx.metrics.bytes_out.inc,
+    )
 
 
 def _counted(ctx: IohContext, chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -209,18 +276,27 @@ def _counted(ctx: IohContext, chunks: Iterator[bytes]) -> Iterator[bytes]:
             close()
 
 
-@router.put("/keys/{key}/{area}/{path:path}", response_model=FileReply, status_code=201,
-            summary="Upload one file (replaces it if it exists)")
+@router.put(
+    "/keys/{key}/{area}/{path:path}",
+    response_model=FileReply,
+    status_code=201,
+    summary="Upload one file (replaces it if it exists)",
+)
 async def put_one(request: Request, key: str, area: Area, path: str) -> FileReply:
     ctx = context_of(request)
     name = validate_object_name(f"{area.value}/{_safe_path(path)}")
     declared = _content_length(request)
-    info = await ctx.with_body(request, lambda pipe: put_file(ctx, key, name, pipe, declared))
+    info = await ctx.with_body(
+        request, lambda pipe: put_file(ctx, key, name, pipe, declared), key=key
+    )
     return FileReply(key=key, name=info.name, size=info.size, etag=info.etag)
 
 
-@router.get("/keys/{key}/{area}/{path:path}", summary="Download one file (HTTP Range works)",
-            response_class=StreamingResponse)
+@router.get(
+    "/keys/{key}/{area}/{path:path}",
+    summary="Download one file (HTTP Range works)",
+    response_class=StreamingResponse,
+)
 async def get_one(request: Request, key: str, area: Area, path: str) -> Response:
     ctx = context_of(request)
     name = validate_object_name(f"{area.value}/{_safe_path(path)}")
@@ -244,4 +320,3 @@ def _safe_path(path: str) -> str:
     if not parts or ".." in parts:
         raise InvalidInput(f"the path {path!r} is not a relative file path", reason="bad_path")
     return "/".join(parts)
-

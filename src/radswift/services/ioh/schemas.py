@@ -40,6 +40,8 @@ class AreaLayout(StrEnum):
 class ErrorReply(BaseModel):
     error: str = Field(description="a short machine-readable reason")
     detail: str = Field(description="a message fit to show a person")
+    request_id: str | None = Field(
+        default=None, description="with a 5xx: quote it to the operator (also X-Request-Id)")
 
 
 class ObjectEntry(BaseModel):

@@ -32,6 +32,14 @@ DEFAULT_SEGMENT_SIZE = 1 * GiB
 """Pushed files larger than this are stored as segments plus a manifest (Swift SLO)."""
 DEFAULT_PREFETCH_BYTES = 24 * MiB
 """Bytes of small objects a pull fetches ahead of the archive it is writing."""
+DEFAULT_BODY_IDLE_TIMEOUT = 30.0
+"""Seconds an upload may send nothing before it is aborted (408, nothing stored)."""
+DEFAULT_MAX_PUSHES = 256
+"""Uploads (pushes and single-file PUTs) in flight at once; more are refused (429)."""
+DEFAULT_MAX_PUSHES_PER_CLIENT = 16
+"""Uploads in flight from one client address (behind a proxy: the proxy's address)."""
+DEFAULT_MAX_PUSHES_PER_KEY = 8
+"""Uploads in flight to one key (a replacing push holds its key alone anyway)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,10 +53,18 @@ class Tuning:
     small_entry: int = DEFAULT_SMALL_ENTRY
     segment_size: int = DEFAULT_SEGMENT_SIZE
     prefetch_bytes: int = DEFAULT_PREFETCH_BYTES
+    body_idle_timeout: float = DEFAULT_BODY_IDLE_TIMEOUT
+    max_pushes: int = DEFAULT_MAX_PUSHES
+    max_pushes_per_client: int = DEFAULT_MAX_PUSHES_PER_CLIENT
+    max_pushes_per_key: int = DEFAULT_MAX_PUSHES_PER_KEY
 
     def __post_init__(self) -> None:
         if min(self.put_workers, self.get_workers, self.pool_workers) < 1:
             raise InvalidInput("worker counts must be at least 1")
+        if min(self.max_pushes, self.max_pushes_per_client, self.max_pushes_per_key) < 1:
+            raise InvalidInput("the push caps must be at least 1")
+        if not self.body_idle_timeout > 0:
+            raise InvalidInput("the body idle timeout must be positive")
         if self.segment_size < 1024:
             raise InvalidInput("the segment size must be at least 1024 bytes")
 

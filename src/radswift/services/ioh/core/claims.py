@@ -17,6 +17,11 @@ Two refinements for pushes that replace what is there:
   tree to the new one at once, never seeing a shrinking or mixed tree.
 An exclusive push (every replace, every bundle push) runs alone on its key: it starts
 only when nothing else runs there, and nothing else starts until it ends.
+
+And one for replace generations (radswift.generation): from the switch of an area's
+pointer until the tree it replaced is deleted, readers in this process take the new
+generation as the area's tree even if Swift answers the pointer's GET with a stale 404
+(it can, under load): they never list the old tree while it is being deleted.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ class PushClaims:
         self._shown: dict[str, set[str]] = {}
         self._active: dict[str, set[str]] = {}
         self._exclusive: dict[str, str] = {}
+        self._switching: dict[tuple[str, str], str] = {}
 
     def begin(self, key: str, *, exclusive: bool = False) -> PushTicket:
         """Start a push. An `exclusive` one refuses to run beside any other, and no other
@@ -126,6 +132,22 @@ class PushClaims:
         pushes, or about to be deleted by a replacing push."""
         with self._lock:
             return frozenset(self._owners.get(key, {})).difference(self._shown.get(key, ()))
+
+    def switching(self, key: str, area: str, prefix: str) -> None:
+        """The area now reads from the generation `prefix`, its old tree being deleted."""
+        with self._lock:
+            self._switching[(key, area)] = prefix
+
+    def switched(self, key: str, area: str, prefix: str) -> None:
+        """The tree that the generation `prefix` replaced is deleted."""
+        with self._lock:
+            if self._switching.get((key, area)) == prefix:
+                del self._switching[(key, area)]
+
+    def switching_to(self, key: str, area: str) -> str | None:
+        """The generation the area switched to while its old tree is being deleted."""
+        with self._lock:
+            return self._switching.get((key, area))
 
     def busy(self, key: str) -> bool:
         with self._lock:

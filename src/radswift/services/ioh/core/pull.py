@@ -2,7 +2,9 @@
 
 The listing is taken first (so a missing key is an error before any byte is sent), the
 archive is then produced entry by entry while the prefetcher downloads the next small
-objects in parallel. Names of unfinished pushes are left out (see claims.py).
+objects in parallel. Names of unfinished pushes are left out (see claims.py), and an
+area replaced by a generation is read from its current generation only, resolved once
+before the listing (radswift.generation): the archive is the old tree or the new one.
 An area in the bundle layout (one tar object) is served from its bundle (pull_bundle.py).
 Every object's bytes are checked against its MD5 as they go out (prefetch.py).
 Zips are ZIP64 and stored, not deflated, unless `compress` (DICOM and NIfTI.gz gain
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -20,7 +23,7 @@ from typing import Literal
 from radswift.archive import ArchiveLimits, OutEntry, tar_stream, zip_stream
 from radswift.archive.write import tar_size
 from radswift.errors import InvalidInput
-from radswift.services.ioh.core.keys import list_key
+from radswift.services.ioh.core.keys import area_objects
 from radswift.services.ioh.core.prefetch import Prefetcher
 from radswift.services.ioh.core.pull_bundle import area_bundle, bundle_archive
 from radswift.services.ioh.core.resources import Resources
@@ -73,8 +76,30 @@ def open_area(
     """As stream_area, with the archive's length for a plain tar (for Content-Length)."""
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown archive format {fmt!r}: use one of {', '.join(FORMATS)}")
-    infos = list_key(store, key, area, resources.claims)
-    bundle = area_bundle(infos, key, area)
+    lease = ExitStack()
+    lease.enter_context(resources.leases.reading(key, area))  # before resolving
+    try:
+        archive = _open(store, key, area, fmt=fmt, compress=compress, resources=resources,
+                        limits=limits, on_bytes=on_bytes)
+    except BaseException:
+        lease.close()
+        raise
+    return AreaArchive(Leased(archive.chunks, lease), archive.size)
+
+
+def _open(
+    store: ObjectStore,
+    key: str,
+    area: str,
+    *,
+    fmt: ArchiveFormat,
+    compress: bool,
+    resources: Resources,
+    limits: ArchiveLimits,
+    on_bytes: Callable[[int], None] | None,
+) -> AreaArchive:
+    view, infos = area_objects(store, key, area, resources.claims)
+    bundle = None if view.is_generation else area_bundle(infos, key, area)
     if bundle is not None:
         chunks, length = bundle_archive(store, key, bundle, fmt=fmt, compress=compress,
                                         mtime=_mtime(bundle), limits=limits,
@@ -86,7 +111,7 @@ def open_area(
                             small=resources.tuning.small_entry,
                             budget=resources.budget,
                             on_bytes=on_bytes or (lambda n: None))
-    entries = [_out_entry(info, area, prefetcher) for info in infos]
+    entries = [_out_entry(info, view.prefix, prefetcher) for info in infos]
     size: int | None = None
     if fmt == "zip":
         raw = zip_stream(entries, compress=compress)
@@ -96,8 +121,8 @@ def open_area(
     return AreaArchive(_coalesced(raw, prefetcher), size)
 
 
-def _out_entry(info: ObjectInfo, area: str, prefetcher: Prefetcher) -> OutEntry:
-    path = info.name[len(area):]
+def _out_entry(info: ObjectInfo, prefix: str, prefetcher: Prefetcher) -> OutEntry:
+    path = info.name[len(prefix):]
     mtime = _mtime(info)
     if info.is_directory_marker:
         return OutEntry(path=path.rstrip("/"), size=0, mtime=mtime, chunks=None, mode=0o755)
@@ -115,6 +140,37 @@ def _mtime(info: ObjectInfo) -> float:
             stamp = stamp.replace(tzinfo=UTC)
         return stamp.timestamp()
     return time.time()
+
+
+class Leased(Iterator[bytes]):
+    """An archive's chunks that hold the area's read lease (core/leases.py) until they
+    are exhausted or closed, or the iterator is dropped unread (a client gone before
+    the first byte must not leave a lease that every later replace waits for)."""
+
+    def __init__(self, chunks: Iterator[bytes], lease: ExitStack) -> None:
+        self._chunks = chunks
+        self._lease: ExitStack | None = lease
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        lease, self._lease = self._lease, None
+        if lease is None:
+            return
+        try:
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                close()
+        finally:
+            lease.close()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def _coalesced(raw: Iterator[bytes], prefetcher: Prefetcher) -> Iterator[bytes]:

@@ -12,13 +12,14 @@ exactly the objects it wrote, and the container too if the push created it, so t
 is as it was.
 
 `replace` (the legacy protocol's semantics: a second push of a key replaces its input):
-entries whose names already exist are spooled to disk, not written; only once the whole
-archive has been read without error are they written over the old objects, and the old
-objects the new tree lacks deleted: at that point, in one step, the new names become
-visible and the old ones hidden (claims.hide), so readers switch from the old tree (or
-the old bundle) to the new one, never seeing both or a shrinking tree. So a refused
-archive still leaves the key unchanged; only a store failure in that final phase can
-leave old and new objects mixed.
+into an area that holds anything, the new tree is written under a fresh generation
+prefix, never over the old objects; only once it is all stored does one pointer object
+switch readers to it, and the old tree is deleted afterwards (replace.py, and
+radswift.generation for the contract). Readers, in this process or any other, see the
+old tree or the new one, never a mix; a refused or failed push leaves the key as it was
+(its generation is deleted like any rolled-back push). A push into an empty area, or
+one that adds (no replace), writes where the area's current tree is: plain objects,
+or the current generation.
 
 The bundle layout (one tar object per area) is push_bundle.py; this module refuses to
 add per-file objects beside a bundle (see _refuse_beside_bundle).
@@ -39,6 +40,7 @@ from radswift.archive.limits import ArchiveLimits
 from radswift.archive.paths import PathRegistry
 from radswift.bundle import bundle_object
 from radswift.errors import Conflict, InvalidInput, NotFound, RadswiftError, UnsafeArchive
+from radswift.generation import AreaView, is_reserved, list_view, new_generation, resolve
 from radswift.names import (
     INPUT_PREFIX,
     OUTPUT_PREFIX,
@@ -49,7 +51,7 @@ from radswift.names import (
 from radswift.services.ioh.core.claims import PushTicket
 from radswift.services.ioh.core.keys import delete_objects
 from radswift.services.ioh.core.large import put_large
-from radswift.services.ioh.core.replace import replace_existing
+from radswift.services.ioh.core.replace import before_writing, switch_generation
 from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
 from radswift.store.base import DIRECTORY_CONTENT_TYPE, ObjectStore
@@ -90,15 +92,18 @@ class PushState:
     gate: EntryGate
     on_bytes: Callable[[int], None]
     existing: frozenset[str]
+    view: AreaView
+    """Where the entries go: the area's current tree, or (replace) a new generation."""
+    old: frozenset[str] = frozenset()
+    """Replace: every object of the area before the push, deleted once switched."""
     stored_tree: PathRegistry | None = None
+    """Not a replace: the paths the area holds, so a push cannot add `a/b` under a file `a`."""
     files: int = 0
     dirs: int = 0
     total: int = 0
     written: set[str] = field(default_factory=set)
     dir_names: set[str] = field(default_factory=set)
     aborted: bool = False
-    replace: bool = False
-    deferred: dict[str, Spooled] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     futures: list[Future[None]] = field(default_factory=list)
 
@@ -129,24 +134,19 @@ def push_entries(
     ticket = resources.claims.begin(key, exclusive=replace)
     created = False
     try:
+        before_writing(resources, key)
         created = not store.container_exists(key)
         store.ensure_container(key)
-        existing = frozenset(o.name for o in store.list_objects(key, area))
-        _refuse_beside_bundle(key, area, existing, replace)
-        state = PushState(store=store, key=key, ticket=ticket, gate=EntryGate(limits),
-                          on_bytes=on_bytes or (lambda n: None), existing=existing,
-                          stored_tree=None if replace else _stored_tree(area, existing),
-                          replace=replace)
+        state = _start(store, key, area, ticket, limits, replace)
+        state.on_bytes = on_bytes or state.on_bytes
         try:
             _run(state, area, entries, resources)
         except BaseException:
             _roll_back(state, resources.put_pool)
             raise
-        finally:
-            for body in state.deferred.values():
-                body.close()
-        return PushResult(key=key, area=area, files=state.files, directories=state.dirs,
-                          bytes=state.total)
+        return PushResult(
+            key=key, area=area, files=state.files, directories=state.dirs, bytes=state.total
+        )
     except BaseException:
         if created:
             resources.claims.if_alone(ticket, lambda: drop_if_empty(store, key))
@@ -155,20 +155,59 @@ def push_entries(
         resources.claims.end(ticket)
 
 
-def _refuse_beside_bundle(key: str, area: str, existing: frozenset[str],
-                          replace: bool) -> None:
+def _start(
+    store: ObjectStore,
+    key: str,
+    area: str,
+    ticket: PushTicket,
+    limits: ArchiveLimits,
+    replace: bool,
+) -> PushState:
+    """Where this push writes: a replace of an area holding anything, a new generation;
+    otherwise the area's current tree (and names already there are a Conflict)."""
+    state = PushState(
+        store=store,
+        key=key,
+        ticket=ticket,
+        gate=EntryGate(limits),
+        on_bytes=lambda n: None,
+        existing=frozenset(),
+        view=AreaView(area=area, prefix=area),
+    )
+    if replace:
+        everything = frozenset(o.name for o in store.list_objects(key, area))
+        if everything:
+            state.view = AreaView(area=area, prefix=new_generation(area))
+            state.old = everything
+        return state
+    state.view = resolve(store, key, area)
+    state.existing = frozenset(o.name for o in list_view(store, key, state.view))
+    if not state.view.is_generation:
+        _refuse_beside_bundle(key, area, state.existing, replace)
+    state.stored_tree = _stored_tree(state.view.prefix, state.existing)
+    return state
+
+
+def _refuse_beside_bundle(key: str, area: str, existing: frozenset[str], replace: bool) -> None:
     """Layouts never mix (radswift.bundle): per-file objects are not added beside a
     bundle; a replacing push deletes the bundle once its own tree is stored (it is one
     of the `existing` names the replace phase removes). A running bundle push holds the
     key exclusively, so this push could not even begin beside it (claims.begin)."""
     bundle = bundle_object(area)
     if bundle in existing and not replace:
-        raise Conflict(f"the area {area!r} of the key {key!r} holds a bundle: push with "
-                       "replace=true to replace it", reason="area_not_empty")
+        raise Conflict(
+            f"the area {area!r} of the key {key!r} holds a bundle: push with "
+            "replace=true to replace it",
+            reason="area_not_empty",
+        )
 
 
-def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
-         resources: Resources) -> None:
+def _run(
+    state: PushState,
+    area: str,
+    entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
+    resources: Resources,
+) -> None:
     slots = threading.BoundedSemaphore(resources.tuning.put_workers)
     try:
         for entry, chunks in entries:
@@ -177,7 +216,7 @@ def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterabl
                 continue  # the archive's root ("./")
             is_dir = entry.is_dir or chunks is None
             path = state.gate.admit(entry.path, is_dir=is_dir, size=entry.size)
-            name = _object_name(area, path, is_dir=is_dir)
+            name = _object_name(state.view, path, is_dir=is_dir)
             if name not in state.existing:
                 _refuse_under_stored(state.stored_tree, state.key, area, path, is_dir=is_dir)
             if is_dir or chunks is None:
@@ -185,8 +224,10 @@ def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterabl
                 continue
             chunks = state.gate.counted(path, chunks)
             if name in state.existing:
-                _defer(state, name, entry, chunks, resources)
-                continue
+                raise Conflict(
+                    f"{state.view.logical(name)!r} already exists in the key {state.key!r}",
+                    reason="exists",
+                )
             resources.claims.claim(state.ticket, name)
             slots.acquire()
             try:
@@ -200,65 +241,89 @@ def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterabl
             resources.claims.claim(state.ticket, name)
             slots.acquire()
             state.dirs += 1
-            _submit_put(state, name, Spooled(body=io.BytesIO(), size=0, held=0,
-                                             budget=resources.budget),
-                        DIRECTORY_CONTENT_TYPE, resources, slots)
+            _submit_put(
+                state,
+                name,
+                Spooled(body=io.BytesIO(), size=0, held=0, budget=resources.budget),
+                DIRECTORY_CONTENT_TYPE,
+                resources,
+                slots,
+            )
     finally:
         wait(state.futures)
     _raise_first_failure(state)
-    if state.replace:
-        keep = {*state.ticket.names, *state.deferred, *_empty_dirs(state)}
-        replace_existing(state, resources, keep)
-
-
-def _defer(state: PushState, name: str, entry: PushEntry, chunks: Iterable[bytes],
-           resources: Resources) -> None:
-    """An entry that would overwrite: a Conflict, or (replace) kept on disk for later."""
-    if not state.replace:
-        raise Conflict(f"{name!r} already exists in the key {state.key!r}", reason="exists")
-    state.files += 1
-    state.deferred[name] = spool(chunks, size_hint=entry.size, small=0,
-                                 budget=resources.budget, account=state.account)
+    if state.old:
+        switch_generation(state, resources)
 
 
 def _empty_dirs(state: PushState) -> list[str]:
     """Directory entries with nothing under them: only these need a marker object."""
     parents: set[str] = set()
-    for name in (*state.ticket.names, *state.deferred):
+    for name in state.ticket.names:
         parts = name.rstrip("/").split("/")
         parents.update("/".join(parts[:i]) + "/" for i in range(1, len(parts)))
     return sorted(d for d in state.dir_names if d not in parents)
 
 
-def _submit(state: PushState, name: str, entry: PushEntry, chunks: Iterable[bytes],
-            resources: Resources, slots: threading.BoundedSemaphore) -> None:
+def _submit(
+    state: PushState,
+    name: str,
+    entry: PushEntry,
+    chunks: Iterable[bytes],
+    resources: Resources,
+    slots: threading.BoundedSemaphore,
+) -> None:
     """Buffer one file entry and hand its put to the pool (or push it as segments)."""
     tuning = resources.tuning
     state.files += 1
     if entry.size is not None and entry.size <= tuning.segment_size:
-        body = spool(chunks, size_hint=entry.size, small=tuning.small_entry,
-                     budget=resources.budget, account=state.account)
+        body = spool(
+            chunks,
+            size_hint=entry.size,
+            small=tuning.small_entry,
+            budget=resources.budget,
+            account=state.account,
+        )
         _submit_put(state, name, body, None, resources, slots)
         return
     reader = ChunkReader(chunks)
-    first = spool(reader.take(tuning.segment_size), size_hint=None, small=0,
-                  budget=resources.budget, account=state.account)
+    first = spool(
+        reader.take(tuning.segment_size),
+        size_hint=None,
+        small=0,
+        budget=resources.budget,
+        account=state.account,
+    )
     if reader.at_eof():
         _submit_put(state, name, first, None, resources, slots)
         return
-    put_large(state.store, state.key, name, first, reader, resources=resources,
-              account=state.account, wrote=state.wrote, push_id=state.ticket.push_id)
+    put_large(
+        state.store,
+        state.key,
+        name,
+        first,
+        reader,
+        resources=resources,
+        account=state.account,
+        wrote=state.wrote,
+        push_id=state.ticket.push_id,
+    )
     slots.release()  # on failure the caller releases the slot
 
 
-def _submit_put(state: PushState, name: str, body: Spooled, content_type: str | None,
-                resources: Resources, slots: threading.BoundedSemaphore) -> None:
+def _submit_put(
+    state: PushState,
+    name: str,
+    body: Spooled,
+    content_type: str | None,
+    resources: Resources,
+    slots: threading.BoundedSemaphore,
+) -> None:
     def put() -> None:
         try:
             if state.aborted:  # the push failed meanwhile: store nothing more
                 return
-            state.store.put_object(state.key, name, body.body, body.size,
-                                   content_type=content_type)
+            state.store.put_object(state.key, name, body.body, body.size, content_type=content_type)
             state.wrote(name)
             state.on_bytes(body.size)
         finally:
@@ -273,7 +338,7 @@ def _stored_tree(area: str, existing: Iterable[str]) -> PathRegistry:
     among themselves, written by another client, are left out: they are not ours)."""
     tree = PathRegistry()
     for name in existing:
-        rel = name[len(area):]
+        rel = name[len(area) :]
         try:
             tree.add(rel.rstrip("/"), is_dir=rel.endswith("/"))
         except UnsafeArchive:
@@ -281,8 +346,9 @@ def _stored_tree(area: str, existing: Iterable[str]) -> PathRegistry:
     return tree
 
 
-def _refuse_under_stored(tree: PathRegistry | None, key: str, area: str, path: str, *,
-                        is_dir: bool) -> None:
+def _refuse_under_stored(
+    tree: PathRegistry | None, key: str, area: str, path: str, *, is_dir: bool
+) -> None:
     """Conflict if `path` would be a file where a directory is stored, or lie under a
     stored file: the area would then hold a tree no reader can unpack (`a` and `a/b`)."""
     if tree is None:
@@ -290,17 +356,21 @@ def _refuse_under_stored(tree: PathRegistry | None, key: str, area: str, path: s
     try:
         tree.add(path, is_dir=is_dir)
     except UnsafeArchive as err:
-        raise Conflict(f"{area}{path!r} clashes with what the key {key!r} holds: "
-                       f"{err.message}", reason="exists") from None
+        raise Conflict(
+            f"{area}{path!r} clashes with what the key {key!r} holds: {err.message}",
+            reason="exists",
+        ) from None
 
 
-def _object_name(area: str, path: str, *, is_dir: bool) -> str:
+def _object_name(view: AreaView, path: str, *, is_dir: bool) -> str:
+    """The stored name of an (admitted) entry path: in the area, or in its generation."""
     if is_dir:
         path += "/"
-    if area + path == bundle_object(area):
-        raise UnsafeArchive(f"{path!r} is the name reserved for an area's bundle",
-                            reason="reserved_name")
-    return validate_object_name(area + path)
+    if view.area + path == bundle_object(view.area) or is_reserved(path):
+        raise UnsafeArchive(
+            f"{path!r} is a name radswift reserves in an area", reason="reserved_name"
+        )
+    return validate_object_name(view.prefix + path)
 
 
 def _raise_first_failure(state: PushState) -> None:
@@ -332,5 +402,4 @@ def drop_if_empty(store: ObjectStore, key: str) -> None:
         except (NotFound, Conflict):
             pass
         except RadswiftError as err:
-            log.error("cannot remove the container %r of a failed push: %s", container,
-                      err.message)
+            log.error("cannot remove the container %r of a failed push: %s", container, err.message)

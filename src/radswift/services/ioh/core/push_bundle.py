@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 
@@ -34,11 +35,13 @@ from radswift.archive.gate import EntryGate
 from radswift.archive.limits import ArchiveLimits
 from radswift.bundle import BUNDLE_BASENAME, BYTES_META, FILES_META, bundle_object
 from radswift.errors import Conflict, InvalidInput, NotFound, RadswiftError, UnsafeArchive
+from radswift.generation import pointer_object
 from radswift.names import validate_key, validate_object_name
 from radswift.services.ioh.core.claims import PushTicket
 from radswift.services.ioh.core.keys import delete_leftovers
 from radswift.services.ioh.core.large import put_large
 from radswift.services.ioh.core.push import AREAS, PushEntry, PushResult, drop_if_empty
+from radswift.services.ioh.core.replace import before_writing, retire
 from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
 from radswift.store.base import ObjectStore, SegmentRef
@@ -90,6 +93,7 @@ def push_bundle(
     ticket = resources.claims.begin(key, exclusive=True)  # alone on the key, or 409
     created = False
     try:
+        before_writing(resources, key)
         resources.claims.claim(ticket, name, hide=False)  # the old bundle stays readable
         created = not store.container_exists(key)
         store.ensure_container(key)
@@ -105,13 +109,21 @@ def push_bundle(
             return tally.metadata()
 
         stream = tar_stream(_out_entries(area, entries, tally, resources))
-        _store_stream(store, key, name, stream, resources=resources, ticket=ticket,
-                      metadata=commit_metadata)
+        _store_stream(
+            store, key, name, stream, resources=resources, ticket=ticket, metadata=commit_metadata
+        )
         replaced = [n for n in old if n != name]
         resources.claims.hide(ticket, replaced)  # readers now see the new bundle alone
-        _delete_old(store, key, replaced, old_segments, resources)
-        return PushResult(key=key, area=area, files=tally.files, directories=tally.dirs,
-                          bytes=tally.total)
+        _unpoint(store, key, area, replaced)
+        retire(
+            resources,
+            key,
+            area,  # after the reads of the old tree
+            lambda: _delete_old(store, key, replaced, old_segments, resources),
+        )
+        return PushResult(
+            key=key, area=area, files=tally.files, directories=tally.dirs, bytes=tally.total
+        )
     except BaseException:
         if created:
             resources.claims.if_alone(ticket, lambda: drop_if_empty(store, key))
@@ -121,10 +133,16 @@ def push_bundle(
 
 
 def _occupied(key: str, area: str, names: list[str]) -> Conflict:
-    what = ("a bundle" if bundle_object(area) in names
-            else f"{len(names)} objects (stored, or being pushed now)")
-    return Conflict(f"the area {area!r} of the key {key!r} already holds {what}: "
-                    "push with replace=true to replace it", reason="area_not_empty")
+    what = (
+        "a bundle"
+        if bundle_object(area) in names
+        else f"{len(names)} objects (stored, or being pushed now)"
+    )
+    return Conflict(
+        f"the area {area!r} of the key {key!r} already holds {what}: "
+        "push with replace=true to replace it",
+        reason="area_not_empty",
+    )
 
 
 def _check_still_empty(store: ObjectStore, key: str, area: str, resources: Resources) -> None:
@@ -138,15 +156,20 @@ def _check_still_empty(store: ObjectStore, key: str, area: str, resources: Resou
         raise _occupied(key, area, sorted(others))
 
 
-def _out_entries(area: str, entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
-                 tally: _Tally, resources: Resources) -> Iterator[OutEntry]:
+def _out_entries(
+    area: str,
+    entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
+    tally: _Tally,
+    resources: Resources,
+) -> Iterator[OutEntry]:
     """The pushed entries as tar entries, lazily: one entry's bytes flow before the next."""
     for entry, chunks in entries:
         if entry.is_dir and not entry.path.strip("/"):
             continue  # the archive's root ("./")
         is_dir = entry.is_dir or chunks is None
-        path = _entry_path(area, tally.gate.admit(entry.path, is_dir=is_dir, size=entry.size),
-                           is_dir=is_dir)
+        path = _entry_path(
+            area, tally.gate.admit(entry.path, is_dir=is_dir, size=entry.size), is_dir=is_dir
+        )
         mtime = getattr(entry, "mtime", None) or time.time()
         if is_dir or chunks is None:
             tally.dirs += 1
@@ -155,14 +178,15 @@ def _out_entries(area: str, entries: Iterable[tuple[PushEntry, Iterable[bytes] |
         tally.files += 1
         chunks = tally.gate.counted(path, chunks)
         if entry.size is not None:
-            yield OutEntry(path=path, size=entry.size, mtime=mtime,
-                           chunks=partial(tally.counted, chunks))
+            yield OutEntry(
+                path=path, size=entry.size, mtime=mtime, chunks=partial(tally.counted, chunks)
+            )
             continue
-        body = spool(chunks, size_hint=None, small=0, budget=resources.budget,
-                     account=tally.account)
+        body = spool(
+            chunks, size_hint=None, small=0, budget=resources.budget, account=tally.account
+        )
         try:
-            yield OutEntry(path=path, size=body.size, mtime=mtime,
-                           chunks=partial(_read_back, body))
+            yield OutEntry(path=path, size=body.size, mtime=mtime, chunks=partial(_read_back, body))
         finally:
             body.close()
 
@@ -171,8 +195,9 @@ def _entry_path(area: str, path: str, *, is_dir: bool) -> str:
     """The entry's (admitted) path inside the bundle, checked as its per-file object name
     would be."""
     if path == BUNDLE_BASENAME and not is_dir:
-        raise UnsafeArchive(f"{path!r} is the name reserved for an area's bundle",
-                            reason="reserved_name")
+        raise UnsafeArchive(
+            f"{path!r} is the name reserved for an area's bundle", reason="reserved_name"
+        )
     validate_object_name(area + path + ("/" if is_dir else ""))
     return path
 
@@ -182,24 +207,52 @@ def _read_back(body: Spooled) -> Iterator[bytes]:
         yield data
 
 
-def _store_stream(store: ObjectStore, key: str, name: str, stream: Iterable[bytes], *,
-                  resources: Resources, ticket: PushTicket,
-                  metadata: Callable[[], Mapping[str, str]]) -> None:
+def _store_stream(
+    store: ObjectStore,
+    key: str,
+    name: str,
+    stream: Iterable[bytes],
+    *,
+    resources: Resources,
+    ticket: PushTicket,
+    metadata: Callable[[], Mapping[str, str]],
+) -> None:
     """The tar bytes as one object, or as segments and a manifest when longer than one
     segment; either way the object itself is written last."""
     reader = ChunkReader(stream)
-    first = spool(reader.take(resources.tuning.segment_size), size_hint=None, small=0,
-                  budget=resources.budget, account=_ignore)
+    first = spool(
+        reader.take(resources.tuning.segment_size),
+        size_hint=None,
+        small=0,
+        budget=resources.budget,
+        account=_ignore,
+    )
     if reader.at_eof():
         try:
-            store.put_object(key, name, first.body, first.size,
-                             content_type=TAR_CONTENT_TYPE, metadata=metadata())
+            store.put_object(
+                key,
+                name,
+                first.body,
+                first.size,
+                content_type=TAR_CONTENT_TYPE,
+                metadata=metadata(),
+            )
         finally:
             first.close()
         return
-    put_large(store, key, name, first, reader, resources=resources, account=_ignore,
-              wrote=_ignore_name, push_id=ticket.push_id, content_type=TAR_CONTENT_TYPE,
-              metadata=metadata)
+    put_large(
+        store,
+        key,
+        name,
+        first,
+        reader,
+        resources=resources,
+        account=_ignore,
+        wrote=_ignore_name,
+        push_id=ticket.push_id,
+        content_type=TAR_CONTENT_TYPE,
+        metadata=metadata,
+    )
 
 
 def _ignore(_: int) -> None:
@@ -221,8 +274,19 @@ def _segments_of(store: ObjectStore, key: str, name: str) -> list[SegmentRef]:
         return []
 
 
-def _delete_old(store: ObjectStore, key: str, names: list[str], segments: list[SegmentRef],
-                resources: Resources) -> None:
+def _unpoint(store: ObjectStore, key: str, area: str, replaced: list[str]) -> None:
+    """If the area was a generation (radswift.generation), delete its pointer before the
+    rest: from then on readers see the bundle, and never a generation losing objects."""
+    pointer = pointer_object(area)
+    if pointer in replaced:
+        replaced.remove(pointer)
+        with suppress(NotFound):
+            store.delete_object(key, pointer)
+
+
+def _delete_old(
+    store: ObjectStore, key: str, names: list[str], segments: list[SegmentRef], resources: Resources
+) -> None:
     """After the new bundle is stored: the old per-file objects, the old bundle's segments
     (failures are logged by the count, never raised: the push has succeeded)."""
     delete_leftovers(store, key, names, resources.put_pool)
@@ -232,8 +296,13 @@ def _delete_old(store: ObjectStore, key: str, names: list[str], segments: list[S
         except NotFound:
             pass
         except RadswiftError as err:
-            log.error("cannot delete the segment %r of a replaced bundle of %r: %s",
-                      ref.name, key, err.message)
+            log.error(
+                "cannot delete the segment %r of a replaced bundle of %r: %s",
+                ref.name,
+                key,
+                err.message,
+            )
     if names or segments:
-        log.info("bundle push to %r replaced %d objects and %d segments", key, len(names),
-                 len(segments))
+        log.info(
+            "bundle push to %r replaced %d objects and %d segments", key, len(names), len(segments)
+        )

@@ -1,56 +1,99 @@
-"""The final phase of a replacing push (see push.py): overwrite, then drop what is gone.
+"""The final phase of a replacing push (see push.py): switch to the new generation, then
+delete the old tree.
 
-Runs only after the whole archive was read without error, so a refused archive never
-reaches it. The deferred entries wait on disk (never in memory).
+Runs only after every entry of the new tree is stored under its generation prefix
+(radswift.generation). The switch is one PUT of the area's pointer: before it, every
+reader sees the old tree; after it, the new one. Nothing after the switch may undo the
+push (the new tree is live): failing to delete old objects is logged, never raised.
+Old objects are deleted only once the reads of this process that began before the
+switch have ended (core/leases.py, `retire`), so a pull in progress finishes with the
+old tree.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Set
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from radswift.errors import RadswiftError
+from radswift.generation import pointer_object, switch_to
 from radswift.services.ioh.core.keys import delete_leftovers
-from radswift.services.ioh.core.large import put_large
 from radswift.services.ioh.core.resources import Resources
-from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
 
 if TYPE_CHECKING:
     from radswift.services.ioh.core.push import PushState
 
 log = logging.getLogger("radswift.services.ioh")
-READ_CHUNK = 1024 * 1024
+QUICK_WAIT_SECONDS = 2.0
+"""How long a replace itself waits for earlier reads before leaving the deletion of
+the old tree to the cleanup pool (see retire)."""
 
 
-def replace_existing(state: PushState, resources: Resources, keep: Set[str]) -> None:
-    """Write every deferred entry over its old object, then delete the old objects that
-    are not in `keep` (the names of the new tree): hidden from readers first, while the
-    new names are shown (one step), and a failure to delete is logged, not raised (the
-    new tree is complete and visible)."""
-    segment = resources.tuning.segment_size
-    small = {n: b for n, b in state.deferred.items() if b.size <= segment}
-    futures = [resources.put_pool.submit(_overwrite, state, name, body, resources)
-               for name, body in small.items()]
-    for name, body in state.deferred.items():
-        if name not in small:  # here, not in the pool: put_large waits on pool tasks itself
-            _overwrite(state, name, body, resources)
-    for future in futures:
-        future.result()
-    gone = sorted(state.existing - keep)
-    resources.claims.hide(state.ticket, gone, show=set(state.ticket.names))
-    delete_leftovers(state.store, state.key, gone, resources.put_pool)
-    log.info("push to %r replaced %d objects and removed %d", state.key, len(state.deferred),
-             len(state.existing - keep))
+def switch_generation(state: PushState, resources: Resources) -> None:
+    """Point the area at the push's generation, then remove what it replaced."""
+    view = state.view
+    claims = resources.claims
+    claims.hide(state.ticket, (), show=set(state.ticket.names))  # shown once switched
+    switch_to(state.store, state.key, view.area, view.prefix, len(state.written))
+    claims.switching(state.key, view.area, view.prefix)  # before any deletion
+    gone = sorted(state.old - {pointer_object(view.area)})
+    try:
+        claims.hide(state.ticket, gone)
+    except RadswiftError as err:  # the push has succeeded: the new tree is live
+        log.error("after replacing %r of %r: %s", view.area, state.key, err.message)
+    key, area, prefix = state.key, view.area, view.prefix
+
+    def delete_old() -> None:
+        try:
+            delete_leftovers(state.store, key, gone, resources.put_pool)
+        finally:
+            claims.switched(key, area, prefix)
+
+    retire(resources, key, area, delete_old)
+    log.info(
+        "push to %r switched %s to %s (%d objects) and removed %d old ones",
+        state.key,
+        view.area,
+        view.prefix,
+        len(state.written),
+        len(gone),
+    )
 
 
-def _overwrite(state: PushState, name: str, body: Spooled, resources: Resources) -> None:
-    segment = resources.tuning.segment_size
-    if body.size <= segment:
-        state.store.put_object(state.key, name, body.body, body.size)
-    else:
-        reader = ChunkReader(iter(lambda: body.body.read(READ_CHUNK), b""))
-        first = spool(reader.take(segment), size_hint=None, small=0, budget=resources.budget,
-                      account=lambda n: None)
-        put_large(state.store, state.key, name, first, reader, resources=resources,
-                  account=lambda n: None, wrote=lambda n: None, push_id=state.ticket.push_id)
-    state.on_bytes(body.size)
+def retire(resources: Resources, key: str, area: str, delete: Callable[[], object]) -> None:
+    """Run `delete` (it removes the tree a replace switched away from) once the reads
+    of the area that began before the switch have ended: here if they end within
+    QUICK_WAIT_SECONDS, else in the cleanup pool, after at most the leases' grace. So
+    a slow reader neither breaks nor delays the push; it only keeps the old tree
+    stored a while (invisible: readers resolve the new one)."""
+    leases = resources.leases
+    before = leases.switch(key, area)
+    if leases.wait(key, area, before, QUICK_WAIT_SECONDS):
+        _quietly(delete, key)
+        return
+    run = resources.pending.add(key, lambda: _quietly(delete, key))  # or the next writer
+
+    def later() -> None:
+        if not leases.wait(key, area, before, leases.grace):
+            log.warning(
+                "reads of %r %s began before a replace and still run: deleting the old tree now",
+                key,
+                area,
+            )
+        run()
+
+    resources.cleanup_pool.submit(later)
+
+
+def before_writing(resources: Resources, key: str) -> None:
+    """Every writer of `key` calls this once it holds its claim: deletions of replaced
+    trees still waiting for slow readers run now, so none can remove what it writes."""
+    resources.pending.flush(key)
+
+
+def _quietly(delete: Callable[[], object], key: str) -> None:
+    try:
+        delete()
+    except RadswiftError as err:
+        log.error("removing a replaced tree of %r failed: %s", key, err.message)

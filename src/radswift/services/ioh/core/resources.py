@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from radswift.services.ioh.core.claims import PushClaims
+from radswift.services.ioh.core.leases import PendingDeletes, ReadLeases
 from radswift.services.ioh.settings import Tuning
 
 
@@ -49,6 +50,10 @@ class Resources:
     get_pool: ThreadPoolExecutor
     budget: MemoryBudget
     claims: PushClaims
+    leases: ReadLeases
+    cleanup_pool: ThreadPoolExecutor
+    """Deletes trees that replaces switched away from, once their readers are done."""
+    pending: PendingDeletes
 
     @classmethod
     def create(cls, tuning: Tuning) -> Resources:
@@ -58,8 +63,13 @@ class Resources:
             get_pool=ThreadPoolExecutor(tuning.pool_workers, thread_name_prefix="ioh-get"),
             budget=MemoryBudget(tuning.memory_budget),
             claims=PushClaims(),
+            leases=ReadLeases(),
+            cleanup_pool=ThreadPoolExecutor(4, thread_name_prefix="ioh-cleanup"),
+            pending=PendingDeletes(),
         )
 
     def close(self) -> None:
+        self.leases.close()  # pending deletions run now rather than wait for readers
+        self.cleanup_pool.shutdown(wait=True)
         self.put_pool.shutdown(wait=True, cancel_futures=True)
         self.get_pool.shutdown(wait=True, cancel_futures=True)

@@ -78,7 +78,8 @@ def rmtree(ctx: IohContext, meta: Mapping[str, Any]) -> dict[str, Any]:
     """Delete the key (all its objects and its container); nothing outside it."""
     key = resolve_key(meta)
     try:
-        count = delete_key(ctx.store, key, ctx.resources.claims, ctx.resources.put_pool)
+        count = delete_key(ctx.store, key, ctx.resources.claims, ctx.resources.put_pool,
+                           pending=ctx.resources.pending)
     except NotFound:
         return {"status": False, "msg": f"Could not remove key {key}: it does not exist"}
     return {"status": True, "msg": f"Successfully removed key {key} ({count} objects)"}

@@ -8,8 +8,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from radswift.errors import InvalidInput, RadswiftError
+from radswift.services.ioh.bodypipe import idle_chunks
 from radswift.services.ioh.context import IohContext, context_of
-from radswift.services.ioh.http_errors import close_if_unread, mark_unread_body
+from radswift.services.ioh.http_errors import (
+    close_if_unread,
+    mark_unread_body,
+    public_detail,
+    request_id_of,
+)
 from radswift.services.ioh.legacy import actions
 from radswift.services.ioh.legacy.messages import (
     MAX_MESSAGE_BYTES,
@@ -47,18 +53,19 @@ async def legacy_post(request: Request) -> Response:
     except RadswiftError as err:
         if request.headers.get("mode", "control").lower() != "control":
             ctx.metrics.pushes.labels("failed").inc()
-        answer = JSONResponse(failure(err.reason, err.message), status_code=err.http_status)
-        return close_if_unread(request, answer)
+        return _failed(request, err)
 
 
 async def _control_body(request: Request) -> bytes:
     body = b""
-    async for chunk in request.stream():
+    idle = context_of(request).settings.tuning.body_idle_timeout
+    async for chunk in idle_chunks(request.stream(), idle):
         body += chunk
         if len(body) > MAX_CONTROL_BYTES:
             mark_unread_body(request)
-            raise InvalidInput("the control message is too large", reason="bad_message",
-                               too_large=True)
+            raise InvalidInput(
+                "the control message is too large", reason="bad_message", too_large=True
+            )
     return body
 
 
@@ -73,8 +80,10 @@ async def _control(ctx: IohContext, message: dict[str, Any], user_agent: str) ->
         return await ctx.blocking(actions.rmtree, ctx, meta)
     if action == "internalctl":
         return actions.internalctl(ctx, meta)
-    raise InvalidInput(f"{action} needs a file form (push) or a GET (pull); "
-                       "the copy mechanism is not supported", reason="unsupported")
+    raise InvalidInput(
+        f"{action} needs a file form (push) or a GET (pull); the copy mechanism is not supported",
+        reason="unsupported",
+    )
 
 
 @router.get("/cmd", summary="Legacy pull (pfurl pullPath) and remote checks")
@@ -89,5 +98,14 @@ async def legacy_get(request: Request) -> Response:
             return JSONResponse(await ctx.blocking(remote_status, ctx, action, meta))
         chunks = await ctx.blocking(pull_zip, ctx, meta)
     except RadswiftError as err:
-        return JSONResponse(failure(err.reason, err.message), status_code=err.http_status)
+        return _failed(request, err)
     return StreamingResponse(chunks, media_type="application/zip")
+
+
+def _failed(request: Request, err: RadswiftError) -> JSONResponse:
+    """The legacy error shape, revealing what http_errors.public_detail allows."""
+    request_id = request_id_of(request)
+    body = failure(err.reason, public_detail(err, request_id))
+    if err.http_status >= 500:
+        body["request_id"] = request_id
+    return close_if_unread(request, JSONResponse(body, status_code=err.http_status))

@@ -24,10 +24,7 @@ def write_blob(body: BinaryIO, size: int, tmp: Path, final: Path) -> str:
     holding `tmp` locked throughout (see remove_orphans); return the bytes' MD5."""
     digest = hashlib.md5(usedforsecurity=False)
     remaining = size
-    with open(tmp, "xb", buffering=0) as out:
-        fcntl.flock(out.fileno(), fcntl.LOCK_EX)
-        if os.fstat(out.fileno()).st_ino != tmp.stat().st_ino:
-            raise FileNotFoundError(f"{tmp} was removed before it was locked")
+    with _locked_new(tmp) as out:
         while remaining > 0:
             chunk = body.read(min(CHUNK, remaining))
             if not chunk:
@@ -39,6 +36,22 @@ def write_blob(body: BinaryIO, size: int, tmp: Path, final: Path) -> str:
         final.parent.mkdir(exist_ok=True)
         tmp.rename(final)  # still locked: a sweep never takes a file being renamed
     return digest.hexdigest()
+
+
+def _locked_new(tmp: Path, attempts: int = 5) -> BinaryIO:
+    """`tmp` created and flock'ed. Another process opening the store may sweep a young
+    file in the instant between its creation and its lock (remove_orphans cannot tell
+    it from a dead writer's): then it is created again, now locked before any sweep."""
+    for _ in range(attempts):
+        out = open(tmp, "xb", buffering=0)  # noqa: SIM115 (returned open, the caller closes)
+        fcntl.flock(out.fileno(), fcntl.LOCK_EX)
+        try:
+            if os.fstat(out.fileno()).st_ino == tmp.stat().st_ino:
+                return out
+        except FileNotFoundError:
+            pass
+        out.close()  # swept before it was locked
+    raise FileNotFoundError(f"{tmp} was removed before it could be locked, {attempts} times")
 
 
 def remove_orphans(tmp: Path, *, older_than: float) -> None:

@@ -1,10 +1,11 @@
 """Streaming a Swift object, resuming a dropped connection where it broke.
 
-When the stream breaks (connection reset, read timeout, short body), the reader asks
+When the stream breaks (connection reset, read timeout, short body), the stream asks
 for the rest with `Range: bytes=N-` and `If-Match: <etag>`, so the bytes it goes on
 yielding belong to the same object version; the caller's MD5, running over the
 concatenated stream, stays valid. If the object changed meanwhile (412), that is an
-IntegrityError. Resumes are bounded by the client's retry policy.
+IntegrityError. Resumptions count against the client's one retry policy (a `Backoff`
+kept for the stream's life), as every request's attempts do.
 
 Two ways to read: `iter_chunks` yields fresh bytes objects (callers may keep them), and
 `readinto` fills the caller's buffer straight from the socket. The latter is what the
@@ -19,50 +20,46 @@ from __future__ import annotations
 
 import http.client
 import logging
-import random
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Self
 
 import urllib3
 
 from radswift.errors import IntegrityError, StorageError, StorageUnavailable
-from radswift.store.base import ObjectInfo, SegmentRef
 from radswift.swift.client import SwiftClient
 from radswift.swift.http import CHUNK_SIZE, describe_connection_error
+from radswift.swift.objects import SwiftObject, content_range_start, object_from_headers
+from radswift.swift.retry import Backoff
 
 log = logging.getLogger(__name__)
 
 
-class SwiftReader:
-    """An ObjectReader over one GET response (and its resumptions)."""
+class ObjectStream:
+    """One object's bytes from an offset to its end, over one GET and its resumptions.
+
+    Open it with `open_stream`; close it (or use it as a context manager): unread bytes
+    drop the connection rather than drain it."""
 
     def __init__(
         self,
         client: SwiftClient,
         container: str,
-        info: ObjectInfo,
-        segments: Sequence[SegmentRef] | None,
+        obj: SwiftObject,
         response: urllib3.BaseHTTPResponse | None,
         *,
         offset: int = 0,
     ) -> None:
         self._client = client
         self._container = container
-        self._info = info
-        self._segments = segments
+        self._object = obj
         self._response = response
         self._position = offset
-        self._resumes = 0
+        self._backoff: Backoff | None = None
 
     @property
-    def info(self) -> ObjectInfo:
-        return self._info
-
-    @property
-    def segments(self) -> Sequence[SegmentRef] | None:
-        return self._segments
+    def object(self) -> SwiftObject:
+        return self._object
 
     def iter_chunks(self) -> Iterator[bytes]:
         """The bytes from the requested offset to the end, resuming after a drop."""
@@ -72,7 +69,7 @@ class SwiftReader:
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 reason = describe_connection_error(exc)
             else:
-                if self._position >= self._info.size:
+                if self._position >= self._object.size:
                     self.close()
                     return
                 reason = "the body ended early"
@@ -93,10 +90,10 @@ class SwiftReader:
                 if got:
                     filled += got
                     self._position += got
-                    if self._position >= self._info.size:
+                    if self._position >= self._object.size:
                         self.close()  # all there: the connection goes back to the pool
                     continue
-                if self._position >= self._info.size:
+                if self._position >= self._object.size:
                     self.close()
                     break
                 reason = "the body ended early"
@@ -104,16 +101,13 @@ class SwiftReader:
         return filled
 
     def _reopen(self, reason: str) -> None:
-        """Close the broken response and ask for the rest, or give up after the retries."""
+        """Close the broken response and ask for the rest, or give up under the policy."""
         self.close()
-        self._resumes += 1
-        resumes = self._resumes
-        policy = self._client.retry_policy
-        if resumes >= policy.max_attempts:
-            what = f"GET {self._container}/{self._info.name}"
-            raise StorageUnavailable(f"{what}: stream broke {resumes} times ({reason})")
-        log.info("resuming %s at byte %d: %s", self._info.name, self._position, reason)
-        time.sleep(policy.delay(resumes - 1, random.random()))  # noqa: S311 (jitter)
+        what = f"GET {self._container}/{self._object.name}"
+        if self._backoff is None:
+            self._backoff = Backoff(self._client.retry_policy, what=what)
+        self._backoff.failed(StorageUnavailable(f"{what}: the stream broke ({reason})"))
+        log.info("resuming %s at byte %d: %s", self._object.name, self._position, reason)
         self._response = self._resume()
 
     def _drain(self, response: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
@@ -126,17 +120,15 @@ class SwiftReader:
             yield chunk
 
     def _resume(self) -> urllib3.BaseHTTPResponse:
+        name = self._object.name
         try:
             response = self._client.get_object(
-                self._container,
-                self._info.name,
-                offset=self._position,
-                if_match=self._info.etag,
+                self._container, name, offset=self._position, if_match=self._object.etag
             )
         except StorageError as exc:
             if exc.status == 412:
                 raise IntegrityError(
-                    f"{self._container}/{self._info.name} changed while it was downloaded",
+                    f"{self._container}/{name} changed while it was downloaded",
                     trans_id=exc.trans_id,
                 ) from None
             raise
@@ -144,14 +136,14 @@ class SwiftReader:
         if start != self._position:
             response.release_conn()
             raise IntegrityError(
-                f"resuming {self._info.name} at byte {self._position}, Swift sent byte {start}"
+                f"resuming {name} at byte {self._position}, Swift sent byte {start}"
             )
         return response
 
     def close(self) -> None:
         response, self._response = self._response, None
         if response is not None:
-            if self._position < self._info.size:
+            if self._position < self._object.size:
                 response.close()  # unread bytes: drop the connection, do not drain it
             response.release_conn()
 
@@ -167,6 +159,27 @@ class SwiftReader:
         self.close()
 
 
+def open_stream(client: SwiftClient, container: str, name: str, *, offset: int = 0) -> ObjectStream:
+    """Start streaming `container/name` from byte `offset`.
+
+    An offset at or past the end (Swift answers 416) is an empty stream whose `object`
+    comes from a HEAD: how a caller learns a large object's size and segments without
+    reading a byte of it."""
+    try:
+        response = client.get_object(container, name, offset=offset)
+    except StorageError as exc:
+        if exc.status != 416:
+            raise
+        obj = object_from_headers(name, client.head_object(container, name))
+        return ObjectStream(client, container, obj, None)
+    try:
+        obj = object_from_headers(name, response.headers)
+    except BaseException:
+        response.release_conn()
+        raise
+    return ObjectStream(client, container, obj, response, offset=offset)
+
+
 def _raw_readinto(response: urllib3.BaseHTTPResponse, view: memoryview) -> int:
     """Read into `view` from the http.client response under urllib3's, bypassing
     urllib3's decoding and buffering; through urllib3 if there is no such response."""
@@ -176,23 +189,3 @@ def _raw_readinto(response: urllib3.BaseHTTPResponse, view: memoryview) -> int:
     data = response.read(len(view), decode_content=False)
     view[: len(data)] = data
     return len(data)
-
-
-def content_range_start(value: str | None) -> int | None:
-    """The first byte of `Content-Range: bytes START-END/TOTAL`, or None."""
-    if not value or not value.startswith("bytes "):
-        return None
-    try:
-        return int(value[len("bytes ") :].split("-", 1)[0])
-    except ValueError:
-        return None
-
-
-def content_range_total(value: str | None) -> int | None:
-    """The TOTAL of `Content-Range: bytes START-END/TOTAL`, or None."""
-    if not value or "/" not in value:
-        return None
-    try:
-        return int(value.rsplit("/", 1)[1])
-    except ValueError:
-        return None

@@ -66,7 +66,7 @@ def test_a_failed_segment_leaves_the_next_one_to_its_running_put() -> None:
                       push_id="p")
     finally:
         resources.close()
-    second = "input/big/p/00000001"
+    second = "input/big/slo/p/00000001"  # the transfer engine's one naming scheme
     assert fake.read == {second: b"b" * SEGMENT}
     assert fake.deleted == [second]  # stored, then removed with the failed object
     assert resources.budget.used == 0

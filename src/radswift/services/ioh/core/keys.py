@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from concurrent.futures import Executor
 
 from radswift.bundle import BUNDLE_BASENAME
-from radswift.errors import Conflict, NotFound, RadswiftError
-from radswift.names import segments_container, validate_key, validate_prefix
+from radswift.errors import Conflict, RadswiftError
+from radswift.names import validate_key, validate_prefix
 from radswift.services.ioh.core.claims import PushClaims
 from radswift.store.base import ObjectInfo, ObjectStore
+from radswift.transfer.remove import delete_many, delete_whole_key
 
 log = logging.getLogger("radswift.services.ioh")
 
@@ -41,44 +42,27 @@ def _looks_mixed(infos: list[ObjectInfo]) -> bool:
 def delete_key(store: ObjectStore, key: str, claims: PushClaims,
                pool: Executor | None = None) -> int:
     """Delete every object of the key (in `pool`, when given), then its container and its
-    segments container.
+    segments container (the transfer engine's delete_whole_key).
 
     Conflict while a push to the key runs; NotFound if the key does not exist. Returns
     the number of objects deleted."""
     validate_key(key)
     if claims.busy(key):
         raise Conflict(f"a push to the key {key!r} is running", reason="key_busy")
-    names = [info.name for info in store.list_objects(key)]
-    count = sum(delete_objects(store, key, names, pool))
-    store.delete_container(key)
-    _delete_segments_container(store, segments_container(key))
-    return count
-
-
-def _delete_segments_container(store: ObjectStore, container: str) -> None:
-    """Segments left behind (orphans of an interrupted large upload) go too."""
-    try:
-        for info in list(store.list_objects(container)):
-            store.delete_object(container, info.name)
-        store.delete_container(container)
-    except NotFound:
-        pass
-    except RadswiftError as err:
-        log.warning("cannot fully remove %r: %s", container, err.message)
+    deletion = delete_whole_key(store, key, pool=pool)
+    deletion.raise_first()
+    return deletion.existed
 
 
 def delete_objects(store: ObjectStore, container: str, names: Iterable[str],
                    pool: Executor | None = None) -> list[bool]:
-    """Delete each name (in parallel in `pool`); True where it existed, False if absent."""
-
-    def delete(name: str) -> bool:
-        try:
-            store.delete_object(container, name)
-        except NotFound:
-            return False
-        return True
-
-    return list(pool.map(delete, names)) if pool is not None else [delete(n) for n in names]
+    """Delete each name (in parallel in `pool`); True where it existed, False if absent;
+    the first failure is raised."""
+    wanted = list(names)
+    deletion = delete_many(store, container, wanted, pool=pool)
+    deletion.raise_first()
+    missing = set(deletion.missing)
+    return [name not in missing for name in wanted]
 
 
 def delete_leftovers(store: ObjectStore, container: str, names: Iterable[str],
@@ -86,24 +70,15 @@ def delete_leftovers(store: ObjectStore, container: str, names: Iterable[str],
     """Delete old objects whose replacement is already stored and visible: a failure is
     logged (error level, with the count), never raised, since the push itself succeeded
     and a 5xx would tell the client otherwise. Returns how many could not be deleted."""
-    errors: list[str] = []
-
-    def delete(name: str) -> None:
-        try:
-            store.delete_object(container, name)
-        except NotFound:
-            pass
-        except RadswiftError as err:
-            errors.append(err.message)
-
     wanted = list(names)
-    if pool is not None:
-        list(pool.map(delete, wanted))
-    else:
-        for name in wanted:
-            delete(name)
-    if errors:
+    try:
+        deletion = delete_many(store, container, wanted, pool=pool)
+    except RadswiftError as err:  # fatal (the store is gone); the push still succeeded
+        log.error("%d replaced objects of %r could not be deleted (%s); they stay beside "
+                  "the new content until deleted", len(wanted), container, err.message)
+        return len(wanted)
+    if deletion.failures:
         log.error("%d of %d replaced objects of %r could not be deleted (first: %s); "
-                  "they stay beside the new content until deleted", len(errors),
-                  len(wanted), container, errors[0])
-    return len(errors)
+                  "they stay beside the new content until deleted", len(deletion.failures),
+                  deletion.requested, container, deletion.failures[0][1])
+    return len(deletion.failures)

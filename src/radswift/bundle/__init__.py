@@ -32,10 +32,34 @@ The contract every reader and writer keeps:
 
 from __future__ import annotations
 
-from typing import Literal
+from enum import StrEnum
 
-Layout = Literal["objects", "bundle"]
-LAYOUTS: tuple[Layout, ...] = ("objects", "bundle")
+from radswift.errors import InvalidInput, RadswiftError
+
+
+class Layout(StrEnum):
+    """How an area is stored: the one type for it (the CLI, pfioh's API and job specs
+    use it; `jobs.spec.OutputLayout` and `services.ioh.schemas.LayoutName` are this)."""
+
+    OBJECTS = "objects"  # one object per file, readable by any Swift client
+    BUNDLE = "bundle"  # one uncompressed tar object: far fewer requests for many small files
+    # The spellings of the former services.ioh.schemas.LayoutName (aliases, not members):
+    objects = "objects"
+    bundle = "bundle"
+
+    @classmethod
+    def parse(
+        cls, text: str, *, what: str = "layout", error: type[RadswiftError] = InvalidInput
+    ) -> Layout:
+        """'objects' or 'bundle'; else `error` saying "unknown <what> 'x': use objects or
+        bundle" (InvalidInput for a user's request, ConfigError for a configuration)."""
+        try:
+            return cls(text)
+        except ValueError:
+            raise error(f"unknown {what} {text!r}: use {' or '.join(LAYOUTS)}") from None
+
+
+LAYOUTS: tuple[Layout, ...] = tuple(Layout)
 BUNDLE_BASENAME = ".radswift-bundle.tar"
 FILES_META = "radswift-bundle-files"
 BYTES_META = "radswift-bundle-bytes"

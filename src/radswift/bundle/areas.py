@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from radswift.bundle import LAYOUTS, Layout, bundle_object
+from radswift.bundle import Layout, bundle_object
 from radswift.bundle.read import unpack_bundle
 from radswift.bundle.write import write_bundle
 from radswift.errors import Conflict, InvalidInput, NotFound
@@ -107,9 +107,7 @@ def _exists(store: ObjectStore, key: str, name: str) -> bool:
 
 def parse_layout(text: str) -> Layout:
     """'objects' or 'bundle', else InvalidInput naming the choices."""
-    if text not in LAYOUTS:
-        raise InvalidInput(f"unknown layout {text!r}: use {' or '.join(LAYOUTS)}")
-    return text
+    return Layout.parse(text)
 
 
 def check_one_layout(store: ObjectStore, key: str, area: str, layout: Layout) -> None:

@@ -26,7 +26,7 @@ from radswift.errors import IntegrityError, JobError
 from radswift.jobs.backend import JobResult
 from radswift.jobs.spec import DEFAULT_RADSWIFT_IMAGE, JobSpec, WaitStrategy
 from radswift.names import INPUT_PREFIX, OUTPUT_PREFIX
-from radswift.publisher.share import CONTROL
+from radswift.podcontract.share import CONTROL
 from radswift.publisher.status import read_status
 from radswift.samples import write_ct_series
 from radswift.store.base import ObjectStore

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from radswift.errors import ConfigError
-from radswift.publisher.share import ShareLayout, make_shared_dir
+from radswift.podcontract.share import ShareLayout, make_shared_dir
 
 SOURCE_NAME = "emissary.c"
 CFLAGS = ("-static", "-O2", "-Wall", "-Wextra", "-s")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from radswift.errors import WaitFailed
-from radswift.publisher.share import ShareLayout
+from radswift.podcontract.share import ShareLayout
 from radswift.publisher.wait.base import Deadline, ProcessorOutcome, deadline_error
 
 DEFAULT_INTERVAL = 0.2

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from radswift.bundle import Layout
+
 
 class Area(StrEnum):
     """The two prefixes of a key: what goes in to a job, and what comes out."""
@@ -20,11 +22,9 @@ class ArchiveFormat(StrEnum):
     tar_gz = "tar.gz"
 
 
-class LayoutName(StrEnum):
-    """How an area is stored: one object per file, or one tar object (radswift.bundle)."""
-
-    objects = "objects"
-    bundle = "bundle"
+LayoutName = Layout
+"""How an area is stored (radswift.bundle.Layout: one type for it; this name is kept for
+code written against it)."""
 
 
 class AreaLayout(StrEnum):

@@ -18,7 +18,9 @@ The contract every reader and writer keeps:
 - A writer never mixes layouts: writing a bundle into an area that already has
   per-file objects, or per-file objects into an area that has a bundle, is a Conflict
   unless the write replaces the area (then the old layout's objects are deleted AFTER
-  the new content is stored, so a reader sees the old tree or the new one).
+  the new content is stored, so a reader sees the old tree or the new one). The rule
+  is decided in one place, `area_state` and `would_mix` below; each writer and reader
+  words the refusal for its own users (CLI message, HTTP 409 reason).
 - The bundle is written in one PUT (or as an SLO whose manifest is written last), so a
   bundle is visible whole or not at all, to every Swift client. A writer deletes only
   the segments of the bundle it replaced, and only while its own is still the current
@@ -32,6 +34,7 @@ The contract every reader and writer keeps:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from radswift.errors import InvalidInput, RadswiftError
@@ -75,3 +78,36 @@ def bundle_object(area: str) -> str:
 def is_bundle_object(name: str, area: str) -> bool:
     """True for the bundle object of `area` (and nothing deeper that merely ends alike)."""
     return name == bundle_object(area)
+
+
+class AreaState(StrEnum):
+    """How an area is stored now: nothing, per-file objects, a bundle, or both (mixed:
+    left by another client, or by a replacing write that could not delete the old)."""
+
+    EMPTY = "empty"
+    OBJECTS = "objects"
+    BUNDLE = "bundle"
+    MIXED = "mixed"
+
+
+def area_state(names: Iterable[str], area: str) -> AreaState:
+    """The state of `area` ("input/") given object names (those outside it are ignored)."""
+    bundle = bundle_object(area)
+    has_bundle = has_others = False
+    for name in names:
+        if name == bundle:
+            has_bundle = True
+        elif name.startswith(area):
+            has_others = True
+    if has_bundle:
+        return AreaState.MIXED if has_others else AreaState.BUNDLE
+    return AreaState.OBJECTS if has_others else AreaState.EMPTY
+
+
+def would_mix(names: Iterable[str], area: str, layout: Layout) -> bool:
+    """The rule: would writing `layout` into `area`, which holds `names`, without
+    replacing the area, leave both layouts in it?"""
+    state = area_state(names, area)
+    if layout == Layout.BUNDLE:
+        return state in (AreaState.OBJECTS, AreaState.MIXED)
+    return state in (AreaState.BUNDLE, AreaState.MIXED)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from radswift.bundle import Layout, bundle_object
+from radswift.bundle import Layout, bundle_object, would_mix
 from radswift.bundle.read import unpack_bundle
 from radswift.bundle.write import write_bundle
 from radswift.errors import Conflict, InvalidInput, NotFound
@@ -127,7 +127,8 @@ def check_one_layout(store: ObjectStore, key: str, area: str, layout: Layout) ->
         _check_no_objects(store, key, area)
         return
     top = top_area(area)
-    if top and _exists(store, key, bundle_object(top)):
+    held = [bundle_object(top)] if top and _exists(store, key, bundle_object(top)) else []
+    if top and would_mix(held, top, Layout.OBJECTS):
         instead = " or upload with --layout bundle" if area == top else ""
         raise Conflict(
             f"swift://{key}/{top} holds a bundle; remove it first"
@@ -136,12 +137,11 @@ def check_one_layout(store: ObjectStore, key: str, area: str, layout: Layout) ->
 
 
 def _check_no_objects(store: ObjectStore, key: str, area: str) -> None:
-    bundle = bundle_object(area)
     try:
-        mixed = any(info.name != bundle for info in store.list_objects(key, area))
+        names = [info.name for info in store.list_objects(key, area)]
     except NotFound:
         return  # a new key: nothing to mix with
-    if mixed:
+    if would_mix(names, area, Layout.BUNDLE):
         raise Conflict(
             f"swift://{key}/{area} holds per-file objects; remove them first"
             f" (radswift rm -r swift://{key}/{area}) or upload with --layout objects"

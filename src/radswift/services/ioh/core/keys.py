@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from concurrent.futures import Executor
 
-from radswift.bundle import BUNDLE_BASENAME
+from radswift.bundle import BUNDLE_BASENAME, AreaState, area_state
 from radswift.errors import Conflict, RadswiftError
 from radswift.names import validate_key, validate_prefix
 from radswift.services.ioh.core.claims import PushClaims
@@ -33,10 +33,10 @@ def list_key(store: ObjectStore, key: str, prefix: str, claims: PushClaims) -> l
 
 def _looks_mixed(infos: list[ObjectInfo]) -> bool:
     """Does an area in the listing hold a bundle and other objects?"""
-    areas = {o.name.split("/", 1)[0] for o in infos
-             if o.name.count("/") == 1 and o.name.endswith("/" + BUNDLE_BASENAME)}
-    return any(o.name.split("/", 1)[0] in areas and not o.name.endswith("/" + BUNDLE_BASENAME)
-               for o in infos)
+    names = [o.name for o in infos]
+    areas = {n.split("/", 1)[0] + "/" for n in names
+             if n.count("/") == 1 and n.endswith("/" + BUNDLE_BASENAME)}
+    return any(area_state(names, area) is AreaState.MIXED for area in areas)
 
 
 def delete_key(store: ObjectStore, key: str, claims: PushClaims,

@@ -32,7 +32,7 @@ from radswift.archive import (
     zip_stream,
 )
 from radswift.archive.source import ChunkStream
-from radswift.bundle import BYTES_META, FILES_META, bundle_object
+from radswift.bundle import BYTES_META, FILES_META, AreaState, area_state, bundle_object
 from radswift.errors import Conflict, NotFound
 from radswift.services.ioh.core.verify import VerifiedChunks, held_back
 from radswift.store.base import ObjectInfo, ObjectReader, ObjectStore
@@ -59,7 +59,7 @@ def area_bundle(infos: Sequence[ObjectInfo], key: str, area: str) -> ObjectInfo 
     it: another client mixed the layouts, or deleting replaced objects failed)."""
     name = bundle_object(area)
     bundle = next((info for info in infos if info.name == name), None)
-    if bundle is not None and len(infos) > 1:
+    if area_state((info.name for info in infos), area) is AreaState.MIXED:
         raise Conflict(f"the area {area!r} of the key {key!r} holds a bundle and "
                        f"{len(infos) - 1} other objects: delete one or the other",
                        reason="mixed_layout")

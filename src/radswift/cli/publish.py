@@ -24,8 +24,8 @@ from typing import Annotated
 import typer
 
 from radswift.cli.app import run_app
+from radswift.podcontract.emissary import build_emissary
 from radswift.publisher.config import PublisherConfig
-from radswift.publisher.emissary import build_emissary
 from radswift.publisher.get import run_get
 from radswift.publisher.put import run_put
 from radswift.publisher.wait import strategy_for

@@ -50,9 +50,9 @@ from pathlib import Path
 from radswift.errors import InvalidInput, JobError
 from radswift.jobs.backend import STEPS, JobResult
 from radswift.jobs.spec import JobSpec, WaitStrategy
+from radswift.podcontract.emissary import build_emissary
 from radswift.podcontract.env import PodEnv
 from radswift.podcontract.share import EMISSARY_NAME, ShareLayout, utc_now, write_marker
-from radswift.publisher.emissary import build_emissary
 
 GET, PROCESSOR, PUBLISH = STEPS
 CREDENTIALS_FILE_NAME = "swift-credentials.cfg"

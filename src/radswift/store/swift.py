@@ -9,16 +9,13 @@ uploaded (by convention to `<key>_segments`); deleting one deletes its segments 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from types import TracebackType
-from typing import BinaryIO, Self
+from typing import BinaryIO
 
 from radswift.errors import InvalidInput, InvalidName
 from radswift.names import MAX_CONTAINER_NAME_BYTES, validate_object_name
 from radswift.store.base import ObjectInfo, SegmentRef
-from radswift.swift import slo
 from radswift.swift.client import LISTING_LIMIT, SwiftClient
 from radswift.swift.credentials import SwiftCredentials
-from radswift.swift.objects import SwiftObject
 from radswift.swift.reader import ObjectStream, open_stream
 from radswift.swift.retry import RetryPolicy
 
@@ -70,28 +67,13 @@ class SwiftStore:
         objects = self._client.iter_objects(
             _check_container(container), prefix=prefix, marker=marker, page_size=self._page_size
         )
-        for obj in objects:
-            yield _info(obj)
+        yield from objects
 
     def head_object(self, container: str, name: str) -> ObjectInfo:
-        return _info(self._client.stat_object(container, name))
+        return self._client.stat_object(container, name)
 
-    def open_object(self, container: str, name: str, *, offset: int = 0) -> SwiftReader:
-        stream = open_stream(self._client, container, name, offset=offset)
-        try:
-            info = _info(stream.object)
-            return SwiftReader(stream, info, self._segments(container, info))
-        except BaseException:
-            stream.close()
-            raise
-
-    def _segments(self, container: str, info: ObjectInfo) -> list[SegmentRef] | None:
-        if not info.large:
-            return None
-        return [
-            SegmentRef(container=s.container, name=s.name, etag=s.etag, size=s.size)
-            for s in self._client.get_manifest(container, info.name)
-        ]
+    def open_object(self, container: str, name: str, *, offset: int = 0) -> ObjectStream:
+        return open_stream(self._client, container, name, offset=offset)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -130,12 +112,8 @@ class SwiftStore:
         validate_object_name(name)
         if not segments:
             raise InvalidInput("a manifest needs at least one segment")
-        parts = [
-            slo.Segment(container=s.container, name=s.name, etag=s.etag, size=s.size)
-            for s in segments
-        ]
         result = self._client.put_manifest(
-            container, name, parts, content_type=content_type, metadata=metadata
+            container, name, segments, content_type=content_type, metadata=metadata
         )
         return ObjectInfo(
             name=name,
@@ -156,53 +134,6 @@ class SwiftStore:
 
     def close(self) -> None:
         self._client.close()
-
-
-class SwiftReader:
-    """An ObjectReader over a resumable Swift stream (radswift.swift.reader)."""
-
-    def __init__(
-        self, stream: ObjectStream, info: ObjectInfo, segments: Sequence[SegmentRef] | None
-    ) -> None:
-        self._stream = stream
-        self._info = info
-        self._segments = segments
-        self.iter_chunks = stream.iter_chunks
-        self.readinto = stream.readinto
-
-    @property
-    def info(self) -> ObjectInfo:
-        return self._info
-
-    @property
-    def segments(self) -> Sequence[SegmentRef] | None:
-        return self._segments
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-def _info(obj: SwiftObject) -> ObjectInfo:
-    return ObjectInfo(
-        name=obj.name,
-        size=obj.size,
-        etag=obj.etag,
-        last_modified=obj.last_modified,
-        content_type=obj.content_type,
-        large=obj.large,
-        metadata=obj.metadata,
-    )
 
 
 def _check_container(container: str) -> str:

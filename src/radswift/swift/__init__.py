@@ -7,7 +7,7 @@
     transport.py    authenticated requests through that loop; HTTP status -> radswift errors
     body.py         upload bodies hashed once and rewound for every retry
     slo.py          static large object manifests and bulk-delete results
-    objects.py      SwiftObject: object headers and listing entries, both ways; Content-Range
+    objects.py      object headers and listing entries <-> ObjectInfo; Content-Range
     client.py       SwiftClient: one method per Swift operation
     reader.py       ObjectStream: a streamed GET resumed with Range + If-Match under the policy
 

@@ -18,13 +18,13 @@ from urllib.parse import urlencode
 import urllib3
 
 from radswift.errors import IntegrityError, InvalidInput, NotFound, StorageError
+from radswift.objectinfo import ObjectInfo
 from radswift.swift import slo
 from radswift.swift.auth import Authenticator, make_authenticator
 from radswift.swift.body import LocalBodyError, UploadBody
 from radswift.swift.credentials import SwiftCredentials
 from radswift.swift.http import CHUNK_SIZE, HttpConfig, make_pool, object_path
 from radswift.swift.objects import (
-    SwiftObject,
     etag_of,
     last_modified_of,
     object_from_headers,
@@ -157,7 +157,7 @@ class SwiftClient:
 
     def iter_objects(
         self, container: str, *, prefix: str = "", marker: str = "", page_size: int = LISTING_LIMIT
-    ) -> Iterator[SwiftObject]:
+    ) -> Iterator[ObjectInfo]:
         """Every object after `marker` under `prefix`, parsed from the JSON listing."""
         entries = self.iter_listing(container, prefix=prefix, marker=marker, page_size=page_size)
         for entry in entries:
@@ -170,7 +170,7 @@ class SwiftClient:
         path = object_path(container, name)
         return self._request("HEAD", path, what=f"HEAD {container}/{name}").headers
 
-    def stat_object(self, container: str, name: str) -> SwiftObject:
+    def stat_object(self, container: str, name: str) -> ObjectInfo:
         """HEAD, parsed."""
         return object_from_headers(name, self.head_object(container, name))
 

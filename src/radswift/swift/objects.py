@@ -1,9 +1,9 @@
 """What Swift says about an object, and the headers that say it back.
 
 Swift describes an object in response headers (HEAD, GET, PUT) and in JSON listing
-entries; radswift describes it as `SwiftObject`. Both directions live here, so nothing
-above radswift.swift knows a Swift header name: `object_headers` builds a PUT's
-headers from a content type and user metadata, `object_from_headers` and
+entries; radswift describes it as an `ObjectInfo` (radswift.objectinfo). Both directions
+live here, so nothing above radswift.swift knows a Swift header name: `object_headers`
+builds a PUT's headers from a content type and user metadata, `object_from_headers` and
 `object_from_listing` parse them back, and `content_range_start`/`content_range_total`
 read a ranged GET's `Content-Range`.
 """
@@ -11,29 +11,14 @@ read a ranged GET's `Content-Range`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from radswift.objectinfo import ObjectInfo
 
 META_PREFIX = "x-object-meta-"
 
 Headers = Mapping[str, str]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SwiftObject:
-    """One object as Swift describes it (the fields of store.base.ObjectInfo)."""
-
-    name: str
-    size: int
-    etag: str
-    """Unquoted: the MD5 of a plain object's bytes; of its segments' ETags for an SLO."""
-    last_modified: str | None = None
-    content_type: str | None = None
-    large: bool = False
-    """A static large object (a manifest of segments)."""
-    metadata: Mapping[str, str] = field(default_factory=dict)
-    """`X-Object-Meta-*` as lower-case keys without the prefix (HEAD/GET only)."""
 
 
 def object_headers(content_type: str | None, metadata: Mapping[str, str] | None) -> Headers:
@@ -49,7 +34,7 @@ def object_headers(content_type: str | None, metadata: Mapping[str, str] | None)
     return headers
 
 
-def object_from_headers(name: str, headers: Headers) -> SwiftObject:
+def object_from_headers(name: str, headers: Headers) -> ObjectInfo:
     """The object from HEAD/GET headers (a ranged GET's size comes from Content-Range)."""
     size = content_range_total(headers.get("Content-Range"))
     if size is None:
@@ -59,7 +44,7 @@ def object_from_headers(name: str, headers: Headers) -> SwiftObject:
         for key, value in headers.items()
         if key.lower().startswith(META_PREFIX)
     }
-    return SwiftObject(
+    return ObjectInfo(
         name=name,
         size=size,
         etag=etag_of(headers),
@@ -70,10 +55,10 @@ def object_from_headers(name: str, headers: Headers) -> SwiftObject:
     )
 
 
-def object_from_listing(entry: Mapping[str, Any]) -> SwiftObject:
+def object_from_listing(entry: Mapping[str, Any]) -> ObjectInfo:
     """The object from one JSON listing entry; an SLO's ETag is its `slo_etag`."""
     slo_etag = entry.get("slo_etag")
-    return SwiftObject(
+    return ObjectInfo(
         name=str(entry["name"]),
         size=int(entry.get("bytes", 0)),
         etag=str(slo_etag or entry.get("hash", "")).strip('"'),

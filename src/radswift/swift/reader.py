@@ -20,23 +20,26 @@ from __future__ import annotations
 
 import http.client
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Self
 
 import urllib3
 
 from radswift.errors import IntegrityError, StorageError, StorageUnavailable
+from radswift.objectinfo import ObjectInfo, SegmentRef
 from radswift.swift.client import SwiftClient
 from radswift.swift.http import CHUNK_SIZE, describe_connection_error
-from radswift.swift.objects import SwiftObject, content_range_start, object_from_headers
+from radswift.swift.objects import content_range_start, object_from_headers
 from radswift.swift.retry import Backoff
 
 log = logging.getLogger(__name__)
 
 
 class ObjectStream:
-    """One object's bytes from an offset to its end, over one GET and its resumptions.
+    """One object's bytes from an offset to its end, over one GET and its resumptions:
+    an ObjectReader (store/base.py) with the object's `info` and, for an SLO, its
+    `segments` from the manifest.
 
     Open it with `open_stream`; close it (or use it as a context manager): unread bytes
     drop the connection rather than drain it."""
@@ -45,21 +48,28 @@ class ObjectStream:
         self,
         client: SwiftClient,
         container: str,
-        obj: SwiftObject,
+        info: ObjectInfo,
         response: urllib3.BaseHTTPResponse | None,
         *,
         offset: int = 0,
+        segments: Sequence[SegmentRef] | None = None,
     ) -> None:
         self._client = client
         self._container = container
-        self._object = obj
+        self._info = info
+        self._segments = segments
         self._response = response
         self._position = offset
         self._backoff: Backoff | None = None
 
     @property
-    def object(self) -> SwiftObject:
-        return self._object
+    def info(self) -> ObjectInfo:
+        return self._info
+
+    @property
+    def segments(self) -> Sequence[SegmentRef] | None:
+        """For a large object, its segments in order (to verify each by MD5); else None."""
+        return self._segments
 
     def iter_chunks(self) -> Iterator[bytes]:
         """The bytes from the requested offset to the end, resuming after a drop."""
@@ -69,7 +79,7 @@ class ObjectStream:
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 reason = describe_connection_error(exc)
             else:
-                if self._position >= self._object.size:
+                if self._position >= self._info.size:
                     self.close()
                     return
                 reason = "the body ended early"
@@ -90,10 +100,10 @@ class ObjectStream:
                 if got:
                     filled += got
                     self._position += got
-                    if self._position >= self._object.size:
+                    if self._position >= self._info.size:
                         self.close()  # all there: the connection goes back to the pool
                     continue
-                if self._position >= self._object.size:
+                if self._position >= self._info.size:
                     self.close()
                     break
                 reason = "the body ended early"
@@ -103,11 +113,11 @@ class ObjectStream:
     def _reopen(self, reason: str) -> None:
         """Close the broken response and ask for the rest, or give up under the policy."""
         self.close()
-        what = f"GET {self._container}/{self._object.name}"
+        what = f"GET {self._container}/{self._info.name}"
         if self._backoff is None:
             self._backoff = Backoff(self._client.retry_policy, what=what)
         self._backoff.failed(StorageUnavailable(f"{what}: the stream broke ({reason})"))
-        log.info("resuming %s at byte %d: %s", self._object.name, self._position, reason)
+        log.info("resuming %s at byte %d: %s", self._info.name, self._position, reason)
         self._response = self._resume()
 
     def _drain(self, response: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
@@ -120,10 +130,10 @@ class ObjectStream:
             yield chunk
 
     def _resume(self) -> urllib3.BaseHTTPResponse:
-        name = self._object.name
+        name = self._info.name
         try:
             response = self._client.get_object(
-                self._container, name, offset=self._position, if_match=self._object.etag
+                self._container, name, offset=self._position, if_match=self._info.etag
             )
         except StorageError as exc:
             if exc.status == 412:
@@ -143,7 +153,7 @@ class ObjectStream:
     def close(self) -> None:
         response, self._response = self._response, None
         if response is not None:
-            if self._position < self._object.size:
+            if self._position < self._info.size:
                 response.close()  # unread bytes: drop the connection, do not drain it
             response.release_conn()
 
@@ -160,9 +170,10 @@ class ObjectStream:
 
 
 def open_stream(client: SwiftClient, container: str, name: str, *, offset: int = 0) -> ObjectStream:
-    """Start streaming `container/name` from byte `offset`.
+    """Start streaming `container/name` from byte `offset` (a large object's manifest is
+    read too, for its segments).
 
-    An offset at or past the end (Swift answers 416) is an empty stream whose `object`
+    An offset at or past the end (Swift answers 416) is an empty stream whose `info`
     comes from a HEAD: how a caller learns a large object's size and segments without
     reading a byte of it."""
     try:
@@ -170,14 +181,21 @@ def open_stream(client: SwiftClient, container: str, name: str, *, offset: int =
     except StorageError as exc:
         if exc.status != 416:
             raise
-        obj = object_from_headers(name, client.head_object(container, name))
-        return ObjectStream(client, container, obj, None)
+        info = object_from_headers(name, client.head_object(container, name))
+        return ObjectStream(
+            client, container, info, None, segments=_segments(client, container, info)
+        )
     try:
-        obj = object_from_headers(name, response.headers)
+        info = object_from_headers(name, response.headers)
+        segments = _segments(client, container, info)
     except BaseException:
         response.release_conn()
         raise
-    return ObjectStream(client, container, obj, response, offset=offset)
+    return ObjectStream(client, container, info, response, offset=offset, segments=segments)
+
+
+def _segments(client: SwiftClient, container: str, info: ObjectInfo) -> list[SegmentRef] | None:
+    return client.get_manifest(container, info.name) if info.large else None
 
 
 def _raw_readinto(response: urllib3.BaseHTTPResponse, view: memoryview) -> int:

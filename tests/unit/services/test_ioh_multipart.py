@@ -11,8 +11,9 @@ from radswift.errors import InvalidInput, UnsafeArchive
 from radswift.services.ioh.multipart import MultipartReader, boundary_of, form_entries
 
 
-def form(files: list[tuple[str, tuple[str, bytes]]], data: dict[str, str] | None = None
-         ) -> tuple[bytes, str]:
+def form(
+    files: list[tuple[str, tuple[str, bytes]]], data: dict[str, str] | None = None
+) -> tuple[bytes, str]:
     request = httpx.Request("POST", "http://x/", data=data, files=files)
     return request.read(), request.headers["content-type"]
 
@@ -32,8 +33,11 @@ def test_fields_and_files_come_out_in_order_with_their_bytes() -> None:
     seen = []
     while (part := reader.next_part()) is not None:
         seen.append((part.name, part.filename, b"".join(part.chunks())))
-    assert seen == [("d_msg", None, b'{"a": 1}'), ("filename", None, b"f"),
-                    ("local", "data.zip", big)]
+    assert seen == [
+        ("d_msg", None, b'{"a": 1}'),
+        ("filename", None, b"f"),
+        ("local", "data.zip", big),
+    ]
 
 
 def test_unread_parts_are_skipped() -> None:

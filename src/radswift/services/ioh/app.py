@@ -45,25 +45,41 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.tokens is None:
-            log.warning("TOKEN AUTH IS OFF: anyone who can reach this port can read, "
-                        "write and delete every key (start with --enableTokenAuth)")
+            log.warning(
+                "TOKEN AUTH IS OFF: anyone who can reach this port can read, "
+                "write and delete every key (start with --enableTokenAuth)"
+            )
         yield
         resources.close()
         if close_store:
             store.close()
 
-    app = FastAPI(title="pfioh (radswift)", version=settings.version,
-                  description=DESCRIPTION, lifespan=lifespan)
-    app.state.ioh = IohContext(store=store, settings=settings, resources=resources,
-                               metrics=metrics,
-                               limiter=anyio.CapacityLimiter(MAX_CONCURRENT_TRANSFERS))
+    app = FastAPI(
+        title="pfioh (radswift)",
+        version=settings.version,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.ioh = IohContext(
+        store=store,
+        settings=settings,
+        resources=resources,
+        metrics=metrics,
+        limiter=anyio.CapacityLimiter(MAX_CONCURRENT_TRANSFERS),
+    )
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(legacy.router)
-    app.add_api_route("/healthz", _healthz, methods=["GET"], response_model=Health,
-                      summary="Liveness (never needs a token)")
-    app.add_api_route("/metrics", _metrics, methods=["GET"], summary="Prometheus metrics",
-                      response_class=Response)
+    app.add_api_route(
+        "/healthz",
+        _healthz,
+        methods=["GET"],
+        response_model=Health,
+        summary="Liveness (never needs a token)",
+    )
+    app.add_api_route(
+        "/metrics", _metrics, methods=["GET"], summary="Prometheus metrics", response_class=Response
+    )
     app.add_middleware(RequestMetrics, metrics=metrics)
     if settings.tokens is not None:
         app.add_middleware(TokenAuth, tokens=settings.tokens)
@@ -75,8 +91,11 @@ def create_app(
 async def _healthz(request: Request) -> Health:
     ctx = context_of(request)
     # open to anyone even with token auth: say which kind of store, not where or as whom
-    return Health(name=ctx.settings.name, version=ctx.settings.version,
-                  store="swift" if ctx.settings.swift_storage else "local")
+    return Health(
+        name=ctx.settings.name,
+        version=ctx.settings.version,
+        store="swift" if ctx.settings.swift_storage else "local",
+    )
 
 
 async def _metrics(request: Request) -> Response:

@@ -49,11 +49,15 @@ class BodyPipe:
                     return
             self._finish(None)
         except ClientDisconnect:
-            self._finish(BodyInterrupted("the client closed the connection mid-upload",
-                                         reason="interrupted"))
+            self._finish(
+                BodyInterrupted("the client closed the connection mid-upload", reason="interrupted")
+            )
         except BaseException as exc:
-            self._finish(BodyInterrupted(f"the upload was interrupted ({type(exc).__name__})",
-                                         reason="interrupted"))
+            self._finish(
+                BodyInterrupted(
+                    f"the upload was interrupted ({type(exc).__name__})", reason="interrupted"
+                )
+            )
             raise
 
     async def _feed(self, chunk: bytes) -> bool:

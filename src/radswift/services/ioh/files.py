@@ -36,14 +36,20 @@ def put_file(ctx: IohContext, key: str, name: str, pipe: BodyPipe) -> ObjectInfo
     claims = ctx.resources.claims
     area = _area_of(name)
     if name == bundle_object(area):
-        raise InvalidInput(f"{name!r} is the name reserved for an area's bundle",
-                           reason="reserved_name")
+        raise InvalidInput(
+            f"{name!r} is the name reserved for an area's bundle", reason="reserved_name"
+        )
     ticket = claims.begin(key)
     try:
         claims.claim(ticket, name)
         _refuse_in_bundle(ctx, key, area)
-        body = spool(iter(lambda: pipe.read(READ_CHUNK), b""), size_hint=None, small=0,
-                     budget=ctx.resources.budget, account=_no_limit)
+        body = spool(
+            iter(lambda: pipe.read(READ_CHUNK), b""),
+            size_hint=None,
+            small=0,
+            budget=ctx.resources.budget,
+            account=_no_limit,
+        )
         try:
             ctx.store.ensure_container(key)
             info = ctx.store.put_object(key, name, body.body, body.size)
@@ -59,8 +65,9 @@ def _no_limit(_: int) -> None:
     """A single file is bounded by the store's object size limit, not the archive caps."""
 
 
-async def get_file(ctx: IohContext, key: str, name: str, range_header: str | None,
-                   *, head: bool = False) -> Response:
+async def get_file(
+    ctx: IohContext, key: str, name: str, range_header: str | None, *, head: bool = False
+) -> Response:
     """The object, or the requested byte range of it (206), or 416 with the object's size."""
     validate_key(key)
     if name in ctx.resources.claims.hidden(key):  # being written, or replaced by a bundle
@@ -69,13 +76,19 @@ async def get_file(ctx: IohContext, key: str, name: str, range_header: str | Non
         info = await ctx.blocking(ctx.store.head_object, key, name)
     except NotFound:
         return await _from_bundle(ctx, key, name, range_header, head=head)
-    headers = {"ETag": f'"{info.etag}"', "Accept-Ranges": "bytes",
-               "Content-Type": info.content_type or "application/octet-stream"}
+    headers = {
+        "ETag": f'"{info.etag}"',
+        "Accept-Ranges": "bytes",
+        "Content-Type": info.content_type or "application/octet-stream",
+    }
     try:
         wanted = parse_range(range_header, info.size)
     except RangeNotSatisfiable as err:
-        return JSONResponse(error_body(err.reason, err.message), status_code=416,
-                            headers={"Content-Range": f"bytes */{info.size}"})
+        return JSONResponse(
+            error_body(err.reason, err.message),
+            status_code=416,
+            headers={"Content-Range": f"bytes */{info.size}"},
+        )
     if head:
         headers["Content-Length"] = str(info.size)
         return Response(status_code=200, headers=headers)
@@ -86,8 +99,7 @@ async def get_file(ctx: IohContext, key: str, name: str, range_header: str | Non
     headers["Content-Range"] = wanted.content_range(info.size)
     headers["Content-Length"] = str(wanted.length)
     reader = await ctx.blocking(_open, ctx, key, name, wanted.start)
-    return StreamingResponse(_stream(ctx, reader, wanted.length), status_code=206,
-                             headers=headers)
+    return StreamingResponse(_stream(ctx, reader, wanted.length), status_code=206, headers=headers)
 
 
 def _open(ctx: IohContext, key: str, name: str, offset: int) -> ObjectReader:
@@ -129,19 +141,23 @@ def _refuse_in_bundle(ctx: IohContext, key: str, area: str) -> None:
         ctx.store.head_object(key, bundle_object(area))
     except NotFound:
         return
-    raise Conflict(f"the area {area!r} of the key {key!r} is stored as a bundle: push the "
-                   "whole tree again (replace=true) to change a file", reason="area_not_empty")
+    raise Conflict(
+        f"the area {area!r} of the key {key!r} is stored as a bundle: push the "
+        "whole tree again (replace=true) to change a file",
+        reason="area_not_empty",
+    )
 
 
-async def _from_bundle(ctx: IohContext, key: str, name: str, range_header: str | None,
-                       *, head: bool) -> Response:
+async def _from_bundle(
+    ctx: IohContext, key: str, name: str, range_header: str | None, *, head: bool
+) -> Response:
     """The file out of its area's bundle (NotFound as for an object if there is none)."""
     area = _area_of(name)
     bundle = bundle_object(area)
     if bundle in ctx.resources.claims.hidden(key):
         raise NotFound(f"{name!r} is not in the key {key!r}")
     try:
-        member = await ctx.blocking(_find, ctx, key, bundle, name[len(area):])
+        member = await ctx.blocking(_find, ctx, key, bundle, name[len(area) :])
     except NotFound:
         raise NotFound(f"{name!r} is not in the key {key!r}") from None
     headers = {"Accept-Ranges": "bytes", "Content-Type": "application/octet-stream"}
@@ -149,8 +165,11 @@ async def _from_bundle(ctx: IohContext, key: str, name: str, range_header: str |
         wanted = parse_range(None if head else range_header, member.size)
     except RangeNotSatisfiable as err:
         member.close()
-        return JSONResponse(error_body(err.reason, err.message), status_code=416,
-                            headers={"Content-Range": f"bytes */{member.size}"})
+        return JSONResponse(
+            error_body(err.reason, err.message),
+            status_code=416,
+            headers={"Content-Range": f"bytes */{member.size}"},
+        )
     if head or wanted is None:
         headers["Content-Length"] = str(member.size)
         if head:
@@ -159,16 +178,18 @@ async def _from_bundle(ctx: IohContext, key: str, name: str, range_header: str |
         return StreamingResponse(_member_bytes(ctx, member, 0, member.size), headers=headers)
     headers["Content-Range"] = wanted.content_range(member.size)
     headers["Content-Length"] = str(wanted.length)
-    return StreamingResponse(_member_bytes(ctx, member, wanted.start, wanted.length),
-                             status_code=206, headers=headers)
+    return StreamingResponse(
+        _member_bytes(ctx, member, wanted.start, wanted.length), status_code=206, headers=headers
+    )
 
 
 def _find(ctx: IohContext, key: str, bundle: str, path: str) -> BundleMember:
     return find_member(ctx.store, key, bundle, path, limits=ctx.settings.limits)
 
 
-def _member_bytes(ctx: IohContext, member: BundleMember, start: int, length: int
-                  ) -> Iterator[bytes]:
+def _member_bytes(
+    ctx: IohContext, member: BundleMember, start: int, length: int
+) -> Iterator[bytes]:
     """`length` bytes of the member from `start` (the bytes before are read and dropped)."""
     skip, left = start, length
     try:
@@ -176,7 +197,7 @@ def _member_bytes(ctx: IohContext, member: BundleMember, start: int, length: int
             if skip >= len(chunk):
                 skip -= len(chunk)
                 continue
-            piece = chunk[skip:skip + left]
+            piece = chunk[skip : skip + left]
             skip = 0
             left -= len(piece)
             ctx.metrics.bytes_out.inc(len(piece))

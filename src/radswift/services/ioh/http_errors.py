@@ -29,8 +29,9 @@ def error_body(reason: str, detail: str) -> dict[str, str]:
 def error_response(err: RadswiftError) -> JSONResponse:
     """The JSON answer for a radswift error, with its declared status."""
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(err, AuthorizationError) else None
-    return JSONResponse(error_body(err.reason, err.message), status_code=err.http_status,
-                        headers=headers)
+    return JSONResponse(
+        error_body(err.reason, err.message), status_code=err.http_status, headers=headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -44,19 +45,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return JSONResponse(error_body("invalid_request", _summarize(exc.errors())),
-                            status_code=422)
+        return JSONResponse(
+            error_body("invalid_request", _summarize(exc.errors())), status_code=422
+        )
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         reason = "not_found" if exc.status_code == 404 else f"http_{exc.status_code}"
-        return JSONResponse(error_body(reason, str(exc.detail)), status_code=exc.status_code,
-                            headers=exc.headers)
+        return JSONResponse(
+            error_body(reason, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
 
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.error("unexpected error", exc_info=exc)
-        return JSONResponse(error_body("internal_error", "unexpected server error"),
-                            status_code=500)
+        return JSONResponse(
+            error_body("internal_error", "unexpected server error"), status_code=500
+        )
 
     app.add_exception_handler(RadswiftError, on_radswift)
     app.add_exception_handler(RequestValidationError, on_validation)

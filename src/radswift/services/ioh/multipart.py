@@ -57,16 +57,19 @@ class MultipartReader:
         self._headers: list[bytes] = []
         self._done = False
         self._current: Part | None = None
-        self._parser = MultipartParser(boundary, {
-            "on_part_begin": lambda: self._events.append(("begin", b"")),
-            "on_part_data": lambda d, s, e: self._events.append(("data", bytes(d[s:e]))),
-            "on_part_end": lambda: self._events.append(("end", b"")),
-            "on_header_field": self._on_field,
-            "on_header_value": self._on_value,
-            "on_header_end": self._on_header_end,
-            "on_headers_finished": self._on_headers_finished,
-            "on_end": lambda: self._events.append(("eof", b"")),
-        })
+        self._parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": lambda: self._events.append(("begin", b"")),
+                "on_part_data": lambda d, s, e: self._events.append(("data", bytes(d[s:e]))),
+                "on_part_end": lambda: self._events.append(("end", b"")),
+                "on_header_field": self._on_field,
+                "on_header_value": self._on_value,
+                "on_header_end": self._on_header_end,
+                "on_headers_finished": self._on_headers_finished,
+                "on_end": lambda: self._events.append(("eof", b"")),
+            },
+        )
 
     def next_part(self) -> Part | None:
         """The next part (the rest of the current one is skipped), or None at the end."""
@@ -92,8 +95,9 @@ class MultipartReader:
         filename = message.get_param("filename", header="content-disposition")
         if not isinstance(name, str):
             raise InvalidInput("a form part has no name", reason="bad_form")
-        return Part(name=name, filename=filename if isinstance(filename, str) else None,
-                    _reader=self)
+        return Part(
+            name=name, filename=filename if isinstance(filename, str) else None, _reader=self
+        )
 
     def _read_part(self, part: Part, size: int) -> bytes:
         if part is not self._current:
@@ -129,8 +133,7 @@ class MultipartReader:
             self._done = True
             self._parser.finalize()
             if not self._events or self._events[-1][0] != "eof":
-                raise InvalidInput("the form ended before its closing boundary",
-                                   reason="bad_form")
+                raise InvalidInput("the form ended before its closing boundary", reason="bad_form")
             return
         try:
             self._parser.write(data)
@@ -161,8 +164,9 @@ def form_entries(reader: MultipartReader) -> Iterator[tuple[ArchiveEntry, Iterat
             continue
         path = normalize_entry_path(part.filename, max_name_bytes=MAX_OBJECT_NAME_BYTES)
         if not path:
-            raise UnsafeArchive(f"the form file {part.filename!r} has no usable name",
-                                reason="bad_name")
+            raise UnsafeArchive(
+                f"the form file {part.filename!r} has no usable name", reason="bad_name"
+            )
         yield ArchiveEntry(path=path, is_dir=False, size=None, mtime=None), part.chunks()
 
 

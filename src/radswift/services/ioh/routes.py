@@ -66,8 +66,13 @@ def _listing(ctx: IohContext, key: str, prefix: str) -> KeyListing:
     others: set[str] = set()
     objects = []
     for o in list_key(ctx.store, key, prefix, ctx.resources.claims):
-        entry = ObjectEntry(name=o.name, size=o.size, etag=o.etag,
-                            last_modified=o.last_modified, content_type=o.content_type)
+        entry = ObjectEntry(
+            name=o.name,
+            size=o.size,
+            etag=o.etag,
+            last_modified=o.last_modified,
+            content_type=o.content_type,
+        )
         area = o.name.split("/", 1)[0]
         if area in Area.__members__ and is_bundle_object(o.name, f"{area}/"):
             bundles.add(area)
@@ -78,34 +83,49 @@ def _listing(ctx: IohContext, key: str, prefix: str) -> KeyListing:
             others.add(area)
         objects.append(entry)
     names = [o.name for o in objects]
-    layouts = {area: AreaLayout(area_state(names, f"{area}/").value)
-               for area in bundles | others}
-    return KeyListing(key=key, prefix=prefix, count=len(objects),
-                      bytes=sum(o.size for o in objects), objects=objects,
-                      layouts=dict(sorted(layouts.items())))
+    layouts = {area: AreaLayout(area_state(names, f"{area}/").value) for area in bundles | others}
+    return KeyListing(
+        key=key,
+        prefix=prefix,
+        count=len(objects),
+        bytes=sum(o.size for o in objects),
+        objects=objects,
+        layouts=dict(sorted(layouts.items())),
+    )
 
 
 @router.delete("/keys/{key}", response_model=DeleteReply, summary="Delete a key entirely")
 async def remove_key(request: Request, key: str) -> DeleteReply:
     ctx = context_of(request)
-    count = await ctx.blocking(delete_key, ctx.store, key, ctx.resources.claims,
-                               ctx.resources.put_pool)
+    count = await ctx.blocking(
+        delete_key, ctx.store, key, ctx.resources.claims, ctx.resources.put_pool
+    )
     return DeleteReply(key=key, deleted_objects=count)
 
 
-@router.post("/keys/{key}/{area}", response_model=PushReply, status_code=201,
-             summary="Upload a tree as a streamed archive (tar, tar.gz, zip) or multipart files")
+@router.post(
+    "/keys/{key}/{area}",
+    response_model=PushReply,
+    status_code=201,
+    summary="Upload a tree as a streamed archive (tar, tar.gz, zip) or multipart files",
+)
 async def push_tree(
     request: Request,
     key: str,
     area: Area,
     format: Annotated[ArchiveFormat | None, Query(description="overrides Content-Type")] = None,
-    replace: Annotated[bool, Query(
-        description="make the area exactly the uploaded tree (old files overwritten or removed)")
+    replace: Annotated[
+        bool,
+        Query(
+            description="make the area exactly the uploaded tree (old files overwritten or removed)"
+        ),
     ] = False,
-    layout: Annotated[LayoutName | None, Query(
-        description="objects: one object per file; bundle: the whole tree as one tar object "
-                    "(much faster for many small files); default: the server's --layout")
+    layout: Annotated[
+        LayoutName | None,
+        Query(
+            description="objects: one object per file; bundle: the whole tree as one tar object "
+            "(much faster for many small files); default: the server's --layout"
+        ),
     ] = None,
 ) -> PushReply:
     """All or nothing: a refused, failed or interrupted upload leaves the key as it was,
@@ -127,12 +147,25 @@ async def push_tree(
         ctx.metrics.in_flight.labels("push").dec()
     ctx.metrics.pushes.labels("ok").inc()
     ctx.metrics.objects_in.inc(result.files + result.directories)
-    return PushReply(key=key, area=area, files=result.files, directories=result.directories,
-                     bytes=result.bytes, layout=chosen)
+    return PushReply(
+        key=key,
+        area=area,
+        files=result.files,
+        directories=result.directories,
+        bytes=result.bytes,
+        layout=chosen,
+    )
 
 
-def _push_work(ctx: IohContext, key: str, area: Area, content_type: str,
-               fmt: ArchiveFormat | None, replace: bool, layout: LayoutName) -> Any:
+def _push_work(
+    ctx: IohContext,
+    key: str,
+    area: Area,
+    content_type: str,
+    fmt: ArchiveFormat | None,
+    replace: bool,
+    layout: LayoutName,
+) -> Any:
     limits = ctx.settings.limits
     multipart = content_type.lower().startswith("multipart/form-data") and fmt is None
     archive_fmt: Format = "auto"
@@ -141,11 +174,22 @@ def _push_work(ctx: IohContext, key: str, area: Area, content_type: str,
     boundary = boundary_of(content_type) if multipart else ""
 
     def work(pipe: BodyPipe) -> Any:
-        entries = (form_entries(MultipartReader(pipe.read, boundary)) if multipart
-                   else iter_archive(pipe, archive_fmt, limits))
+        entries = (
+            form_entries(MultipartReader(pipe.read, boundary))
+            if multipart
+            else iter_archive(pipe, archive_fmt, limits)
+        )
         push = push_bundle if layout == LayoutName.bundle else push_entries
-        return push(ctx.store, key, f"{area.value}/", entries, resources=ctx.resources,
-                    limits=limits, replace=replace, on_bytes=ctx.metrics.bytes_in.inc)
+        return push(
+            ctx.store,
+            key,
+            f"{area.value}/",
+            entries,
+            resources=ctx.resources,
+            limits=limits,
+            replace=replace,
+            on_bytes=ctx.metrics.bytes_in.inc,
+        )
 
     return work
 
@@ -156,13 +200,19 @@ def _format_of(content_type: str) -> Format:
         return ARCHIVE_TYPES[media]
     if media in ("", "application/octet-stream"):
         return "auto"
-    raise InvalidInput(f"cannot upload a body of type {media!r}: send a tar, tar.gz or zip "
-                       "archive, multipart/form-data, or say ?format=", reason="bad_media_type")
+    raise InvalidInput(
+        f"cannot upload a body of type {media!r}: send a tar, tar.gz or zip "
+        "archive, multipart/form-data, or say ?format=",
+        reason="bad_media_type",
+    )
 
 
-@router.get("/keys/{key}/{area}", summary="Download an area as a streamed archive",
-            response_class=StreamingResponse,
-            responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})
+@router.get(
+    "/keys/{key}/{area}",
+    summary="Download an area as a streamed archive",
+    response_class=StreamingResponse,
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
+)
 async def pull_tree(
     request: Request,
     key: str,
@@ -177,15 +227,24 @@ async def pull_tree(
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if archive.size is not None:  # not chunked: uvicorn then sends each piece uncopied
         headers["Content-Length"] = str(archive.size)
-    return StreamingResponse(_counted(ctx, archive.chunks), media_type=MEDIA_TYPES[format.value],
-                             headers=headers)
+    return StreamingResponse(
+        _counted(ctx, archive.chunks), media_type=MEDIA_TYPES[format.value], headers=headers
+    )
 
 
-def _open_archive(ctx: IohContext, key: str, area: Area, fmt: ArchiveFormat,
-                  compress: bool) -> AreaArchive:
-    return open_area(ctx.store, key, f"{area.value}/", fmt=fmt.value,
-                     compress=compress, resources=ctx.resources, limits=ctx.settings.limits,
-                     on_bytes=ctx.metrics.bytes_out.inc)
+def _open_archive(
+    ctx: IohContext, key: str, area: Area, fmt: ArchiveFormat, compress: bool
+) -> AreaArchive:
+    return open_area(
+        ctx.store,
+        key,
+        f"{area.value}/",
+        fmt=fmt.value,
+        compress=compress,
+        resources=ctx.resources,
+        limits=ctx.settings.limits,
+        on_bytes=ctx.metrics.bytes_out.inc,
+    )
 
 
 def _counted(ctx: IohContext, chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -199,8 +258,12 @@ def _counted(ctx: IohContext, chunks: Iterator[bytes]) -> Iterator[bytes]:
             close()
 
 
-@router.put("/keys/{key}/{area}/{path:path}", response_model=FileReply, status_code=201,
-            summary="Upload one file (replaces it if it exists)")
+@router.put(
+    "/keys/{key}/{area}/{path:path}",
+    response_model=FileReply,
+    status_code=201,
+    summary="Upload one file (replaces it if it exists)",
+)
 async def put_one(request: Request, key: str, area: Area, path: str) -> FileReply:
     ctx = context_of(request)
     name = validate_object_name(f"{area.value}/{_safe_path(path)}")
@@ -208,8 +271,11 @@ async def put_one(request: Request, key: str, area: Area, path: str) -> FileRepl
     return FileReply(key=key, name=info.name, size=info.size, etag=info.etag)
 
 
-@router.get("/keys/{key}/{area}/{path:path}", summary="Download one file (HTTP Range works)",
-            response_class=StreamingResponse)
+@router.get(
+    "/keys/{key}/{area}/{path:path}",
+    summary="Download one file (HTTP Range works)",
+    response_class=StreamingResponse,
+)
 async def get_one(request: Request, key: str, area: Area, path: str) -> Response:
     ctx = context_of(request)
     name = validate_object_name(f"{area.value}/{_safe_path(path)}")
@@ -228,4 +294,3 @@ def _safe_path(path: str) -> str:
     if not parts or ".." in parts:
         raise InvalidInput(f"the path {path!r} is not a relative file path", reason="bad_path")
     return "/".join(parts)
-

@@ -49,9 +49,11 @@ class ObjectEntry(BaseModel):
     last_modified: str | None = None
     content_type: str | None = None
     bundle_files: int | None = Field(
-        default=None, description="for an area's bundle: the files it holds")
+        default=None, description="for an area's bundle: the files it holds"
+    )
     bundle_bytes: int | None = Field(
-        default=None, description="for an area's bundle: the bytes of those files")
+        default=None, description="for an area's bundle: the bytes of those files"
+    )
 
 
 class KeyListing(BaseModel):
@@ -62,7 +64,8 @@ class KeyListing(BaseModel):
     objects: list[ObjectEntry]
     layouts: dict[str, AreaLayout] = Field(
         default_factory=dict,
-        description="how each area in the listing is stored, e.g. {\"input\": \"bundle\"}")
+        description='how each area in the listing is stored, e.g. {"input": "bundle"}',
+    )
 
 
 class PushReply(BaseModel):

@@ -34,13 +34,17 @@ def list_key(store: ObjectStore, key: str, prefix: str, claims: PushClaims) -> l
 def _looks_mixed(infos: list[ObjectInfo]) -> bool:
     """Does an area in the listing hold a bundle and other objects?"""
     names = [o.name for o in infos]
-    areas = {n.split("/", 1)[0] + "/" for n in names
-             if n.count("/") == 1 and n.endswith("/" + BUNDLE_BASENAME)}
+    areas = {
+        n.split("/", 1)[0] + "/"
+        for n in names
+        if n.count("/") == 1 and n.endswith("/" + BUNDLE_BASENAME)
+    }
     return any(area_state(names, area) is AreaState.MIXED for area in areas)
 
 
-def delete_key(store: ObjectStore, key: str, claims: PushClaims,
-               pool: Executor | None = None) -> int:
+def delete_key(
+    store: ObjectStore, key: str, claims: PushClaims, pool: Executor | None = None
+) -> int:
     """Delete every object of the key (in `pool`, when given), then its container and its
     segments container (the transfer engine's delete_whole_key).
 
@@ -54,8 +58,9 @@ def delete_key(store: ObjectStore, key: str, claims: PushClaims,
     return deletion.existed
 
 
-def delete_objects(store: ObjectStore, container: str, names: Iterable[str],
-                   pool: Executor | None = None) -> list[bool]:
+def delete_objects(
+    store: ObjectStore, container: str, names: Iterable[str], pool: Executor | None = None
+) -> list[bool]:
     """Delete each name (in parallel in `pool`); True where it existed, False if absent;
     the first failure is raised."""
     wanted = list(names)
@@ -65,8 +70,9 @@ def delete_objects(store: ObjectStore, container: str, names: Iterable[str],
     return [name not in missing for name in wanted]
 
 
-def delete_leftovers(store: ObjectStore, container: str, names: Iterable[str],
-                     pool: Executor | None = None) -> int:
+def delete_leftovers(
+    store: ObjectStore, container: str, names: Iterable[str], pool: Executor | None = None
+) -> int:
     """Delete old objects whose replacement is already stored and visible: a failure is
     logged (error level, with the count), never raised, since the push itself succeeded
     and a 5xx would tell the client otherwise. Returns how many could not be deleted."""
@@ -74,11 +80,21 @@ def delete_leftovers(store: ObjectStore, container: str, names: Iterable[str],
     try:
         deletion = delete_many(store, container, wanted, pool=pool)
     except RadswiftError as err:  # fatal (the store is gone); the push still succeeded
-        log.error("%d replaced objects of %r could not be deleted (%s); they stay beside "
-                  "the new content until deleted", len(wanted), container, err.message)
+        log.error(
+            "%d replaced objects of %r could not be deleted (%s); they stay beside "
+            "the new content until deleted",
+            len(wanted),
+            container,
+            err.message,
+        )
         return len(wanted)
     if deletion.failures:
-        log.error("%d of %d replaced objects of %r could not be deleted (first: %s); "
-                  "they stay beside the new content until deleted", len(deletion.failures),
-                  deletion.requested, container, deletion.failures[0][1])
+        log.error(
+            "%d of %d replaced objects of %r could not be deleted (first: %s); "
+            "they stay beside the new content until deleted",
+            len(deletion.failures),
+            deletion.requested,
+            container,
+            deletion.failures[0][1],
+        )
     return len(deletion.failures)

@@ -69,8 +69,13 @@ def _spooled_segments(
             handed, segment = segment, None
             yield SegmentSource(handed.size, _owned(handed), handed.close)
             if not rest.at_eof():
-                segment = spool(rest.take(resources.tuning.segment_size), size_hint=None,
-                                small=0, budget=resources.budget, account=account)
+                segment = spool(
+                    rest.take(resources.tuning.segment_size),
+                    size_hint=None,
+                    small=0,
+                    budget=resources.budget,
+                    account=account,
+                )
     finally:
         if segment is not None:
             segment.close()

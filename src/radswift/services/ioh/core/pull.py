@@ -55,8 +55,16 @@ def stream_area(
 ) -> Iterator[bytes]:
     """The archive of `key`/`area` as chunks. NotFound (before any chunk) if no such key.
     `limits`: the server's push limits (a bundle is read within them, see pull_bundle)."""
-    return open_area(store, key, area, fmt=fmt, compress=compress, resources=resources,
-                     limits=limits, on_bytes=on_bytes).chunks
+    return open_area(
+        store,
+        key,
+        area,
+        fmt=fmt,
+        compress=compress,
+        resources=resources,
+        limits=limits,
+        on_bytes=on_bytes,
+    ).chunks
 
 
 def open_area(
@@ -76,16 +84,28 @@ def open_area(
     infos = list_key(store, key, area, resources.claims)
     bundle = area_bundle(infos, key, area)
     if bundle is not None:
-        chunks, length = bundle_archive(store, key, bundle, fmt=fmt, compress=compress,
-                                        mtime=_mtime(bundle), limits=limits,
-                                        on_bytes=on_bytes or (lambda n: None))
+        chunks, length = bundle_archive(
+            store,
+            key,
+            bundle,
+            fmt=fmt,
+            compress=compress,
+            mtime=_mtime(bundle),
+            limits=limits,
+            on_bytes=on_bytes or (lambda n: None),
+        )
         return AreaArchive(chunks, length)
-    prefetcher = Prefetcher(store, key, infos, pool=resources.get_pool,
-                            window=resources.tuning.prefetch_bytes,
-                            ahead=resources.tuning.get_workers,
-                            small=resources.tuning.small_entry,
-                            budget=resources.budget,
-                            on_bytes=on_bytes or (lambda n: None))
+    prefetcher = Prefetcher(
+        store,
+        key,
+        infos,
+        pool=resources.get_pool,
+        window=resources.tuning.prefetch_bytes,
+        ahead=resources.tuning.get_workers,
+        small=resources.tuning.small_entry,
+        budget=resources.budget,
+        on_bytes=on_bytes or (lambda n: None),
+    )
     entries = [_out_entry(info, area, prefetcher) for info in infos]
     size: int | None = None
     if fmt == "zip":
@@ -97,12 +117,11 @@ def open_area(
 
 
 def _out_entry(info: ObjectInfo, area: str, prefetcher: Prefetcher) -> OutEntry:
-    path = info.name[len(area):]
+    path = info.name[len(area) :]
     mtime = _mtime(info)
     if info.is_directory_marker:
         return OutEntry(path=path.rstrip("/"), size=0, mtime=mtime, chunks=None, mode=0o755)
-    return OutEntry(path=path, size=info.size, mtime=mtime,
-                    chunks=lambda: prefetcher.chunks(info))
+    return OutEntry(path=path, size=info.size, mtime=mtime, chunks=lambda: prefetcher.chunks(info))
 
 
 def _mtime(info: ObjectInfo) -> float:

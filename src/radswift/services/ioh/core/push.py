@@ -105,7 +105,9 @@ class PushState:
         if self.total > self.limits.max_total_bytes:
             raise UnsafeArchive(
                 f"the push exceeds the size limit of {self.limits.max_total_bytes} bytes",
-                reason="too_large", too_large=True)
+                reason="too_large",
+                too_large=True,
+            )
 
     def wrote(self, name: str) -> None:
         with self.lock:
@@ -134,9 +136,15 @@ def push_entries(
         store.ensure_container(key)
         existing = frozenset(o.name for o in store.list_objects(key, area))
         _refuse_beside_bundle(key, area, existing, replace)
-        state = PushState(store=store, key=key, ticket=ticket, limits=limits,
-                          on_bytes=on_bytes or (lambda n: None), existing=existing,
-                          replace=replace)
+        state = PushState(
+            store=store,
+            key=key,
+            ticket=ticket,
+            limits=limits,
+            on_bytes=on_bytes or (lambda n: None),
+            existing=existing,
+            replace=replace,
+        )
         try:
             _run(state, area, entries, resources)
         except BaseException:
@@ -145,8 +153,9 @@ def push_entries(
         finally:
             for body in state.deferred.values():
                 body.close()
-        return PushResult(key=key, area=area, files=state.files, directories=state.dirs,
-                          bytes=state.total)
+        return PushResult(
+            key=key, area=area, files=state.files, directories=state.dirs, bytes=state.total
+        )
     except BaseException:
         if created:
             resources.claims.if_alone(ticket, lambda: drop_if_empty(store, key))
@@ -155,19 +164,25 @@ def push_entries(
         resources.claims.end(ticket)
 
 
-def _refuse_beside_bundle(key: str, area: str, existing: frozenset[str],
-                          replace: bool) -> None:
+def _refuse_beside_bundle(key: str, area: str, existing: frozenset[str], replace: bool) -> None:
     """Layouts never mix (radswift.bundle): per-file objects are not added beside a
     bundle; a replacing push deletes the bundle once its own tree is stored (it is one
     of the `existing` names the replace phase removes). A running bundle push holds the
     key exclusively, so this push could not even begin beside it (claims.begin)."""
     if not replace and would_mix(existing, area, Layout.OBJECTS):
-        raise Conflict(f"the area {area!r} of the key {key!r} holds a bundle: push with "
-                       "replace=true to replace it", reason="area_not_empty")
+        raise Conflict(
+            f"the area {area!r} of the key {key!r} holds a bundle: push with "
+            "replace=true to replace it",
+            reason="area_not_empty",
+        )
 
 
-def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
-         resources: Resources) -> None:
+def _run(
+    state: PushState,
+    area: str,
+    entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
+    resources: Resources,
+) -> None:
     slots = threading.BoundedSemaphore(resources.tuning.put_workers)
     try:
         for entry, chunks in entries:
@@ -178,7 +193,9 @@ def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterabl
             if state.entries > state.limits.max_entries:
                 raise UnsafeArchive(
                     f"the push has more than {state.limits.max_entries} entries",
-                    reason="too_many_entries", too_large=True)
+                    reason="too_many_entries",
+                    too_large=True,
+                )
             name = _object_name(area, entry)
             if entry.is_dir or chunks is None:
                 state.dir_names.add(name)
@@ -201,9 +218,14 @@ def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterabl
             resources.claims.claim(state.ticket, name)
             slots.acquire()
             state.dirs += 1
-            _submit_put(state, name, Spooled(body=io.BytesIO(), size=0, held=0,
-                                             budget=resources.budget),
-                        DIRECTORY_CONTENT_TYPE, resources, slots)
+            _submit_put(
+                state,
+                name,
+                Spooled(body=io.BytesIO(), size=0, held=0, budget=resources.budget),
+                DIRECTORY_CONTENT_TYPE,
+                resources,
+                slots,
+            )
     finally:
         wait(state.futures)
     _raise_first_failure(state)
@@ -212,14 +234,16 @@ def _run(state: PushState, area: str, entries: Iterable[tuple[PushEntry, Iterabl
         replace_existing(state, resources, keep)
 
 
-def _defer(state: PushState, name: str, entry: PushEntry, chunks: Iterable[bytes],
-           resources: Resources) -> None:
+def _defer(
+    state: PushState, name: str, entry: PushEntry, chunks: Iterable[bytes], resources: Resources
+) -> None:
     """An entry that would overwrite: a Conflict, or (replace) kept on disk for later."""
     if not state.replace:
         raise Conflict(f"{name!r} already exists in the key {state.key!r}", reason="exists")
     state.files += 1
-    state.deferred[name] = spool(chunks, size_hint=entry.size, small=0,
-                                 budget=resources.budget, account=state.account)
+    state.deferred[name] = spool(
+        chunks, size_hint=entry.size, small=0, budget=resources.budget, account=state.account
+    )
 
 
 def _empty_dirs(state: PushState) -> list[str]:
@@ -231,35 +255,65 @@ def _empty_dirs(state: PushState) -> list[str]:
     return sorted(d for d in state.dir_names if d not in parents)
 
 
-def _submit(state: PushState, name: str, entry: PushEntry, chunks: Iterable[bytes],
-            resources: Resources, slots: threading.BoundedSemaphore) -> None:
+def _submit(
+    state: PushState,
+    name: str,
+    entry: PushEntry,
+    chunks: Iterable[bytes],
+    resources: Resources,
+    slots: threading.BoundedSemaphore,
+) -> None:
     """Buffer one file entry and hand its put to the pool (or push it as segments)."""
     tuning = resources.tuning
     state.files += 1
     if entry.size is not None and entry.size <= tuning.segment_size:
-        body = spool(chunks, size_hint=entry.size, small=tuning.small_entry,
-                     budget=resources.budget, account=state.account)
+        body = spool(
+            chunks,
+            size_hint=entry.size,
+            small=tuning.small_entry,
+            budget=resources.budget,
+            account=state.account,
+        )
         _submit_put(state, name, body, None, resources, slots)
         return
     reader = ChunkReader(chunks)
-    first = spool(reader.take(tuning.segment_size), size_hint=None, small=0,
-                  budget=resources.budget, account=state.account)
+    first = spool(
+        reader.take(tuning.segment_size),
+        size_hint=None,
+        small=0,
+        budget=resources.budget,
+        account=state.account,
+    )
     if reader.at_eof():
         _submit_put(state, name, first, None, resources, slots)
         return
-    put_large(state.store, state.key, name, first, reader, resources=resources,
-              account=state.account, wrote=state.wrote, push_id=state.ticket.push_id)
+    put_large(
+        state.store,
+        state.key,
+        name,
+        first,
+        reader,
+        resources=resources,
+        account=state.account,
+        wrote=state.wrote,
+        push_id=state.ticket.push_id,
+    )
     slots.release()  # on failure the caller releases the slot
 
 
-def _submit_put(state: PushState, name: str, body: Spooled, content_type: str | None,
-                resources: Resources, slots: threading.BoundedSemaphore) -> None:
+def _submit_put(
+    state: PushState,
+    name: str,
+    body: Spooled,
+    content_type: str | None,
+    resources: Resources,
+    slots: threading.BoundedSemaphore,
+) -> None:
     def put() -> None:
         try:
             if state.aborted:  # the push failed meanwhile: store nothing more
                 return
-            state.store.put_object(state.key, name, body.body, body.size,
-                                   content_type=content_type)
+            state.store.put_object(state.key, name, body.body, body.size, content_type=content_type)
             state.wrote(name)
             state.on_bytes(body.size)
         finally:
@@ -276,8 +330,9 @@ def _object_name(area: str, entry: PushEntry) -> str:
     if entry.is_dir:
         path += "/"
     if area + path == bundle_object(area):
-        raise UnsafeArchive(f"{path!r} is the name reserved for an area's bundle",
-                            reason="reserved_name")
+        raise UnsafeArchive(
+            f"{path!r} is the name reserved for an area's bundle", reason="reserved_name"
+        )
     return validate_object_name(area + path)
 
 
@@ -310,5 +365,4 @@ def drop_if_empty(store: ObjectStore, key: str) -> None:
         except (NotFound, Conflict):
             pass
         except RadswiftError as err:
-            log.error("cannot remove the container %r of a failed push: %s", container,
-                      err.message)
+            log.error("cannot remove the container %r of a failed push: %s", container, err.message)

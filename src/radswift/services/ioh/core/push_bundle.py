@@ -64,7 +64,9 @@ class _Tally:
         if self.total > self.limits.max_total_bytes:
             raise UnsafeArchive(
                 f"the push exceeds the size limit of {self.limits.max_total_bytes} bytes",
-                reason="too_large", too_large=True)
+                reason="too_large",
+                too_large=True,
+            )
         self.on_bytes(nbytes)
 
     def counted(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -75,8 +77,11 @@ class _Tally:
     def add(self, path: str) -> None:
         self.entries += 1
         if self.entries > self.limits.max_entries:
-            raise UnsafeArchive(f"the push has more than {self.limits.max_entries} entries",
-                                reason="too_many_entries", too_large=True)
+            raise UnsafeArchive(
+                f"the push has more than {self.limits.max_entries} entries",
+                reason="too_many_entries",
+                too_large=True,
+            )
         if path in self.paths:
             raise UnsafeArchive(f"the push holds {path!r} twice", reason="duplicate")
         self.paths.add(path)
@@ -119,13 +124,15 @@ def push_bundle(
             return tally.metadata()
 
         stream = tar_stream(_out_entries(area, entries, tally, resources))
-        _store_stream(store, key, name, stream, resources=resources, ticket=ticket,
-                      metadata=commit_metadata)
+        _store_stream(
+            store, key, name, stream, resources=resources, ticket=ticket, metadata=commit_metadata
+        )
         replaced = [n for n in old if n != name]
         resources.claims.hide(ticket, replaced)  # readers now see the new bundle alone
         _delete_old(store, key, replaced, old_segments, resources)
-        return PushResult(key=key, area=area, files=tally.files, directories=tally.dirs,
-                          bytes=tally.total)
+        return PushResult(
+            key=key, area=area, files=tally.files, directories=tally.dirs, bytes=tally.total
+        )
     except BaseException:
         if created:
             resources.claims.if_alone(ticket, lambda: drop_if_empty(store, key))
@@ -135,10 +142,16 @@ def push_bundle(
 
 
 def _occupied(key: str, area: str, names: list[str]) -> Conflict:
-    what = ("a bundle" if bundle_object(area) in names
-            else f"{len(names)} objects (stored, or being pushed now)")
-    return Conflict(f"the area {area!r} of the key {key!r} already holds {what}: "
-                    "push with replace=true to replace it", reason="area_not_empty")
+    what = (
+        "a bundle"
+        if bundle_object(area) in names
+        else f"{len(names)} objects (stored, or being pushed now)"
+    )
+    return Conflict(
+        f"the area {area!r} of the key {key!r} already holds {what}: "
+        "push with replace=true to replace it",
+        reason="area_not_empty",
+    )
 
 
 def _check_still_empty(store: ObjectStore, key: str, area: str, resources: Resources) -> None:
@@ -152,8 +165,12 @@ def _check_still_empty(store: ObjectStore, key: str, area: str, resources: Resou
         raise _occupied(key, area, sorted(others))
 
 
-def _out_entries(area: str, entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
-                 tally: _Tally, resources: Resources) -> Iterator[OutEntry]:
+def _out_entries(
+    area: str,
+    entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
+    tally: _Tally,
+    resources: Resources,
+) -> Iterator[OutEntry]:
     """The pushed entries as tar entries, lazily: one entry's bytes flow before the next."""
     for entry, chunks in entries:
         if entry.is_dir and not entry.path.strip("/"):
@@ -167,14 +184,15 @@ def _out_entries(area: str, entries: Iterable[tuple[PushEntry, Iterable[bytes] |
             continue
         tally.files += 1
         if entry.size is not None:
-            yield OutEntry(path=path, size=entry.size, mtime=mtime,
-                           chunks=partial(tally.counted, chunks))
+            yield OutEntry(
+                path=path, size=entry.size, mtime=mtime, chunks=partial(tally.counted, chunks)
+            )
             continue
-        body = spool(chunks, size_hint=None, small=0, budget=resources.budget,
-                     account=tally.account)
+        body = spool(
+            chunks, size_hint=None, small=0, budget=resources.budget, account=tally.account
+        )
         try:
-            yield OutEntry(path=path, size=body.size, mtime=mtime,
-                           chunks=partial(_read_back, body))
+            yield OutEntry(path=path, size=body.size, mtime=mtime, chunks=partial(_read_back, body))
         finally:
             body.close()
 
@@ -185,8 +203,9 @@ def _entry_path(area: str, entry: PushEntry) -> str:
     if not path or path == ".":
         raise UnsafeArchive("an entry has an empty name", reason="unsafe_path")
     if path == BUNDLE_BASENAME and not entry.is_dir:
-        raise UnsafeArchive(f"{path!r} is the name reserved for an area's bundle",
-                            reason="reserved_name")
+        raise UnsafeArchive(
+            f"{path!r} is the name reserved for an area's bundle", reason="reserved_name"
+        )
     validate_object_name(area + path + ("/" if entry.is_dir else ""))
     return path
 
@@ -196,24 +215,52 @@ def _read_back(body: Spooled) -> Iterator[bytes]:
         yield data
 
 
-def _store_stream(store: ObjectStore, key: str, name: str, stream: Iterable[bytes], *,
-                  resources: Resources, ticket: PushTicket,
-                  metadata: Callable[[], Mapping[str, str]]) -> None:
+def _store_stream(
+    store: ObjectStore,
+    key: str,
+    name: str,
+    stream: Iterable[bytes],
+    *,
+    resources: Resources,
+    ticket: PushTicket,
+    metadata: Callable[[], Mapping[str, str]],
+) -> None:
     """The tar bytes as one object, or as segments and a manifest when longer than one
     segment; either way the object itself is written last."""
     reader = ChunkReader(stream)
-    first = spool(reader.take(resources.tuning.segment_size), size_hint=None, small=0,
-                  budget=resources.budget, account=_ignore)
+    first = spool(
+        reader.take(resources.tuning.segment_size),
+        size_hint=None,
+        small=0,
+        budget=resources.budget,
+        account=_ignore,
+    )
     if reader.at_eof():
         try:
-            store.put_object(key, name, first.body, first.size,
-                             content_type=TAR_CONTENT_TYPE, metadata=metadata())
+            store.put_object(
+                key,
+                name,
+                first.body,
+                first.size,
+                content_type=TAR_CONTENT_TYPE,
+                metadata=metadata(),
+            )
         finally:
             first.close()
         return
-    put_large(store, key, name, first, reader, resources=resources, account=_ignore,
-              wrote=_ignore_name, push_id=ticket.push_id, content_type=TAR_CONTENT_TYPE,
-              metadata=metadata)
+    put_large(
+        store,
+        key,
+        name,
+        first,
+        reader,
+        resources=resources,
+        account=_ignore,
+        wrote=_ignore_name,
+        push_id=ticket.push_id,
+        content_type=TAR_CONTENT_TYPE,
+        metadata=metadata,
+    )
 
 
 def _ignore(_: int) -> None:
@@ -235,14 +282,20 @@ def _segments_of(store: ObjectStore, key: str, name: str) -> list[SegmentRef]:
         return []
 
 
-def _delete_old(store: ObjectStore, key: str, names: list[str], segments: list[SegmentRef],
-                resources: Resources) -> None:
+def _delete_old(
+    store: ObjectStore, key: str, names: list[str], segments: list[SegmentRef], resources: Resources
+) -> None:
     """After the new bundle is stored: the old per-file objects, the old bundle's segments
     (failures are logged by the count, never raised: the push has succeeded)."""
     delete_leftovers(store, key, names, resources.put_pool)
     for container in sorted({ref.container for ref in segments}):
-        delete_leftovers(store, container, [r.name for r in segments if r.container == container],
-                         resources.put_pool)
+        delete_leftovers(
+            store,
+            container,
+            [r.name for r in segments if r.container == container],
+            resources.put_pool,
+        )
     if names or segments:
-        log.info("bundle push to %r replaced %d objects and %d segments", key, len(names),
-                 len(segments))
+        log.info(
+            "bundle push to %r replaced %d objects and %d segments", key, len(names), len(segments)
+        )

@@ -29,8 +29,10 @@ def replace_existing(state: PushState, resources: Resources, keep: Set[str]) -> 
     new tree is complete and visible)."""
     segment = resources.tuning.segment_size
     small = {n: b for n, b in state.deferred.items() if b.size <= segment}
-    futures = [resources.put_pool.submit(_overwrite, state, name, body, resources)
-               for name, body in small.items()]
+    futures = [
+        resources.put_pool.submit(_overwrite, state, name, body, resources)
+        for name, body in small.items()
+    ]
     for name, body in state.deferred.items():
         if name not in small:  # here, not in the pool: put_large waits on pool tasks itself
             _overwrite(state, name, body, resources)
@@ -39,8 +41,12 @@ def replace_existing(state: PushState, resources: Resources, keep: Set[str]) -> 
     gone = sorted(state.existing - keep)
     resources.claims.hide(state.ticket, gone, show=set(state.ticket.names))
     delete_leftovers(state.store, state.key, gone, resources.put_pool)
-    log.info("push to %r replaced %d objects and removed %d", state.key, len(state.deferred),
-             len(state.existing - keep))
+    log.info(
+        "push to %r replaced %d objects and removed %d",
+        state.key,
+        len(state.deferred),
+        len(state.existing - keep),
+    )
 
 
 def _overwrite(state: PushState, name: str, body: Spooled, resources: Resources) -> None:
@@ -49,8 +55,22 @@ def _overwrite(state: PushState, name: str, body: Spooled, resources: Resources)
         state.store.put_object(state.key, name, body.body, body.size)
     else:
         reader = ChunkReader(iter(lambda: body.body.read(READ_CHUNK), b""))
-        first = spool(reader.take(segment), size_hint=None, small=0, budget=resources.budget,
-                      account=lambda n: None)
-        put_large(state.store, state.key, name, first, reader, resources=resources,
-                  account=lambda n: None, wrote=lambda n: None, push_id=state.ticket.push_id)
+        first = spool(
+            reader.take(segment),
+            size_hint=None,
+            small=0,
+            budget=resources.budget,
+            account=lambda n: None,
+        )
+        put_large(
+            state.store,
+            state.key,
+            name,
+            first,
+            reader,
+            resources=resources,
+            account=lambda n: None,
+            wrote=lambda n: None,
+            push_id=state.ticket.push_id,
+        )
     state.on_bytes(body.size)

@@ -28,8 +28,9 @@ def parse_literal(text: str) -> dict[str, Any]:
         try:
             value = ast.literal_eval(text)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            raise InvalidInput("the legacy message is neither JSON nor a Python literal",
-                               reason="bad_message") from None
+            raise InvalidInput(
+                "the legacy message is neither JSON nor a Python literal", reason="bad_message"
+            ) from None
     if not isinstance(value, dict):
         raise InvalidInput("the legacy message is not a dictionary", reason="bad_message")
     return value
@@ -48,8 +49,10 @@ def parse_control(body: bytes) -> dict[str, Any]:
 def action_of(message: Mapping[str, Any]) -> str:
     action = message.get("action")
     if action not in ACTIONS:
-        raise InvalidInput(f"unknown action {str(action)[:40]!r}; known: {', '.join(ACTIONS)}",
-                           reason="unknown_action")
+        raise InvalidInput(
+            f"unknown action {str(action)[:40]!r}; known: {', '.join(ACTIONS)}",
+            reason="unknown_action",
+        )
     return str(action)
 
 

@@ -64,8 +64,10 @@ async def _control(ctx: IohContext, message: dict[str, Any], user_agent: str) ->
         return await ctx.blocking(actions.rmtree, ctx, meta)
     if action == "internalctl":
         return actions.internalctl(ctx, meta)
-    raise InvalidInput(f"{action} needs a file form (push) or a GET (pull); "
-                       "the copy mechanism is not supported", reason="unsupported")
+    raise InvalidInput(
+        f"{action} needs a file form (push) or a GET (pull); the copy mechanism is not supported",
+        reason="unsupported",
+    )
 
 
 @router.get("/cmd", summary="Legacy pull (pfurl pullPath) and remote checks")

@@ -65,7 +65,7 @@ log "wheels of radswift and its dependencies ($python)"
   >"$context/pip.log" 2>&1 || { cat "$context/pip.log" >&2; exit 1; }
 log "compiling the static radswift-emissary"
 PYTHONPATH="$repo/src" "$python" -c 'import sys; from pathlib import Path
-from radswift.publisher.emissary import build_emissary; build_emissary(Path(sys.argv[1]))' \
+from radswift.podcontract.emissary import build_emissary; build_emissary(Path(sys.argv[1]))' \
   "$context/radswift-emissary"
 cp "$repo/deploy/image/Containerfile" "$context/Containerfile"
 base="${base:-$(debian_base)}"

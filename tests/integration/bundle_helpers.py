@@ -26,6 +26,7 @@ TREE = {
 EMPTY_DIRS = ("series2/empty", "void")
 SMALL_SEGMENT = 64 * 1024
 
+
 def archive_of(root: Path, kind: str) -> bytes:
     """The tree as a tar, tar.gz or zip, with directory entries for the empty dirs."""
     buf = io.BytesIO()
@@ -42,9 +43,13 @@ def archive_of(root: Path, kind: str) -> bytes:
 
 def push(url: str, key: str, body: bytes, kind: str = "tar", **params: str) -> httpx.Response:
     types = {"tar": "application/x-tar", "tar.gz": "application/gzip", "zip": "application/zip"}
-    return httpx.post(f"{url}/api/v1/keys/{key}/input", content=body, timeout=60,
-                      params={"layout": "bundle", **params},
-                      headers={"Content-Type": types[kind]})
+    return httpx.post(
+        f"{url}/api/v1/keys/{key}/input",
+        content=body,
+        timeout=60,
+        params={"layout": "bundle", **params},
+        headers={"Content-Type": types[kind]},
+    )
 
 
 def pulled(url: str, key: str, fmt: str, dest: Path) -> Path:
@@ -73,17 +78,21 @@ def names(url: str, key: str) -> dict[str, str]:
     return {o["name"]: o["etag"] for o in objects}
 
 
-def raw_upload(url: str, key: str, head_of_body: bytes, total: int,
-               query: str = "layout=bundle") -> socket.socket:
+def raw_upload(
+    url: str, key: str, head_of_body: bytes, total: int, query: str = "layout=bundle"
+) -> socket.socket:
     """A push of `total` bytes of which only `head_of_body` is sent: the push is held
     mid-way until the test sends the rest (finish_upload) or closes the socket."""
     host, port = url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)))
     sock.sendall(
-        (f"POST /api/v1/keys/{key}/input?{query} HTTP/1.1\r\nHost: {host}\r\n"
-         f"Content-Type: application/x-tar\r\nContent-Length: {total}\r\n"
-         "Connection: close\r\n\r\n").encode()
-        + head_of_body)
+        (
+            f"POST /api/v1/keys/{key}/input?{query} HTTP/1.1\r\nHost: {host}\r\n"
+            f"Content-Type: application/x-tar\r\nContent-Length: {total}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        + head_of_body
+    )
     return sock
 
 

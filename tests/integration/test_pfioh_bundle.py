@@ -75,8 +75,9 @@ def test_an_archive_pushed_as_a_bundle_round_trips_byte_for_byte(
 def test_a_multipart_push_as_a_bundle_round_trips(url: str, tmp_path: Path) -> None:
     key = new_key()
     files = [("file", (name, data)) for name, data in TREE.items()]
-    reply = httpx.post(f"{url}/api/v1/keys/{key}/input", files=files,
-                       params={"layout": "bundle"}, timeout=60)
+    reply = httpx.post(
+        f"{url}/api/v1/keys/{key}/input", files=files, params={"layout": "bundle"}, timeout=60
+    )
     assert reply.status_code == 201, reply.text
     assert list(names(url, key)) == [BUNDLE]
     back = pulled(url, key, "tar", tmp_path / "back")
@@ -96,8 +97,9 @@ def test_the_client_and_the_cli_push_a_bundle_and_pull_it_unpacked(
     cli_key = new_key()
     assert run_app(app, ["push", cli_key, str(source), "--ioh", url, "--layout", "bundle"]) == 0
     assert list(names(url, cli_key)) == [BUNDLE]
-    assert run_app(app, ["pull", cli_key, str(tmp_path / "cli"), "--ioh", url,
-                         "--area", "input"]) == 0
+    assert (
+        run_app(app, ["pull", cli_key, str(tmp_path / "cli"), "--ioh", url, "--area", "input"]) == 0
+    )
     assert tree_digest(tmp_path / "cli") == tree_digest(source)
 
 
@@ -108,8 +110,9 @@ def test_single_files_and_ranges_are_read_out_of_the_bundle(url: str, source: Pa
     data = TREE["series1/deeper/nested/img002.dcm"]
     whole = httpx.get(f"{base}/series1/deeper/nested/img002.dcm")
     assert whole.status_code == 200 and whole.content == data
-    part = httpx.get(f"{base}/series1/deeper/nested/img002.dcm",
-                     headers={"Range": "bytes=1000-68999"})
+    part = httpx.get(
+        f"{base}/series1/deeper/nested/img002.dcm", headers={"Range": "bytes=1000-68999"}
+    )
     assert part.status_code == 206 and part.content == data[1000:69000]
     assert part.headers["Content-Range"] == f"bytes 1000-68999/{len(data)}"
     tail = httpx.get(f"{base}/notes.txt", headers={"Range": "bytes=-5"})
@@ -189,9 +192,12 @@ def test_a_breached_limit_stores_nothing(store: ObjectStore) -> None:
         # breach the limit after a few segments of the new bundle were stored
         reply = push(url, key, tar_bytes(files), replace="true")
         assert reply.status_code == 413, reply.text
-        reply = httpx.post(f"{url}/api/v1/keys/{key}/input", timeout=60,
-                           params={"layout": "bundle", "replace": "true"},
-                           files=[("file", item) for item in files.items()])
+        reply = httpx.post(
+            f"{url}/api/v1/keys/{key}/input",
+            timeout=60,
+            params={"layout": "bundle", "replace": "true"},
+            files=[("file", item) for item in files.items()],
+        )
         assert reply.status_code == 413, reply.text
         assert names(url, key) == before
         segments = segments_container(key)
@@ -203,8 +209,12 @@ def test_a_pfioh_started_with_layout_bundle_stores_bundles_by_default(
 ) -> None:
     with serve(store, IohSettings(layout="bundle")) as url:
         key = new_key()
-        reply = httpx.post(f"{url}/api/v1/keys/{key}/input", content=archive_of(source, "tar"),
-                           headers={"Content-Type": "application/x-tar"}, timeout=60)
+        reply = httpx.post(
+            f"{url}/api/v1/keys/{key}/input",
+            content=archive_of(source, "tar"),
+            headers={"Content-Type": "application/x-tar"},
+            timeout=60,
+        )
         assert reply.status_code == 201 and reply.json()["layout"] == "bundle"
         assert list(names(url, key)) == [BUNDLE]
         objects_key = new_key()
@@ -218,8 +228,10 @@ def test_a_running_bundle_push_is_invisible_and_keeps_other_writers_out(url: str
     key = new_key()
     sock = raw_upload(url, key, body[: len(body) // 2], len(body))
     try:
-        until(lambda: httpx.get(f"{url}/api/v1/keys/{key}").status_code == 200,
-               "the push did not start")
+        until(
+            lambda: httpx.get(f"{url}/api/v1/keys/{key}").status_code == 200,
+            "the push did not start",
+        )
         assert names(url, key) == {}
         again = push(url, key, tar_bytes({"b.dcm": b"b"}))
         assert again.status_code == 409 and again.json()["error"] == "key_busy"
@@ -229,5 +241,7 @@ def test_a_running_bundle_push_is_invisible_and_keeps_other_writers_out(url: str
         assert single.status_code == 409
     finally:
         sock.close()  # the client goes away mid-body
-    until(lambda: httpx.get(f"{url}/api/v1/keys/{key}").status_code == 404,
-           "the unfinished push left its key behind")
+    until(
+        lambda: httpx.get(f"{url}/api/v1/keys/{key}").status_code == 404,
+        "the unfinished push left its key behind",
+    )

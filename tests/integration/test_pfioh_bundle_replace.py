@@ -98,13 +98,15 @@ def test_a_re_push_of_a_bundle_keeps_the_old_one_readable_until_the_new_one_is_s
         sock = raw_upload(url, key, body[:4096], len(body), query="layout=bundle&replace=true")
         until(lambda: _busy(url, key), "the replacing push did not start")
         assert names(url, key) == before
-        assert tree_digest(pulled(url, key, "tar", tmp_path / "during")) == \
-            _tree(tmp_path, OLD, "old")
+        assert tree_digest(pulled(url, key, "tar", tmp_path / "during")) == _tree(
+            tmp_path, OLD, "old"
+        )
         one = httpx.get(f"{url}/api/v1/keys/{key}/input/old/03.dcm")
         assert one.status_code == 200 and one.content == OLD["old/03.dcm"]
         assert finish_upload(sock, body[4096:]) == 201
-        assert tree_digest(pulled(url, key, "tar", tmp_path / "after")) == \
-            _tree(tmp_path, NEW, "new")
+        assert tree_digest(pulled(url, key, "tar", tmp_path / "after")) == _tree(
+            tmp_path, NEW, "new"
+        )
 
 
 def test_a_bundle_replacing_objects_hides_them_all_before_deleting_any(
@@ -114,15 +116,17 @@ def test_a_bundle_replacing_objects_hides_them_all_before_deleting_any(
     key = gate.container = new_key()
     assert push(url, key, tar_bytes(OLD), layout="objects").status_code == 201
     replies: list[httpx.Response] = []
-    pusher = threading.Thread(target=lambda: replies.append(
-        push(url, key, tar_bytes(NEW), replace="true")))
+    pusher = threading.Thread(
+        target=lambda: replies.append(push(url, key, tar_bytes(NEW), replace="true"))
+    )
     pusher.start()
     try:
         assert gate.reached.wait(30), "the push never deleted an old object"
         assert list(names(url, key)) == [BUNDLE]
         assert key_listing(url, key)["layouts"] == {"input": "bundle"}
-        assert tree_digest(pulled(url, key, "zip", tmp_path / "during")) == \
-            _tree(tmp_path, NEW, "new")
+        assert tree_digest(pulled(url, key, "zip", tmp_path / "during")) == _tree(
+            tmp_path, NEW, "new"
+        )
         assert httpx.get(f"{url}/api/v1/keys/{key}/input/old/05.dcm").status_code == 404
         assert httpx.get(f"{url}/api/v1/keys/{key}/input/new/b.dcm").content == NEW["new/b.dcm"]
     finally:
@@ -139,14 +143,18 @@ def test_objects_replacing_a_bundle_appear_at_once_as_the_bundle_goes(
     key = gate.container = new_key()
     assert push(url, key, tar_bytes(OLD)).status_code == 201
     replies: list[httpx.Response] = []
-    pusher = threading.Thread(target=lambda: replies.append(
-        push(url, key, tar_bytes(NEW), layout="objects", replace="true")))
+    pusher = threading.Thread(
+        target=lambda: replies.append(
+            push(url, key, tar_bytes(NEW), layout="objects", replace="true")
+        )
+    )
     pusher.start()
     try:
         assert gate.reached.wait(30), "the push never deleted the old bundle"
         assert set(names(url, key)) == {f"input/{name}" for name in NEW}
-        assert tree_digest(pulled(url, key, "tar", tmp_path / "during")) == \
-            _tree(tmp_path, NEW, "new")
+        assert tree_digest(pulled(url, key, "tar", tmp_path / "during")) == _tree(
+            tmp_path, NEW, "new"
+        )
     finally:
         gate.release.set()
         pusher.join(60)
@@ -163,8 +171,11 @@ def test_old_objects_that_cannot_be_deleted_after_a_bundle_replaced_them_are_log
     with caplog.at_level(logging.ERROR, logger="radswift.services.ioh"):
         reply = push(url, key, tar_bytes(NEW), replace="true")
     assert reply.status_code == 201, reply.text  # the new bundle is live
-    assert any(f"{len(OLD)} of {len(OLD)} replaced objects" in r.getMessage()
-               for r in caplog.records if r.levelno == logging.ERROR)
+    assert any(
+        f"{len(OLD)} of {len(OLD)} replaced objects" in r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.ERROR
+    )
     listing = key_listing(url, key)
     assert listing["layouts"] == {"input": "mixed"}
     pull = httpx.get(f"{url}/api/v1/keys/{key}/input", params={"format": "tar"})
@@ -176,8 +187,10 @@ def test_a_bundle_push_never_runs_beside_a_per_file_push(store: ObjectStore) -> 
         key = new_key()
         body = tar_bytes({"slow.dcm": b"s" * 10_000})
         sock = raw_upload(url, key, b"", len(body), query="layout=objects")
-        until(lambda: httpx.delete(f"{url}/api/v1/keys/{key}").status_code == 409,
-              "the per-file push did not start")
+        until(
+            lambda: httpx.delete(f"{url}/api/v1/keys/{key}").status_code == 409,
+            "the per-file push did not start",
+        )
         for replace in ("false", "true"):
             beside = push(url, key, tar_bytes({"b.dcm": b"b"}), replace=replace)
             assert beside.status_code == 409 and beside.json()["error"] == "key_busy"
@@ -241,8 +254,10 @@ def test_corrupt_stored_bytes_never_come_out_as_a_complete_download(tmp_path: Pa
             _flip_every_blob(tmp_path / "store")
             for key in (bundle_key, objects_key):
                 for fmt in ("tar", "zip", "tar.gz"):
-                    assert _download_breaks(f"{url}/api/v1/keys/{key}/input", format=fmt), \
-                        (key, fmt)
+                    assert _download_breaks(f"{url}/api/v1/keys/{key}/input", format=fmt), (
+                        key,
+                        fmt,
+                    )
             assert _download_breaks(f"{url}/api/v1/keys/{objects_key}/input/new/a.dcm")
     finally:
         store.close()

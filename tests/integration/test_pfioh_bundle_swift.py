@@ -99,8 +99,10 @@ def test_in_swift_a_bundle_beyond_one_segment_is_a_large_object(
         assert tree_digest(pulled(url, key, "tar", tmp_path / "tar")) == tree_digest(source)
         assert tree_digest(pulled(url, key, "zip", tmp_path / "zip")) == tree_digest(source)
         data = TREE["series1/img001.dcm"]
-        part = httpx.get(f"{url}/api/v1/keys/{key}/input/series1/img001.dcm",
-                         headers={"Range": "bytes=100000-199999"})
+        part = httpx.get(
+            f"{url}/api/v1/keys/{key}/input/series1/img001.dcm",
+            headers={"Range": "bytes=100000-199999"},
+        )
         assert part.content == data[100_000:200_000]
         # replacing it leaves no segment of the old bundle behind
         assert push(url, key, tar_bytes({"a.dcm": b"small"}), replace="true").status_code == 201
@@ -114,7 +116,8 @@ def test_in_swift_a_bundle_beyond_one_segment_is_a_large_object(
         assert reply.status_code == 201, reply.text
         stored = [o["name"] for o in swift.get_container(key)[1]]  # a replace generation
         assert stored[0] == "input/.radswift-current" and stored[1:] == [
-            f"{generations_prefix('input/')}{stored[1].split('/')[2]}/a.dcm"]
+            f"{generations_prefix('input/')}{stored[1].split('/')[2]}/a.dcm"
+        ]
         assert swift.get_container(segments_container(key))[1] == []
 
 
@@ -137,8 +140,10 @@ def test_in_swift_an_interrupted_bundle_push_leaves_nothing(
         sock = raw_upload(url, key, body[: len(body) // 2], len(body))
         try:
             deadline = time.monotonic() + 20
-            while _gone(swift, segments_container(key)) or not swift.get_container(
-                    segments_container(key))[1]:
+            while (
+                _gone(swift, segments_container(key))
+                or not swift.get_container(segments_container(key))[1]
+            ):
                 assert time.monotonic() < deadline, "no segment was written"
                 time.sleep(0.1)
             assert httpx.get(f"{url}/api/v1/keys/{key}").json()["objects"] == []
@@ -153,17 +158,35 @@ def test_in_swift_an_interrupted_bundle_push_leaves_nothing(
 # -- the legacy protocol --------------------------------------------------------------
 
 
-
 def run_pfurl(pfurl: str, url: str, action: str, key: str, local: Path) -> dict[str, Any]:
-    msg = {"action": action, "meta": {
-        "remote": {"key": key},
-        "local": {"path": str(local), "createDir": True},
-        "transport": {"mechanism": "compress",
-                      "compress": {"archive": "zip", "unpack": True, "cleanup": True}}}}
+    msg = {
+        "action": action,
+        "meta": {
+            "remote": {"key": key},
+            "local": {"path": str(local), "createDir": True},
+            "transport": {
+                "mechanism": "compress",
+                "compress": {"archive": "zip", "unpack": True, "cleanup": True},
+            },
+        },
+    }
     done = subprocess.run(
-        [pfurl, "--verb", "POST", "--quiet", "--http",
-         f"{url.removeprefix('http://')}/api/v1/cmd", "--msg", json.dumps(msg)],
-        cwd=local.parent, capture_output=True, text=True, timeout=120, check=False)
+        [
+            pfurl,
+            "--verb",
+            "POST",
+            "--quiet",
+            "--http",
+            f"{url.removeprefix('http://')}/api/v1/cmd",
+            "--msg",
+            json.dumps(msg),
+        ],
+        cwd=local.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     reply: dict[str, Any] = json.loads(done.stdout)["stdout"]
     return reply
@@ -181,9 +204,12 @@ def test_pfurl_pushes_and_pulls_through_a_pfioh_started_with_layout_bundle(
         run_pfurl(pfurl, url, "pushPath", key, source)  # a second push replaces the first
         assert list(names(url, key)) == [BUNDLE]
         # the job's results, bundled too; pfurl pulls them as its zip
-        output = httpx.post(f"{url}/api/v1/keys/{key}/output", timeout=60,
-                            content=archive_of(source, "tar"),
-                            headers={"Content-Type": "application/x-tar"})
+        output = httpx.post(
+            f"{url}/api/v1/keys/{key}/output",
+            timeout=60,
+            content=archive_of(source, "tar"),
+            headers={"Content-Type": "application/x-tar"},
+        )
         assert output.json()["layout"] == "bundle"
         assert run_pfurl(pfurl, url, "pullPath", key, tmp_path / "out")["status"] is True
     assert tree_digest(tmp_path / "out") == tree_digest(source)

@@ -31,7 +31,6 @@ TREE = {
 }
 
 
-
 SERVERS = [
     pytest.param(("local", False), id="local"),
     pytest.param(("local", True), id="local-httpResponse"),

@@ -90,8 +90,13 @@ def special_header_tar(kind: bytes, data: bytes, declared: int | None = None) ->
     info = tarfile.TarInfo("././@Special")
     info.type, info.size = kind, len(data) if declared is None else declared
     member = tarfile.TarInfo("after.txt")
-    return (info.tobuf(tarfile.USTAR_FORMAT) + data + bytes(-len(data) % 512)
-            + member.tobuf(tarfile.USTAR_FORMAT) + bytes(1024))
+    return (
+        info.tobuf(tarfile.USTAR_FORMAT)
+        + data
+        + bytes(-len(data) % 512)
+        + member.tobuf(tarfile.USTAR_FORMAT)
+        + bytes(1024)
+    )
 
 
 HOSTILE = {

@@ -61,8 +61,9 @@ class _StrictTarFile(tarfile.TarFile):
 
     def __init__(self, forward: _ForwardFile, guard: HeaderGuard) -> None:
         self.forward, self.guard = forward, guard  # TarFile reads the first header at once
-        super().__init__(fileobj=cast(IO[bytes], forward), mode="r", encoding="utf-8",
-                         errors="surrogateescape")
+        super().__init__(
+            fileobj=cast(IO[bytes], forward), mode="r", encoding="utf-8", errors="surrogateescape"
+        )
 
 
 _KINDS = (

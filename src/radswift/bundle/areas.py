@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from radswift.bundle import LAYOUTS, Layout, bundle_object
+from radswift.bundle import Layout, bundle_object, would_mix
 from radswift.bundle.read import unpack_bundle
 from radswift.bundle.write import write_bundle
 from radswift.errors import Conflict, InvalidInput, NotFound
@@ -159,9 +159,7 @@ def _exists(store: ObjectStore, key: str, name: str) -> bool:
 
 def parse_layout(text: str) -> Layout:
     """'objects' or 'bundle', else InvalidInput naming the choices."""
-    if text not in LAYOUTS:
-        raise InvalidInput(f"unknown layout {text!r}: use {' or '.join(LAYOUTS)}")
-    return text
+    return Layout.parse(text)
 
 
 def check_one_layout(store: ObjectStore, key: str, area: str, layout: Layout) -> None:
@@ -187,7 +185,8 @@ def check_one_layout(store: ObjectStore, key: str, area: str, layout: Layout) ->
             f" (radswift.generation): objects written beside it would not be seen; push through"
             f" pfioh, or remove the area first (radswift rm -r swift://{key}/{top})"
         )
-    if top and _exists(store, key, bundle_object(top)):
+    held = [bundle_object(top)] if top and _exists(store, key, bundle_object(top)) else []
+    if top and would_mix(held, top, Layout.OBJECTS):
         instead = " or upload with --layout bundle" if area == top else ""
         raise Conflict(
             f"swift://{key}/{top} holds a bundle; remove it first"
@@ -196,12 +195,11 @@ def check_one_layout(store: ObjectStore, key: str, area: str, layout: Layout) ->
 
 
 def _check_no_objects(store: ObjectStore, key: str, area: str) -> None:
-    bundle = bundle_object(area)
     try:
-        mixed = any(info.name != bundle for info in store.list_objects(key, area))
+        names = [info.name for info in store.list_objects(key, area)]
     except NotFound:
         return  # a new key: nothing to mix with
-    if mixed:
+    if would_mix(names, area, Layout.BUNDLE):
         raise Conflict(
             f"swift://{key}/{area} holds per-file objects; remove them first"
             f" (radswift rm -r swift://{key}/{area}) or upload with --layout objects"

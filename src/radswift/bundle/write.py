@@ -20,22 +20,25 @@ segments of a bundle replaced in a race, or of a crashed writer, may be left beh
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from radswift.archive import ArchiveLimits
 from radswift.bundle import BYTES_META, FILES_META, bundle_object
 from radswift.bundle.check import check_bundlable
 from radswift.bundle.layout import LayoutEntry, SourceChanged, TarLayout, TarView
-from radswift.errors import InvalidInput, NotFound, RadswiftError, TransferError
+from radswift.errors import InvalidInput, NotFound, TransferError
 from radswift.names import validate_key, validate_object_name
-from radswift.store.base import ObjectInfo, ObjectStore, SegmentRef
+from radswift.store.base import ObjectInfo, ObjectStore
 from radswift.transfer import segments as seg
 from radswift.transfer.plan import UploadPlan, plan_upload
+from radswift.transfer.remove import delete_many
 
 TAR_CONTENT_TYPE = "application/x-tar"
 
@@ -158,8 +161,8 @@ def _segments_of(store: ObjectStore, key: str, name: str) -> list[str]:
             refs = list(reader.segments or ())
     except NotFound:
         return []
-    own = name + "/slo/"  # never a segment some other object may share
-    return [r.name for r in refs if r.container == container and r.name.startswith(own)]
+    # only segments named for this object: never one some other object may share
+    return [r.name for r in refs if r.container == container and seg.is_segment_of(name, r.name)]
 
 
 def _delete_replaced(
@@ -174,7 +177,7 @@ def _delete_replaced(
         return  # deleted since: the delete took whatever it held
     if current.etag != stored.etag or current.large != stored.large:
         return  # a concurrent writer replaced ours; its own cleanup is its business
-    seg.delete_quietly(store, seg.segments_container_of(key), replaced)
+    delete_many(store, seg.segments_container_of(key), replaced, workers=1).raise_first()
 
 
 def _put_whole(
@@ -201,42 +204,26 @@ def _put_segmented(
     workers: int,
 ) -> tuple[ObjectInfo, set[str]]:
     """Windows of the tar as segments (each read by a view of its own), manifest last."""
-    container = seg.segments_container_of(key)
-    store.ensure_container(container)
     stamp = f"{time.time():f}"  # a new segment set: the old bundle stays whole until replaced
-
-    def put(window: tuple[int, int, int]) -> SegmentRef:
-        index, offset, length = window
-        seg_name = seg.segment_name(name, stamp, layout.size, segment_size, index)
-        with TarView(layout, offset, length) as view:
-            info = store.put_object(container, seg_name, view.as_binary(), length)
-        return SegmentRef(container=container, name=seg_name, etag=info.etag, size=length)
-
+    sources = [
+        seg.SegmentSource(length, functools.partial(_window, layout, offset, length))
+        for offset, length in seg.split(layout.size, segment_size)
+    ]
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="radswift-bundle") as pool:
-        futures = [pool.submit(put, window) for window in _windows(layout.size, segment_size)]
-        try:
-            refs = [future.result() for future in futures]
-            stored = store.put_manifest(
-                key, name, refs, content_type=TAR_CONTENT_TYPE, metadata=metadata
-            )
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            _discard_segments(store, container, futures)
-            raise
-    return stored, {ref.name for ref in refs}
+        stored = seg.put_segmented(
+            store,
+            key,
+            name,
+            sources,
+            pool=pool,
+            upload_id=seg.cli_upload_id(stamp, layout.size, segment_size),
+            content_type=TAR_CONTENT_TYPE,
+            metadata=metadata,
+        )
+    return stored.info, {ref.name for ref in stored.segments}
 
 
-def _discard_segments(
-    store: ObjectStore, container: str, futures: list[Future[SegmentRef]]
-) -> None:
-    """A failed bundle leaves no orphaned segments behind (best effort)."""
-    wait(futures)
-    stored = [f.result().name for f in futures if not f.cancelled() and f.exception() is None]
-    with contextlib.suppress(RadswiftError):  # the original error is the one to report
-        seg.delete_quietly(store, container, stored)
-
-
-def _windows(size: int, segment_size: int) -> Iterator[tuple[int, int, int]]:
-    for index, (offset, length) in enumerate(seg.split(size, segment_size)):
-        yield index, offset, length
+@contextlib.contextmanager
+def _window(layout: TarLayout, offset: int, length: int) -> Iterator[BinaryIO]:
+    with TarView(layout, offset, length) as view:
+        yield view.as_binary()

@@ -24,7 +24,7 @@ from radswift.demo.runner import DemoPlan, Steps, describe, run_demo
 from radswift.devswift import DEFAULT_CACHE_DIR, LocalSwift, default_venv_dir
 from radswift.errors import ConfigError
 from radswift.jobs.local import LocalBackend
-from radswift.publisher.emissary import source_path
+from radswift.podcontract.emissary import source_path
 from radswift.store.factory import open_store
 
 

@@ -19,8 +19,10 @@ from radswift.client.ioh import IohClient
 
 TOKEN_ENV = "RADSWIFT_IOH_TOKEN"  # noqa: S105 (a variable name, not a secret)
 IohOption = Annotated[str, typer.Option("--ioh", help="pfioh's URL, e.g. http://127.0.0.1:5055")]
-TokenOption = Annotated[str | None, typer.Option(
-    "--token", help=f"Bearer token (default: ${TOKEN_ENV}).", show_default=False)]
+TokenOption = Annotated[
+    str | None,
+    typer.Option("--token", help=f"Bearer token (default: ${TOKEN_ENV}).", show_default=False),
+]
 AreaOption = Annotated[str, typer.Option("--area", help="input or output.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable result.")]
 
@@ -32,29 +34,42 @@ def register(app: typer.Typer) -> None:
 
 def push(
     key: Annotated[str, typer.Argument(help="The job key (a Swift container).")],
-    source: Annotated[Path, typer.Argument(help="Directory to upload.", exists=True,
-                                           file_okay=False)],
+    source: Annotated[
+        Path, typer.Argument(help="Directory to upload.", exists=True, file_okay=False)
+    ],
     ioh: IohOption,
     token: TokenOption = None,
     area: AreaOption = "input",
     replace: Annotated[bool, typer.Option(help="Make the area exactly DIR's tree.")] = False,
-    layout: Annotated[str | None, typer.Option(
-        "--layout", show_default=False,
-        help="objects (one Swift object per file) or bundle (the tree as one tar object: "
-             "much faster for many small files); default: the server's.")] = None,
+    layout: Annotated[
+        str | None,
+        typer.Option(
+            "--layout",
+            show_default=False,
+            help="objects (one Swift object per file) or bundle (the tree as one tar object: "
+            "much faster for many small files); default: the server's.",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Upload DIR to KEY's input/ through pfioh, as a tar streamed on the fly."""
     chosen = _layout(layout)
     started = time.monotonic()
-    with IohClient(ioh, token=_token(token)) as client, \
-            transfer_progress(f"push {key}", enabled=False if json_output else None,
-                              after_sent="storing...") as progress:
-        reply = client.push(key, source, area=area, replace=replace, layout=chosen,
-                            progress=progress)
-    line = summary_line(files=int(reply.get("files", 0)),
-                        directories=int(reply.get("directories", 0)),
-                        nbytes=int(reply.get("bytes", 0)), seconds=time.monotonic() - started)
+    with (
+        IohClient(ioh, token=_token(token)) as client,
+        transfer_progress(
+            f"push {key}", enabled=False if json_output else None, after_sent="storing..."
+        ) as progress,
+    ):
+        reply = client.push(
+            key, source, area=area, replace=replace, layout=chosen, progress=progress
+        )
+    line = summary_line(
+        files=int(reply.get("files", 0)),
+        directories=int(reply.get("directories", 0)),
+        nbytes=int(reply.get("bytes", 0)),
+        seconds=time.monotonic() - started,
+    )
     report(json_output, reply, f"pushed {line} to {key}/{area}/ on {ioh}")
 
 
@@ -64,20 +79,35 @@ def pull(
     ioh: IohOption,
     token: TokenOption = None,
     area: AreaOption = "output",
-    allow_empty: Annotated[bool, typer.Option(
-        "--allow-empty", help="Accept an area holding nothing (else an error naming the"
-        " areas the key has).")] = False,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty",
+            help="Accept an area holding nothing (else an error naming the areas the key has).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Download KEY's output/ through pfioh into DIR, unpacking the stream as it arrives."""
     started = time.monotonic()
-    with IohClient(ioh, token=_token(token)) as client, \
-            transfer_progress(f"pull {key}", enabled=False if json_output else None) as progress:
+    with (
+        IohClient(ioh, token=_token(token)) as client,
+        transfer_progress(f"pull {key}", enabled=False if json_output else None) as progress,
+    ):
         result = client.pull(key, dest, area=area, allow_empty=allow_empty, progress=progress)
-    document = {"key": key, "area": area, "files": result.files,
-                "directories": result.directories, "bytes": result.bytes}
-    line = summary_line(files=result.files, directories=result.directories,
-                        nbytes=result.bytes, seconds=time.monotonic() - started)
+    document = {
+        "key": key,
+        "area": area,
+        "files": result.files,
+        "directories": result.directories,
+        "bytes": result.bytes,
+    }
+    line = summary_line(
+        files=result.files,
+        directories=result.directories,
+        nbytes=result.bytes,
+        seconds=time.monotonic() - started,
+    )
     report(json_output, document, f"pulled {line} from {key}/{area}/ into {dest}")
 
 

@@ -27,8 +27,8 @@ import typer
 
 from radswift.cli.app import run_app
 from radswift.cli.summary import human_size, plural, summary_line
+from radswift.podcontract.emissary import build_emissary
 from radswift.publisher.config import PublisherConfig, require_share
-from radswift.publisher.emissary import build_emissary
 from radswift.publisher.get import run_get
 from radswift.publisher.put import run_put
 from radswift.publisher.wait import strategy_for

@@ -212,7 +212,7 @@ def _upload(
     if layout == "bundle":
         raise InvalidInput("--layout bundle uploads a directory, not a single file")
     name = dst.prefix if dst.prefix and not dst.prefix.endswith("/") else dst.prefix + path.name
-    check_one_layout(store, dst.key, name, "objects")  # not into an area holding a bundle
+    check_one_layout(store, dst.key, name, Layout.OBJECTS)  # not into an area holding a bundle
     return upload_file(store, path, dst.key, name, options=options, progress=progress)
 
 

@@ -53,8 +53,9 @@ class _Pending:
 class _Unpacker:
     """The state of one unpack: directories made, writes in flight, counts."""
 
-    def __init__(self, dest: Path, progress: Progress, pool: ThreadPoolExecutor,
-                 ahead_bytes: int) -> None:
+    def __init__(
+        self, dest: Path, progress: Progress, pool: ThreadPoolExecutor, ahead_bytes: int
+    ) -> None:
         self.root = dest.resolve()
         self.progress = progress
         self.pool = pool
@@ -80,8 +81,9 @@ class _Unpacker:
             self._done(rel)
             return
         data = list(self._advancing(chunks))
-        while self.pending and (self.pending_bytes + size > self.ahead_bytes
-                                or self.pending[0].future.done()):
+        while self.pending and (
+            self.pending_bytes + size > self.ahead_bytes or self.pending[0].future.done()
+        ):
             self._harvest()
         self.pending.append(_Pending(self.pool.submit(write_file, target, data), size, rel))
         self.pending_bytes += size
@@ -114,9 +116,14 @@ class _Unpacker:
         self.progress.file_done(rel, True)
 
 
-def unpack_into(dest: Path, entries: Iterable[tuple[Any, Iterator[bytes] | None]],
-                progress: Progress, *, writers: int = WRITERS,
-                ahead_bytes: int = AHEAD_BYTES) -> PullResult:
+def unpack_into(
+    dest: Path,
+    entries: Iterable[tuple[Any, Iterator[bytes] | None]],
+    progress: Progress,
+    *,
+    writers: int = WRITERS,
+    ahead_bytes: int = AHEAD_BYTES,
+) -> PullResult:
     """Write archive entries under `dest`: temp name first, then an atomic rename."""
     with ThreadPoolExecutor(max_workers=writers, thread_name_prefix="unpack") as pool:
         unpacker = _Unpacker(dest, progress, pool, ahead_bytes)

@@ -26,11 +26,12 @@ from radswift.errors import IntegrityError, JobError
 from radswift.jobs.backend import JobResult
 from radswift.jobs.spec import DEFAULT_RADSWIFT_IMAGE, JobSpec, WaitStrategy
 from radswift.names import INPUT_PREFIX, OUTPUT_PREFIX
-from radswift.publisher.share import CONTROL
+from radswift.podcontract.share import CONTROL
 from radswift.publisher.status import read_status
 from radswift.samples import write_ct_series
 from radswift.store.base import ObjectStore
 from radswift.transfer import TransferOptions, download_tree, upload_tree
+from radswift.transfer.remove import delete_all
 
 DEFAULT_JOB_TIMEOUT = 900.0
 PLUGIN = "radswift.demo.plugin"
@@ -94,8 +95,8 @@ def push(store: ObjectStore, plan: DemoPlan, steps: Steps) -> None:
     steps.start(f"pushing it to swift://{plan.key}/{INPUT_PREFIX}")
     store.ensure_container(plan.key)
     for prefix in (INPUT_PREFIX, OUTPUT_PREFIX, f"{CONTROL}/"):  # an earlier run's objects
-        for info in store.list_objects(plan.key, prefix):
-            store.delete_object(plan.key, info.name)
+        names = [info.name for info in store.list_objects(plan.key, prefix)]
+        delete_all(store, plan.key, names, TransferOptions().workers)
     up = upload_tree(store, plan.study, plan.key, INPUT_PREFIX, options=TransferOptions())
     up.raise_for_failures()
     steps.rate(up.seconds, up.bytes, up.files)

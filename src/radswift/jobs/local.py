@@ -2,7 +2,7 @@
 
 `LocalBackend` is the job backend for machines without podman or Kubernetes (a laptop,
 CI without root, `radswift dev demo`). It runs exactly the steps the pod runs, with the
-same programs and the same shared-volume contract (radswift.publisher.share):
+same programs and the same shared-volume contract (radswift.podcontract.share):
 
     get         `python -m radswift.cli.publish get`   (the init container)
     processor   the JobSpec's command, started through the emissary that get installed
@@ -50,8 +50,9 @@ from pathlib import Path
 from radswift.errors import InvalidInput, JobError
 from radswift.jobs.backend import STEPS, JobResult
 from radswift.jobs.spec import JobSpec, WaitStrategy
-from radswift.publisher.emissary import build_emissary
-from radswift.publisher.share import EMISSARY_NAME, ShareLayout, utc_now, write_marker
+from radswift.podcontract.emissary import build_emissary
+from radswift.podcontract.env import PodEnv
+from radswift.podcontract.share import EMISSARY_NAME, ShareLayout, utc_now, write_marker
 
 GET, PROCESSOR, PUBLISH = STEPS
 CREDENTIALS_FILE_NAME = "swift-credentials.cfg"
@@ -263,21 +264,19 @@ def _publisher_env(
     spec: JobSpec, job: LocalJob, emissary: Path, secret: Path | None
 ) -> dict[str, str]:
     """The pod's publisher environment (radswift.jobs.podtemplate), with host paths."""
-    env = {
-        "RADSWIFT_KEY": spec.jid,
-        "RADSWIFT_SHARE": str(job.share.root),
-        "RADSWIFT_WAIT": WaitStrategy.EXITFILE.value,
-        "RADSWIFT_EMISSARY": str(emissary),
-        "RADSWIFT_JOB_NAME": spec.name,
-        "RADSWIFT_WORKERS": "1",
-        "RADSWIFT_DEADLINE_SECONDS": str(spec.active_deadline_seconds),
-        "RADSWIFT_OUTPUT_LAYOUT": spec.output_layout.value,
-    }
-    if secret is not None:
-        env["RADSWIFT_CREDENTIALS_FILE"] = str(secret)
-    if spec.store:
-        env["RADSWIFT_STORE"] = spec.store
-    return env
+    contract = PodEnv(
+        key=spec.jid,
+        share=job.share.root,
+        wait=WaitStrategy.EXITFILE,
+        emissary=emissary,
+        job_name=spec.name,
+        workers=1,
+        deadline_seconds=spec.active_deadline_seconds,
+        output_layout=spec.output_layout,
+        credentials_file=secret,
+        store=spec.store or None,
+    )
+    return contract.to_env()
 
 
 def _in_share(arg: str, share: Path) -> str:

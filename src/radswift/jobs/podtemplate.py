@@ -20,9 +20,12 @@ writable paths group-0 writable for that). The API token is mounted only into
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kubernetes.client import models as k
 
 from radswift.jobs.spec import JobSpec, Platform, WaitStrategy, label_value
+from radswift.podcontract import env as pod
 
 SHARE = "/share"
 CREDENTIALS_DIR = "/etc/swift"
@@ -127,23 +130,24 @@ def _radswift_container(spec: JobSpec, name: str, command: list[str]) -> k.V1Con
 
 
 def _publisher_env(spec: JobSpec) -> list[k.V1EnvVar]:
-    plain = {
-        "RADSWIFT_KEY": spec.jid,
-        "RADSWIFT_SHARE": SHARE,
-        "RADSWIFT_CREDENTIALS_FILE": f"{CREDENTIALS_DIR}/{CREDENTIALS_FILE_NAME}",
-        "RADSWIFT_WAIT": spec.wait.value,
-        "RADSWIFT_PROCESSOR_CONTAINER": PROCESSOR,
-        "RADSWIFT_JOB_NAME": spec.name,
-        "RADSWIFT_WORKERS": str(spec.workers),
-        "RADSWIFT_DEADLINE_SECONDS": str(spec.active_deadline_seconds),
-        "RADSWIFT_OUTPUT_LAYOUT": spec.output_layout.value,
-        "HOME": "/tmp",
-    }
-    if spec.store:
-        plain["RADSWIFT_STORE"] = spec.store
+    """The pod contract (radswift.podcontract.env); this pod's name, namespace and index
+    come from the downward API."""
+    contract = pod.PodEnv(
+        key=spec.jid,
+        share=Path(SHARE),
+        credentials_file=Path(CREDENTIALS_DIR) / CREDENTIALS_FILE_NAME,
+        wait=spec.wait,
+        processor_container=PROCESSOR,
+        job_name=spec.name,
+        workers=spec.workers,
+        deadline_seconds=spec.active_deadline_seconds,
+        output_layout=spec.output_layout,
+        store=spec.store or None,
+    )
+    plain = {**contract.to_env(), "HOME": "/tmp"}
     env = [k.V1EnvVar(name=key, value=value) for key, value in plain.items()]
-    env.append(_field_env("RADSWIFT_POD_NAME", "metadata.name"))
-    env.append(_field_env("RADSWIFT_NAMESPACE", "metadata.namespace"))
+    env.append(_field_env(pod.POD_NAME, "metadata.name"))
+    env.append(_field_env(pod.NAMESPACE, "metadata.namespace"))
     return env + _index_env(spec)
 
 
@@ -152,7 +156,7 @@ def _index_env(spec: JobSpec) -> list[k.V1EnvVar]:
     if spec.workers == 1:
         return []
     path = f"metadata.annotations['{COMPLETION_INDEX_ANNOTATION}']"
-    return [_field_env("JOB_COMPLETION_INDEX", path)]
+    return [_field_env(pod.COMPLETION_INDEX, path)]
 
 
 def _field_env(name: str, path: str) -> k.V1EnvVar:

@@ -21,8 +21,10 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from radswift import __version__
+from radswift.bundle import Layout
 from radswift.errors import InvalidInput
 from radswift.names import validate_key
+from radswift.podcontract.env import WaitStrategy as WaitStrategy  # (re-exported)
 
 DEFAULT_RADSWIFT_IMAGE = f"localhost/radswift:{__version__}"
 DEFAULT_CREDENTIALS_SECRET = "swift-credentials"  # noqa: S105 (a Secret's name)
@@ -49,19 +51,9 @@ class Platform(StrEnum):
     OPENSHIFT = "openshift"
 
 
-class OutputLayout(StrEnum):
-    """How `publish` stores /share/outgoing under output/ (radswift.bundle says why a bundle)."""
-
-    OBJECTS = "objects"  # one object per file, readable by any Swift client
-    BUNDLE = "bundle"  # one uncompressed tar object: far fewer requests for many small files
-
-
-class WaitStrategy(StrEnum):
-    """How `publish` learns that the processor finished (see radswift.publisher)."""
-
-    KUBERNETES = "kubernetes"  # watch the pod through the API (needs the service account)
-    EXITFILE = "exitfile"  # the emissary wrapper writes the exit code into /share
-    NONE = "none"  # publish at once (tests, and processors run elsewhere)
+OutputLayout = Layout
+"""How `publish` stores /share/outgoing under output/ (radswift.bundle.Layout, the one type
+for a layout; this name is kept for code written against it)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -88,7 +88,7 @@ def publish_output(
     plan = plan_upload(source, follow_symlinks=options.follow_symlinks)
     result = upload_plan(store, plan, key, OUTPUT_PREFIX, options=options)
     written = {OUTPUT_PREFIX + rel for rel in [f.rel for f in plan.files] + plan.markers}
-    return Published(layout="objects", result=result, written=written, fallback=fallback)
+    return Published(layout=Layout.OBJECTS, result=result, written=written, fallback=fallback)
 
 
 def _publish_bundle(
@@ -104,7 +104,7 @@ def _publish_bundle(
         files=done.files, bytes=done.bytes, skipped=0, failures=[],
         seconds=done.seconds, ignored=done.ignored, directories=done.dirs,
     )  # fmt: skip
-    return Published(layout="bundle", result=result, written={done.name})
+    return Published(layout=Layout.BUNDLE, result=result, written={done.name})
 
 
 def remove_stale(store: ObjectStore, key: str, keep: set[str], workers: int) -> int:

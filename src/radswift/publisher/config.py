@@ -2,28 +2,11 @@
 
 The CLI passes `os.environ` (a Mapping) and its options to `PublisherConfig.from_env`;
 nothing else in the publisher reads the environment. Options given on the command line
-win over the environment. Variables (the contract with the pod manifests):
-
-    RADSWIFT_KEY / SWIFT_KEY        the job key (container); SWIFT_KEY is the original's name
-    RADSWIFT_SHARE                  the shared volume (default /share, inside a pod only:
-                                    outside one, require_share asks for RADSWIFT_SHARE)
-    RADSWIFT_CREDENTIALS_FILE       Swift credentials file; unset: the ST_*/OS_* environment if
-                                    set, else /etc/swift/swift-credentials.cfg (the Secret)
-    RADSWIFT_STORE                  optional `file:///path`: a local-directory store, not Swift
-    RADSWIFT_WAIT                   kubernetes | exitfile | none (default: kubernetes inside a
-                                    cluster, i.e. when KUBERNETES_SERVICE_HOST is set)
-    RADSWIFT_POD_NAME, RADSWIFT_NAMESPACE   this pod (downward API); the namespace falls back
-                                    to the service account's namespace file
-    RADSWIFT_PROCESSOR_CONTAINER    the processor container's name (default "processor")
-    RADSWIFT_JOB_NAME               the Job; its pods carry the label job-name=<job>
-    RADSWIFT_WORKERS                N processors sharing /share (default 1)
-    JOB_COMPLETION_INDEX            this pod's index in an Indexed Job (set by Kubernetes)
-    RADSWIFT_DEADLINE_SECONDS       give up waiting after this long (default: no deadline)
-    RADSWIFT_EMISSARY               the emissary binary get copies into /share (exitfile)
-    RADSWIFT_ALLOW_EMPTY_INPUT      "1": a key without input/ objects is not an error
-    RADSWIFT_OUTPUT_LAYOUT          objects (default: one object per file) | bundle (output/
-                                    as one tar object, radswift.bundle): how put publishes
-    KUBERNETES_SERVICE_HOST/PORT    in-cluster API address (set by Kubernetes)
+win over the environment. The variables are the pod contract, written by the job
+backends and parsed in one place: radswift.podcontract.env (its docstring lists them);
+besides them, KUBERNETES_SERVICE_HOST/PORT (set by Kubernetes) locate the API. The
+default share, /share, is used inside a pod only: outside one, require_share asks for
+RADSWIFT_SHARE.
 """
 
 from __future__ import annotations
@@ -31,19 +14,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from radswift.bundle import LAYOUTS, Layout
+from radswift.bundle import Layout
 from radswift.errors import ConfigError, InvalidInput
 from radswift.names import validate_key
-from radswift.publisher.share import DEFAULT_SHARE, ShareLayout
+from radswift.podcontract import env as pod
+from radswift.podcontract.env import DEFAULT_EMISSARY, DEFAULT_PROCESSOR_CONTAINER, WaitStrategy
+from radswift.podcontract.share import DEFAULT_SHARE, ShareLayout
 
-WaitKind = Literal["kubernetes", "exitfile", "none"]
-WAIT_KINDS: tuple[WaitKind, ...] = ("kubernetes", "exitfile", "none")
+WaitKind = WaitStrategy
+"""The wait strategy (radswift.podcontract.env.WaitStrategy); this name is kept for code
+written against it."""
+WAIT_KINDS: tuple[WaitStrategy, ...] = tuple(WaitStrategy)
 
 DEFAULT_CREDENTIALS_FILE = Path("/etc/swift/swift-credentials.cfg")
-DEFAULT_PROCESSOR_CONTAINER = "processor"
-DEFAULT_EMISSARY = Path("/usr/local/libexec/radswift/radswift-emissary")
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
@@ -72,7 +56,7 @@ class PublisherConfig:
     credentials_file: Path | None = None
     """None: the ST_*/OS_* environment, else DEFAULT_CREDENTIALS_FILE (resolve_credentials)."""
     store_url: str | None = None
-    wait: WaitKind = "none"
+    wait: WaitStrategy = WaitStrategy.NONE
     pod_name: str | None = None
     namespace: str | None = None
     processor_container: str = DEFAULT_PROCESSOR_CONTAINER
@@ -82,7 +66,7 @@ class PublisherConfig:
     deadline_seconds: float | None = None
     emissary_source: Path = DEFAULT_EMISSARY
     allow_empty_input: bool = False
-    output_layout: Layout = "objects"
+    output_layout: Layout = Layout.OBJECTS
     kube: KubeConnection | None = field(default=None)
 
     @property
@@ -112,35 +96,33 @@ class PublisherConfig:
         output_layout: str | None = None,
     ) -> PublisherConfig:
         """Build the config from the environment; explicit arguments win. Raises ConfigError."""
-        share = ShareLayout(Path(env.get("RADSWIFT_SHARE") or DEFAULT_SHARE))
-        workers = _int(env, "RADSWIFT_WORKERS", 1, minimum=1)
-        index = _optional_int(env, "JOB_COMPLETION_INDEX")
-        if index is not None and index >= workers:
-            raise ConfigError(f"JOB_COMPLETION_INDEX={index} but RADSWIFT_WORKERS={workers}")
-        wait_kind = _wait_kind(wait or env.get("RADSWIFT_WAIT"), env)
+        deadline = None if deadline_seconds is None else repr(float(deadline_seconds))
+        overrides = {
+            pod.KEY: key,
+            pod.WAIT: wait,
+            pod.DEADLINE_SECONDS: deadline,
+            pod.OUTPUT_LAYOUT: output_layout,
+        }
+        values = pod.PodEnv.from_env({**env, **{k: v for k, v in overrides.items() if v}})
+        share = ShareLayout(values.share)
         config = cls(
-            key=_key(key, env),
+            key=_key(values.key),
             share=share,
             incoming=incoming or share.incoming,
             outgoing=outgoing or share.outgoing,
-            credentials_file=_optional_path(env, "RADSWIFT_CREDENTIALS_FILE"),
-            store_url=env.get("RADSWIFT_STORE") or None,
-            wait=wait_kind,
-            pod_name=env.get("RADSWIFT_POD_NAME") or None,
-            namespace=env.get("RADSWIFT_NAMESPACE") or _service_account_namespace(),
-            processor_container=env.get("RADSWIFT_PROCESSOR_CONTAINER")
-            or DEFAULT_PROCESSOR_CONTAINER,
-            job_name=env.get("RADSWIFT_JOB_NAME") or None,
-            workers=workers,
-            index=index,
-            deadline_seconds=(
-                deadline_seconds
-                if deadline_seconds is not None
-                else _optional_float(env, "RADSWIFT_DEADLINE_SECONDS")
-            ),
-            emissary_source=Path(env.get("RADSWIFT_EMISSARY") or DEFAULT_EMISSARY),
-            allow_empty_input=env.get("RADSWIFT_ALLOW_EMPTY_INPUT", "") in ("1", "true", "yes"),
-            output_layout=_layout(output_layout or env.get("RADSWIFT_OUTPUT_LAYOUT")),
+            credentials_file=values.credentials_file,
+            store_url=values.store,
+            wait=values.wait or _default_wait(env),
+            pod_name=values.pod_name,
+            namespace=values.namespace or _service_account_namespace(),
+            processor_container=values.processor_container or DEFAULT_PROCESSOR_CONTAINER,
+            job_name=values.job_name,
+            workers=values.workers,
+            index=values.index,
+            deadline_seconds=values.deadline_seconds,
+            emissary_source=values.emissary or DEFAULT_EMISSARY,
+            allow_empty_input=values.allow_empty_input,
+            output_layout=values.output_layout,
             kube=_kube(env, kube_host, kube_token_file, kube_ca_file, kubeconfig),
         )
         if config.deadline_seconds is not None and config.deadline_seconds <= 0:
@@ -149,7 +131,7 @@ class PublisherConfig:
 
     def check_wait(self) -> None:
         """The wait strategy has what it needs (put checks it before waiting)."""
-        if self.wait != "kubernetes":
+        if self.wait != WaitStrategy.KUBERNETES:
             return
         missing = [
             name
@@ -189,32 +171,17 @@ def require_share(env: Mapping[str, str], *, exists: Callable[[Path], bool] = Pa
     )
 
 
-def _key(key: str | None, env: Mapping[str, str]) -> str:
-    chosen = key or env.get("RADSWIFT_KEY") or env.get("SWIFT_KEY")
-    if not chosen:
-        raise InvalidInput("no key: give KEY, or set RADSWIFT_KEY (or SWIFT_KEY)")
-    return validate_key(chosen)
+def _key(key: str | None) -> str:
+    if not key:
+        raise InvalidInput(f"no key: give KEY, or set {pod.KEY} (or {pod.LEGACY_KEY})")
+    return validate_key(key)
 
 
-def _wait_kind(value: str | None, env: Mapping[str, str]) -> WaitKind:
-    if not value:
-        if env.get("KUBERNETES_SERVICE_HOST"):
-            return "kubernetes"
-        raise ConfigError(
-            "no wait strategy: set RADSWIFT_WAIT or --wait (kubernetes|exitfile|none)"
-        )
-    if value not in WAIT_KINDS:
-        raise ConfigError(f"unknown wait strategy {value!r}: use kubernetes, exitfile or none")
-    return value
-
-
-def _layout(value: str | None) -> Layout:
-    if not value:
-        return "objects"
-    for layout in LAYOUTS:
-        if value == layout:
-            return layout
-    raise ConfigError(f"unknown output layout {value!r}: use {' or '.join(LAYOUTS)}")
+def _default_wait(env: Mapping[str, str]) -> WaitStrategy:
+    """Without RADSWIFT_WAIT: watch the pod when running inside a cluster."""
+    if env.get("KUBERNETES_SERVICE_HOST"):
+        return WaitStrategy.KUBERNETES
+    raise ConfigError("no wait strategy: set RADSWIFT_WAIT or --wait (kubernetes|exitfile|none)")
 
 
 def _kube(
@@ -241,45 +208,8 @@ def _kube(
     )
 
 
-def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
-    raw = env.get(name, "").strip()
-    return Path(raw) if raw else None
-
-
 def _service_account_namespace() -> str | None:
     try:
         return (SERVICE_ACCOUNT_DIR / "namespace").read_text().strip() or None
     except OSError:
         return None
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    value = _optional_int(env, name)
-    if value is None:
-        return default
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
-    return value
-
-
-def _optional_int(env: Mapping[str, str], name: str) -> int | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative")
-    return value
-
-
-def _optional_float(env: Mapping[str, str], name: str) -> float | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 
 from radswift.errors import DeadlineExceeded, JobError, NoInput, NotFound, RadswiftError
 from radswift.names import INPUT_PREFIX
+from radswift.podcontract.emissary import install_emissary
+from radswift.podcontract.env import WaitStrategy
+from radswift.podcontract.share import make_shared_dir, read_marker, utc_now, write_marker
 from radswift.publisher.areas import fetch_input
 from radswift.publisher.config import PublisherConfig
-from radswift.publisher.emissary import install_emissary
-from radswift.publisher.share import make_shared_dir, read_marker, utc_now, write_marker
 from radswift.publisher.status import status_document, write_status
 from radswift.publisher.wait.base import Deadline
 from radswift.publisher.wait.exitfile import DEFAULT_INTERVAL
@@ -70,7 +71,7 @@ def _fetch(config: PublisherConfig, store: ObjectStore, options: TransferOptions
     prepare_share(config)
     _require_input(config, store)
     result = fetch_input(store, config.key, config.incoming, options)
-    if config.wait == "exitfile":
+    if config.wait == WaitStrategy.EXITFILE:
         install_emissary(config.emissary_source, config.share)
     write_status(store, config.key, status_document(config.key, "running"))
     write_marker(

@@ -28,11 +28,11 @@ from radswift.errors import (
     RadswiftError,
     TransferError,
 )
+from radswift.podcontract.share import utc_now, write_marker
 from radswift.publisher.areas import publish_output, remove_stale
 from radswift.publisher.config import PublisherConfig
-from radswift.publisher.share import utc_now, write_marker
 from radswift.publisher.status import status_document, write_status
-from radswift.publisher.wait.base import Deadline, ProcessorOutcome, WaitInterrupted, WaitStrategy
+from radswift.publisher.wait.base import Deadline, ProcessorOutcome, Waiter, WaitInterrupted
 from radswift.publisher.wait.exitfile import DEFAULT_INTERVAL, wait_for_marker
 from radswift.store.base import ObjectStore
 from radswift.transfer import TransferOptions, TransferResult
@@ -73,7 +73,7 @@ class _Publication:
 def run_put(
     config: PublisherConfig,
     open_store: Callable[[], ObjectStore],
-    strategy: WaitStrategy,
+    strategy: Waiter,
     *,
     options: TransferOptions | None = None,
     poll_interval: float = DEFAULT_INTERVAL,

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from radswift import __version__
-from radswift.publisher.share import STATUS_OBJECT, utc_now
+from radswift.podcontract.share import STATUS_OBJECT, utc_now
 from radswift.publisher.wait.base import ProcessorOutcome
 from radswift.store.base import ObjectStore
 

@@ -21,42 +21,14 @@ Duties of an implementation, checked by the contract suite in tests/contract:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self, runtime_checkable
 
+from radswift.objectinfo import ObjectInfo as ObjectInfo  # (re-exported: the contract's values)
+from radswift.objectinfo import SegmentRef as SegmentRef
+
 DIRECTORY_CONTENT_TYPE = "application/directory"
 """Content type of the zero-byte marker objects (`name/`) that keep empty directories."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ObjectInfo:
-    """What a store says about one object."""
-
-    name: str
-    size: int
-    etag: str
-    """Unquoted. For a plain object the hex MD5 of its bytes; for a large object not."""
-    last_modified: str | None = None
-    content_type: str | None = None
-    large: bool = False
-    """True for a manifest of segments (Swift SLO)."""
-    metadata: Mapping[str, str] = field(default_factory=dict)
-    """User metadata (`X-Object-Meta-*`, lower-case keys without the prefix); head/get only."""
-
-    @property
-    def is_directory_marker(self) -> bool:
-        return self.name.endswith("/") and self.size == 0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SegmentRef:
-    """One segment of a large object: where it is stored, its MD5 and size."""
-
-    container: str
-    name: str
-    etag: str
-    size: int
 
 
 class ObjectReader(Protocol):

@@ -10,19 +10,27 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
 import urllib3
 
-from radswift.errors import IntegrityError, StorageError
+from radswift.errors import IntegrityError, InvalidInput, NotFound, StorageError
+from radswift.objectinfo import ObjectInfo
 from radswift.swift import slo
 from radswift.swift.auth import Authenticator, make_authenticator
 from radswift.swift.body import LocalBodyError, UploadBody
 from radswift.swift.credentials import SwiftCredentials
 from radswift.swift.http import CHUNK_SIZE, HttpConfig, make_pool, object_path
+from radswift.swift.objects import (
+    etag_of,
+    last_modified_of,
+    object_from_headers,
+    object_from_listing,
+    object_headers,
+)
 from radswift.swift.retry import RetryPolicy
 from radswift.swift.transport import Headers, Transport, check_status
 
@@ -36,6 +44,10 @@ LISTING_LIMIT = 10_000
 class PutResult:
     etag: str
     headers: Headers
+
+    @property
+    def last_modified(self) -> str | None:
+        return last_modified_of(self.headers)
 
 
 class SwiftClient:
@@ -88,6 +100,13 @@ class SwiftClient:
     def head_container(self, container: str) -> Headers:
         return self._request("HEAD", object_path(container), what=f"HEAD {container}").headers
 
+    def container_exists(self, container: str) -> bool:
+        try:
+            self.head_container(container)
+        except NotFound:
+            return False
+        return True
+
     def delete_container(self, container: str) -> None:
         self._request("DELETE", object_path(container), what=f"DELETE {container}")
 
@@ -136,11 +155,24 @@ class SwiftClient:
             last = page[-1]
             marker = str(last.get("name") or last.get("subdir"))
 
+    def iter_objects(
+        self, container: str, *, prefix: str = "", marker: str = "", page_size: int = LISTING_LIMIT
+    ) -> Iterator[ObjectInfo]:
+        """Every object after `marker` under `prefix`, parsed from the JSON listing."""
+        entries = self.iter_listing(container, prefix=prefix, marker=marker, page_size=page_size)
+        for entry in entries:
+            if "name" in entry:
+                yield object_from_listing(entry)
+
     # -- objects ---------------------------------------------------------------------
 
     def head_object(self, container: str, name: str) -> Headers:
         path = object_path(container, name)
         return self._request("HEAD", path, what=f"HEAD {container}/{name}").headers
+
+    def stat_object(self, container: str, name: str) -> ObjectInfo:
+        """HEAD, parsed."""
+        return object_from_headers(name, self.head_object(container, name))
 
     def get_object(
         self,
@@ -174,15 +206,22 @@ class SwiftClient:
         size: int,
         *,
         headers: Headers | None = None,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> PutResult:
-        """Upload exactly `size` bytes of `body`, verified by MD5.
+        """Upload exactly `size` bytes of `body`, verified by MD5, with `content_type`
+        and user `metadata` (and any other `headers`).
 
         A small body is read once into memory and sent with its MD5 as `ETag`, so Swift
         itself refuses corrupted bytes (422) and nothing is stored. A large body streams
         in 1 MiB blocks, hashed as sent; if Swift's ETag then differs, the object just
         written is deleted (nothing else) and IntegrityError raised."""
         upload = UploadBody(body, size)
-        all_headers = {**(headers or {}), "Content-Length": str(size)}
+        all_headers = {
+            **(headers or {}),
+            **object_headers(content_type, metadata),
+            "Content-Length": str(size),
+        }
         if upload.small:
             all_headers["ETag"] = upload.md5_hex_of_small()
         what = f"PUT {container}/{name}"
@@ -192,7 +231,7 @@ class SwiftClient:
         except LocalBodyError as exc:
             raise exc.cause from None
         sent = upload.md5_hex()
-        etag = resp.headers.get("Etag", "").strip('"')
+        etag = etag_of(resp.headers)
         if etag != sent:
             self._discard(container, name)
             raise IntegrityError(
@@ -223,19 +262,32 @@ class SwiftClient:
         segments: Sequence[slo.Segment],
         *,
         headers: Headers | None = None,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> PutResult:
-        """Write a static large object manifest; Swift checks every segment's etag/size."""
+        """Write a static large object manifest; Swift checks every segment's etag/size
+        (InvalidInput if it disagrees: a segment missing or not as named)."""
         body = slo.encode_manifest(segments)
         what = f"PUT manifest {container}/{name}"
-        resp = self._request(
-            "PUT",
-            object_path(container, name),
-            query="multipart-manifest=put",
-            headers={**(headers or {}), "Content-Length": str(len(body))},
-            body=lambda: body,
-            what=what,
-        )
-        etag = resp.headers.get("Etag", "").strip('"')
+        all_headers = {
+            **(headers or {}),
+            **object_headers(content_type, metadata),
+            "Content-Length": str(len(body)),
+        }
+        try:
+            resp = self._request(
+                "PUT",
+                object_path(container, name),
+                query="multipart-manifest=put",
+                headers=all_headers,
+                body=lambda: body,
+                what=what,
+            )
+        except StorageError as exc:
+            if exc.status == 400:  # Swift checked the segments and disagrees
+                raise InvalidInput(exc.message) from None
+            raise
+        etag = etag_of(resp.headers)
         expected = slo.manifest_etag(segments)
         if etag and etag != expected:
             raise IntegrityError(f"{what}: Swift's ETag {etag} differs from {expected}")

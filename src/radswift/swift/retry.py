@@ -1,4 +1,5 @@
-"""The one retry loop of radswift: every Swift request goes through `run_with_retries`.
+"""The one retry policy of radswift: every Swift request goes through `run_with_retries`,
+and a resumed download counts its resumptions with the same `Backoff`.
 
 Policy (python-swiftclient's, minus its sprawl): capped exponential backoff with jitter;
 retry connection failures, 5xx, 429 and 498 (rate limited); a 401 is answered by
@@ -96,21 +97,53 @@ def run_with_retries(
 
     `attempt` raises `Retry` for a transient failure; anything else propagates. When the
     last attempt fails, StorageUnavailable says what failed, how often and for how long."""
-    cause: StorageError | None = None
-    retry_after: float | None = None
-    started = clock()
-    for n in range(policy.max_attempts):
-        if n:
-            assert cause is not None
-            wait = policy.delay(n - 1, rand(), retry_after)
-            log.info("retrying %s in %.1f s (attempt %d): %s", what, wait, n + 1, cause.message)
-            sleep(wait)
+    backoff = Backoff(policy, what=what, sleep=sleep, rand=rand, clock=clock)
+    n = 0
+    while True:
         try:
             return attempt(n)
         except Retry as signal:
-            cause, retry_after = signal.cause, signal.retry_after
-    assert cause is not None
-    raise gave_up(cause, policy.max_attempts, clock() - started) from None
+            backoff.failed(signal.cause, signal.retry_after)
+        n += 1
+
+
+class Backoff:
+    """The attempts of one operation under a policy: a wait before each retry, one
+    StorageUnavailable when none is left.
+
+    `run_with_retries` drives one request with it; a download resumed after each broken
+    stream (reader.py) keeps one for its whole life, so the same policy bounds both."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        *,
+        what: str,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._policy, self._what = policy, what
+        self._sleep, self._rand, self._clock = sleep, rand, clock
+        self._started = clock()
+        self.failures = 0
+
+    def failed(self, cause: StorageError, retry_after: float | None = None) -> None:
+        """Count a failed attempt: wait before the next one, or raise (gave_up) if the
+        policy allows no more."""
+        self.failures += 1
+        if self.failures >= self._policy.max_attempts:
+            elapsed = self._clock() - self._started
+            raise gave_up(cause, self.failures, elapsed) from None
+        wait = self._policy.delay(self.failures - 1, self._rand(), retry_after)
+        log.info(
+            "retrying %s in %.1f s (attempt %d): %s",
+            self._what,
+            wait,
+            self.failures + 1,
+            cause.message,
+        )
+        self._sleep(wait)
 
 
 def gave_up(cause: StorageError, attempts: int, seconds: float) -> StorageUnavailable:

@@ -5,20 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from radswift.errors import Conflict, NotFound, StorageError
+from radswift.objectinfo import SegmentRef
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Segment:
-    """One segment as the manifest names it."""
-
-    container: str
-    name: str
-    etag: str
-    size: int
+Segment = SegmentRef
+"""One segment as the manifest names it (the store contract's SegmentRef)."""
 
 
 def encode_manifest(segments: Sequence[Segment]) -> bytes:

@@ -10,17 +10,19 @@ prefix rather than a HEAD per file.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import os
 import stat
-from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
 from radswift.errors import InvalidInput, RadswiftError
 from radswift.names import validate_prefix
-from radswift.store.base import DIRECTORY_CONTENT_TYPE, ObjectInfo, ObjectStore, SegmentRef
+from radswift.store.base import DIRECTORY_CONTENT_TYPE, ObjectInfo, ObjectStore
 from radswift.transfer import segments as seg
 from radswift.transfer.failures import is_fatal, reason_of
 from radswift.transfer.hashing import file_matches
@@ -29,6 +31,7 @@ from radswift.transfer.options import TransferOptions
 from radswift.transfer.plan import LocalFile, UploadPlan, plan_upload, validate_upload_names
 from radswift.transfer.pool import run_workers
 from radswift.transfer.progress import NullProgress, Progress, ProgressReader
+from radswift.transfer.remove import delete_many
 from radswift.transfer.results import ResultCollector, TransferResult
 
 _DEFAULT_OPTIONS = TransferOptions()
@@ -183,7 +186,7 @@ class _Uploader:
                 self._put_small(file, name)
             if old is not None and old.large:
                 stale = seg.stale_segments(self.store, self.container, name, keep)
-                seg.delete_quietly(self.store, self.seg_container, stale)
+                delete_many(self.store, self.seg_container, stale, workers=1).raise_first()
             self.collector.done(file.size)
             self.progress.file_done(file.rel, True)
         except (RadswiftError, OSError) as exc:
@@ -215,33 +218,36 @@ class _Uploader:
             self.store.put_object(self.container, name, body, size, metadata=self._metadata(file))
 
     def _put_large(self, file: LocalFile, name: str) -> set[str]:
-        """Segments first (in the segment pool), the manifest last; returns segment names."""
+        """Segments (in the segment pool), the manifest last; returns segment names."""
         if self._segment_pool is None:
             self._segment_pool = ThreadPoolExecutor(
                 self.options.upload_segment_workers, thread_name_prefix="radswift-segment"
             )
         metadata = self._metadata(file)
         mtime = metadata.get("mtime", f"{file.mtime:f}")
-        futures: list[Future[SegmentRef]] = []
-        for index, (offset, length) in enumerate(seg.split(file.size, self.options.segment_size)):
-            seg_name = seg.segment_name(name, mtime, file.size, self.options.segment_size, index)
-            futures.append(
-                self._segment_pool.submit(self._put_segment, file, seg_name, offset, length)
-            )
-        try:
-            refs = [future.result() for future in futures]
-        finally:
-            for future in futures:
-                future.cancel()
-        self.store.put_manifest(self.container, name, refs, metadata=metadata)
-        return {ref.name for ref in refs}
+        segment_size = self.options.segment_size
+        sources = [
+            seg.SegmentSource(length, functools.partial(self._window, file, offset))
+            for offset, length in seg.split(file.size, segment_size)
+        ]
+        stored = seg.put_segmented(
+            self.store,
+            self.container,
+            name,
+            sources,
+            pool=self._segment_pool,
+            upload_id=seg.cli_upload_id(mtime, file.size, segment_size),
+            metadata=metadata,
+        )
+        return {ref.name for ref in stored.segments}
 
-    def _put_segment(self, file: LocalFile, name: str, offset: int, length: int) -> SegmentRef:
+    @contextlib.contextmanager
+    def _window(self, file: LocalFile, offset: int) -> Iterator[BinaryIO]:
+        """The file opened at `offset` (counted by the progress bar if there is one),
+        opened as planned (local_open: no link planted since the walk is followed)."""
         with open_planned(file, self.root) as handle:
             handle.seek(offset)
-            body: BinaryIO = ProgressReader(handle, self.progress) if self.track else handle  # type: ignore[assignment]
-            info = self.store.put_object(self.seg_container, name, body, length)
-        return SegmentRef(container=self.seg_container, name=name, etag=info.etag, size=length)
+            yield ProgressReader(handle, self.progress) if self.track else handle  # type: ignore[misc]
 
 
 def _size_of(handle: BinaryIO) -> int:

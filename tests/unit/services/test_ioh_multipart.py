@@ -11,8 +11,9 @@ from radswift.errors import InvalidInput, UnsafeArchive
 from radswift.services.ioh.multipart import MultipartReader, boundary_of, form_entries
 
 
-def form(files: list[tuple[str, tuple[str, bytes]]], data: dict[str, str] | None = None
-         ) -> tuple[bytes, str]:
+def form(
+    files: list[tuple[str, tuple[str, bytes]]], data: dict[str, str] | None = None
+) -> tuple[bytes, str]:
     request = httpx.Request("POST", "http://x/", data=data, files=files)
     return request.read(), request.headers["content-type"]
 
@@ -32,8 +33,11 @@ def test_fields_and_files_come_out_in_order_with_their_bytes() -> None:
     seen = []
     while (part := reader.next_part()) is not None:
         seen.append((part.name, part.filename, b"".join(part.chunks())))
-    assert seen == [("d_msg", None, b'{"a": 1}'), ("filename", None, b"f"),
-                    ("local", "data.zip", big)]
+    assert seen == [
+        ("d_msg", None, b'{"a": 1}'),
+        ("filename", None, b"f"),
+        ("local", "data.zip", big),
+    ]
 
 
 def test_unread_parts_are_skipped() -> None:
@@ -103,7 +107,7 @@ def test_a_form_field_is_read_no_further_than_its_limit() -> None:
 
 def test_a_part_header_is_capped_too() -> None:
     """python-multipart caps a header line itself; what it raises becomes a 400."""
-    body = b"--b\r\nContent-Disposition: form-data; name=\"" + b"n" * (4 * 1024 * 1024)
+    body = b'--b\r\nContent-Disposition: form-data; name="' + b"n" * (4 * 1024 * 1024)
     reader = MultipartReader(io.BytesIO(body).read, "b")
     with pytest.raises(InvalidInput, match="header size"):
         reader.next_part()

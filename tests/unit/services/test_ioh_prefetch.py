@@ -15,8 +15,7 @@ from radswift.store.local import LocalStore
 
 
 @pytest.mark.parametrize("budget_bytes", [0, 2500, 10**9])
-def test_every_object_in_order_and_the_budget_comes_back(tmp_path: Path,
-                                                         budget_bytes: int) -> None:
+def test_every_object_in_order_and_the_budget_comes_back(tmp_path: Path, budget_bytes: int) -> None:
     store = LocalStore(tmp_path / "store")
     store.ensure_container("k")
     blobs = {f"o/{i:02d}": bytes([i]) * (1000 + i) for i in range(20)}
@@ -27,8 +26,17 @@ def test_every_object_in_order_and_the_budget_comes_back(tmp_path: Path,
     budget = MemoryBudget(budget_bytes)
     seen: list[int] = []
     with ThreadPoolExecutor(4) as pool:
-        fetcher = Prefetcher(store, "k", infos, pool=pool, window=5000, ahead=3,
-                             small=10_000, budget=budget, on_bytes=seen.append)
+        fetcher = Prefetcher(
+            store,
+            "k",
+            infos,
+            pool=pool,
+            window=5000,
+            ahead=3,
+            small=10_000,
+            budget=budget,
+            on_bytes=seen.append,
+        )
         fetcher.start()
         got = {info.name: b"".join(fetcher.chunks(info)) for info in infos}
         fetcher.close()
@@ -46,8 +54,17 @@ def test_closing_early_returns_the_budget(tmp_path: Path) -> None:
     infos = list(store.list_objects("k"))
     budget = MemoryBudget(10**6)
     with ThreadPoolExecutor(2) as pool:
-        fetcher = Prefetcher(store, "k", infos, pool=pool, window=10**6, ahead=8,
-                             small=1000, budget=budget, on_bytes=lambda n: None)
+        fetcher = Prefetcher(
+            store,
+            "k",
+            infos,
+            pool=pool,
+            window=10**6,
+            ahead=8,
+            small=1000,
+            budget=budget,
+            on_bytes=lambda n: None,
+        )
         fetcher.start()
         assert budget.used > 0
         b"".join(fetcher.chunks(infos[0]))

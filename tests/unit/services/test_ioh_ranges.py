@@ -7,18 +7,21 @@ import pytest
 from radswift.services.ioh.ranges import ByteRange, RangeNotSatisfiable, parse_range
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    (None, None),
-    ("bytes=0-9", ByteRange(0, 9)),
-    ("bytes=5-", ByteRange(5, 99)),
-    ("bytes=90-500", ByteRange(90, 99)),
-    ("bytes=-10", ByteRange(90, 99)),
-    ("bytes=-500", ByteRange(0, 99)),
-    ("bytes=0-1,5-6", None),  # several ranges: the whole object
-    ("items=0-1", None),
-    ("bytes=9-2", None),
-    ("bytes=a-b", None),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("bytes=0-9", ByteRange(0, 9)),
+        ("bytes=5-", ByteRange(5, 99)),
+        ("bytes=90-500", ByteRange(90, 99)),
+        ("bytes=-10", ByteRange(90, 99)),
+        ("bytes=-500", ByteRange(0, 99)),
+        ("bytes=0-1,5-6", None),  # several ranges: the whole object
+        ("items=0-1", None),
+        ("bytes=9-2", None),
+        ("bytes=a-b", None),
+    ],
+)
 def test_ranges_of_a_100_byte_object(header: str | None, expected: ByteRange | None) -> None:
     assert parse_range(header, 100) == expected
 

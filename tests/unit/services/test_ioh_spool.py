@@ -44,8 +44,9 @@ def test_every_chunk_is_accounted_and_the_account_may_stop_it() -> None:
             raise UnsafeArchive("too big", too_large=True)
 
     with pytest.raises(UnsafeArchive):
-        spool([b"ab", b"cd", b"ef"], size_hint=None, small=0, budget=MemoryBudget(0),
-              account=account)
+        spool(
+            [b"ab", b"cd", b"ef"], size_hint=None, small=0, budget=MemoryBudget(0), account=account
+        )
     assert seen == [2, 2, 2]
 
 

@@ -8,19 +8,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from radswift.errors import ConfigError
-from radswift.publisher.wait.base import Deadline, NoWait, ProcessorOutcome, WaitStrategy
+from radswift.podcontract.env import WaitStrategy as PodWait
+from radswift.publisher.wait.base import Deadline, NoWait, ProcessorOutcome, Waiter, WaitStrategy
 
 if TYPE_CHECKING:
     from radswift.publisher.config import PublisherConfig
 
-__all__ = ["Deadline", "NoWait", "ProcessorOutcome", "WaitStrategy", "strategy_for"]
+__all__ = [
+    "Deadline",
+    "NoWait",
+    "ProcessorOutcome",
+    "WaitStrategy",
+    "Waiter",
+    "strategy_for",
+]
 
 
-def strategy_for(config: PublisherConfig) -> WaitStrategy:
+def strategy_for(config: PublisherConfig) -> Waiter:
     """The strategy `config.wait` names, configured for this pod."""
-    if config.wait == "none":
+    if config.wait == PodWait.NONE:
         return NoWait()
-    if config.wait == "exitfile":
+    if config.wait == PodWait.EXITFILE:
         from radswift.publisher.wait.exitfile import ExitFileWait
 
         return ExitFileWait(config.share, indexed=config.index is not None)

@@ -79,8 +79,11 @@ class Deadline:
         return self.at is not None and time.monotonic() >= self.at
 
 
-class WaitStrategy(Protocol):
-    """Blocks until processors terminate. See the module docstring for the duties."""
+class Waiter(Protocol):
+    """Blocks until processors terminate. See the module docstring for the duties.
+
+    Which waiter a pod uses is a `radswift.podcontract.WaitStrategy` (the one enum of
+    strategies, RADSWIFT_WAIT); this is the interface each one implements."""
 
     @property
     def name(self) -> str: ...
@@ -88,6 +91,10 @@ class WaitStrategy(Protocol):
     def wait(
         self, workers: Sequence[int], deadline: Deadline, found: dict[int, ProcessorOutcome]
     ) -> None: ...
+
+
+WaitStrategy = Waiter
+"""The former name of Waiter, kept for code written against it."""
 
 
 class WaitInterrupted(WaitFailed):

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from radswift.errors import WaitFailed
-from radswift.publisher.share import ShareLayout, read_control_file
+from radswift.podcontract.share import ShareLayout, read_control_file
 from radswift.publisher.wait.base import (
     MAX_TAIL_BYTES,
     Deadline,

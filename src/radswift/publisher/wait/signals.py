@@ -15,7 +15,7 @@ import signal
 from collections.abc import Sequence
 from types import FrameType
 
-from radswift.publisher.wait.base import Deadline, ProcessorOutcome, WaitInterrupted, WaitStrategy
+from radswift.publisher.wait.base import Deadline, ProcessorOutcome, Waiter, WaitInterrupted
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -25,7 +25,7 @@ class InterruptibleWait:
 
     Installs handlers, so it must run in the main thread (the CLI's)."""
 
-    def __init__(self, inner: WaitStrategy, *, ignore_sigterm_after: bool = True) -> None:
+    def __init__(self, inner: Waiter, *, ignore_sigterm_after: bool = True) -> None:
         self._inner = inner
         self._ignore_after = ignore_sigterm_after
 

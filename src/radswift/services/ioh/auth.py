@@ -52,13 +52,15 @@ def _tokens_from_lines(text: str) -> frozenset[str]:
 def check_authorization(header: str | None, tokens: frozenset[str]) -> None:
     """Accept, or raise InvalidInput (400: no bearer token) or AuthorizationError (401)."""
     if not header:
-        raise InvalidInput("this service needs an Authorization: Bearer <token> header",
-                           reason="missing_token")
+        raise InvalidInput(
+            "this service needs an Authorization: Bearer <token> header", reason="missing_token"
+        )
     scheme, _, presented = header.strip().partition(" ")
     presented = presented.strip()
     if scheme.lower() != "bearer" or not presented:
-        raise InvalidInput("the Authorization header must be 'Bearer <token>'",
-                           reason="missing_token")
+        raise InvalidInput(
+            "the Authorization header must be 'Bearer <token>'", reason="missing_token"
+        )
     wanted = presented.encode("utf-8")
     matched = False
     for token in tokens:  # no early exit: the time taken does not depend on which matched

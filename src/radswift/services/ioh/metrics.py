@@ -14,23 +14,35 @@ class IohMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "pfioh_requests", "HTTP requests answered", ["method", "route", "status"],
+            "pfioh_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "pfioh_request_seconds", "Time to the first response byte", ["route"],
+            "pfioh_request_seconds",
+            "Time to the first response byte",
+            ["route"],
             registry=self.registry,
         )
-        self.bytes_in = Counter("pfioh_push_bytes", "Bytes stored by pushes",
-                                registry=self.registry)
-        self.bytes_out = Counter("pfioh_pull_bytes", "Object bytes sent by pulls",
-                                 registry=self.registry)
-        self.objects_in = Counter("pfioh_push_objects", "Objects stored by pushes",
-                                  registry=self.registry)
-        self.pushes = Counter("pfioh_pushes", "Finished pushes by outcome", ["outcome"],
-                              registry=self.registry)
-        self.in_flight = Gauge("pfioh_transfers_in_flight", "Pushes and pulls running",
-                               ["kind"], registry=self.registry)
+        self.bytes_in = Counter(
+            "pfioh_push_bytes", "Bytes stored by pushes", registry=self.registry
+        )
+        self.bytes_out = Counter(
+            "pfioh_pull_bytes", "Object bytes sent by pulls", registry=self.registry
+        )
+        self.objects_in = Counter(
+            "pfioh_push_objects", "Objects stored by pushes", registry=self.registry
+        )
+        self.pushes = Counter(
+            "pfioh_pushes", "Finished pushes by outcome", ["outcome"], registry=self.registry
+        )
+        self.in_flight = Gauge(
+            "pfioh_transfers_in_flight",
+            "Pushes and pulls running",
+            ["kind"],
+            registry=self.registry,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -23,6 +23,8 @@ READ_CHUNK = 256 * 1024
 MAX_FIELD_BYTES = 64 * 1024
 """A non-file field (the legacy d_msg, filename) larger than this is refused, having read
 no more than this and one chunk (the legacy message itself is capped at 16 KiB)."""
+
+
 @dataclass(slots=True)
 class Part:
     """One part of the form; read its data before asking for the next part."""
@@ -45,8 +47,11 @@ class Part:
         while data := self.read(READ_CHUNK):
             got += len(data)
             if got > limit:
-                raise InvalidInput(f"the form field {self.name[:60]!r} is larger than "
-                                   f"{limit} bytes", reason="bad_form", too_large=True)
+                raise InvalidInput(
+                    f"the form field {self.name[:60]!r} is larger than {limit} bytes",
+                    reason="bad_form",
+                    too_large=True,
+                )
             parts.append(data)
         return b"".join(parts).decode("utf-8", errors="replace")
 
@@ -62,16 +67,19 @@ class MultipartReader:
         self._headers: list[bytes] = []
         self._done = False
         self._current: Part | None = None
-        self._parser = MultipartParser(boundary, {
-            "on_part_begin": lambda: self._events.append(("begin", b"")),
-            "on_part_data": lambda d, s, e: self._events.append(("data", bytes(d[s:e]))),
-            "on_part_end": lambda: self._events.append(("end", b"")),
-            "on_header_field": self._on_field,
-            "on_header_value": self._on_value,
-            "on_header_end": self._on_header_end,
-            "on_headers_finished": self._on_headers_finished,
-            "on_end": lambda: self._events.append(("eof", b"")),
-        })
+        self._parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": lambda: self._events.append(("begin", b"")),
+                "on_part_data": lambda d, s, e: self._events.append(("data", bytes(d[s:e]))),
+                "on_part_end": lambda: self._events.append(("end", b"")),
+                "on_header_field": self._on_field,
+                "on_header_value": self._on_value,
+                "on_header_end": self._on_header_end,
+                "on_headers_finished": self._on_headers_finished,
+                "on_end": lambda: self._events.append(("eof", b"")),
+            },
+        )
 
     def next_part(self) -> Part | None:
         """The next part (the rest of the current one is skipped), or None at the end."""
@@ -97,8 +105,9 @@ class MultipartReader:
         filename = message.get_param("filename", header="content-disposition")
         if not isinstance(name, str):
             raise InvalidInput("a form part has no name", reason="bad_form")
-        return Part(name=name, filename=filename if isinstance(filename, str) else None,
-                    _reader=self)
+        return Part(
+            name=name, filename=filename if isinstance(filename, str) else None, _reader=self
+        )
 
     def _read_part(self, part: Part, size: int) -> bytes:
         if part is not self._current:
@@ -134,8 +143,7 @@ class MultipartReader:
             self._done = True
             self._parser.finalize()
             if not self._events or self._events[-1][0] != "eof":
-                raise InvalidInput("the form ended before its closing boundary",
-                                   reason="bad_form")
+                raise InvalidInput("the form ended before its closing boundary", reason="bad_form")
             return
         try:
             self._parser.write(data)
@@ -166,8 +174,9 @@ def form_entries(reader: MultipartReader) -> Iterator[tuple[ArchiveEntry, Iterat
             continue
         path = normalize_entry_path(part.filename, max_name_bytes=MAX_OBJECT_NAME_BYTES)
         if not path:
-            raise UnsafeArchive(f"the form file {part.filename!r} has no usable name",
-                                reason="bad_name")
+            raise UnsafeArchive(
+                f"the form file {part.filename!r} has no usable name", reason="bad_name"
+            )
         yield ArchiveEntry(path=path, is_dir=False, size=None, mtime=None), part.chunks()
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from radswift.archive import iter_archive
 from radswift.archive.source import Format
-from radswift.bundle import is_bundle_object
+from radswift.bundle import area_state, is_bundle_object
 from radswift.errors import InvalidInput
 from radswift.names import validate_key, validate_object_name
 from radswift.services.ioh.bodypipe import BodyPipe
@@ -84,10 +84,8 @@ def _listing(ctx: IohContext, key: str, prefix: str) -> KeyListing:
         elif area in Area.__members__:
             others.add(area)
         objects.append(entry)
-    layouts = {area: AreaLayout.objects for area in others}
-    layouts.update(
-        {area: AreaLayout.mixed if area in others else AreaLayout.bundle for area in bundles}
-    )
+    names = [o.name for o in objects]
+    layouts = {area: AreaLayout(area_state(names, f"{area}/").value) for area in bundles | others}
     return KeyListing(
         key=key,
         prefix=prefix,

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from radswift.bundle import Layout
+
 
 class Area(StrEnum):
     """The two prefixes of a key: what goes in to a job, and what comes out."""
@@ -20,11 +22,9 @@ class ArchiveFormat(StrEnum):
     tar_gz = "tar.gz"
 
 
-class LayoutName(StrEnum):
-    """How an area is stored: one object per file, or one tar object (radswift.bundle)."""
-
-    objects = "objects"
-    bundle = "bundle"
+LayoutName = Layout
+"""How an area is stored (radswift.bundle.Layout: one type for it; this name is kept for
+code written against it)."""
 
 
 class AreaLayout(StrEnum):
@@ -41,7 +41,8 @@ class ErrorReply(BaseModel):
     error: str = Field(description="a short machine-readable reason")
     detail: str = Field(description="a message fit to show a person")
     request_id: str | None = Field(
-        default=None, description="with a 5xx: quote it to the operator (also X-Request-Id)")
+        default=None, description="with a 5xx: quote it to the operator (also X-Request-Id)"
+    )
 
 
 class ObjectEntry(BaseModel):
@@ -51,9 +52,11 @@ class ObjectEntry(BaseModel):
     last_modified: str | None = None
     content_type: str | None = None
     bundle_files: int | None = Field(
-        default=None, description="for an area's bundle: the files it holds")
+        default=None, description="for an area's bundle: the files it holds"
+    )
     bundle_bytes: int | None = Field(
-        default=None, description="for an area's bundle: the bytes of those files")
+        default=None, description="for an area's bundle: the bytes of those files"
+    )
 
 
 class KeyListing(BaseModel):
@@ -64,7 +67,8 @@ class KeyListing(BaseModel):
     objects: list[ObjectEntry]
     layouts: dict[str, AreaLayout] = Field(
         default_factory=dict,
-        description="how each area in the listing is stored, e.g. {\"input\": \"bundle\"}")
+        description='how each area in the listing is stored, e.g. {"input": "bundle"}',
+    )
 
 
 class PushReply(BaseModel):

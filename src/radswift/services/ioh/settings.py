@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from radswift import __version__
 from radswift.archive.limits import ArchiveLimits
-from radswift.bundle import LAYOUTS, Layout
+from radswift.bundle import Layout
 from radswift.errors import InvalidInput
 
 MiB = 1024 * 1024
@@ -82,7 +82,7 @@ class IohSettings:
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
     """Caps on one push (archive or multipart); each breach is a 4xx that stores nothing."""
     tuning: Tuning = field(default_factory=Tuning)
-    layout: Layout = "objects"
+    layout: Layout = Layout.OBJECTS
     """How a push stores an area when it does not say (`?layout=`): one object per file,
     or one tar object (see radswift.bundle); the legacy pushPath always uses this."""
     swift_storage: bool = False
@@ -93,8 +93,7 @@ class IohSettings:
     version: str = __version__
 
     def __post_init__(self) -> None:
-        if self.layout not in LAYOUTS:
-            raise InvalidInput(f"the layout must be one of {', '.join(LAYOUTS)}")
+        object.__setattr__(self, "layout", Layout.parse(self.layout))
 
     def __repr__(self) -> str:
         tokens = "off" if self.tokens is None else f"{len(self.tokens)} token(s)"

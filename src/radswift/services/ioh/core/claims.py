@@ -78,8 +78,7 @@ class PushClaims:
             else:
                 shown.add(name)
 
-    def hide(self, ticket: PushTicket, names: Iterable[str], *,
-             show: Iterable[str] = ()) -> None:
+    def hide(self, ticket: PushTicket, names: Iterable[str], *, show: Iterable[str] = ()) -> None:
         """In one step: hide `names` from readers (old objects this push is about to
         delete) and show `show` (names this push claimed and has finished writing)."""
         with self._lock:

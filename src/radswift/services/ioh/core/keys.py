@@ -11,13 +11,14 @@ import logging
 from collections.abc import Iterable
 from concurrent.futures import Executor
 
-from radswift.bundle import BUNDLE_BASENAME
-from radswift.errors import Conflict, NotFound, RadswiftError
+from radswift.bundle import BUNDLE_BASENAME, AreaState, area_state
+from radswift.errors import Conflict, RadswiftError
 from radswift.generation import AreaView, is_reserved, list_view, logical_infos, resolve
-from radswift.names import segments_container, validate_key, validate_prefix
+from radswift.names import validate_key, validate_prefix
 from radswift.services.ioh.core.claims import PushClaims
 from radswift.services.ioh.core.leases import PendingDeletes
 from radswift.store.base import ObjectInfo, ObjectStore
+from radswift.transfer.remove import delete_many, delete_whole_key
 
 log = logging.getLogger("radswift.services.ioh")
 
@@ -37,8 +38,9 @@ def list_key(store: ObjectStore, key: str, prefix: str, claims: PushClaims) -> l
     return infos
 
 
-def area_objects(store: ObjectStore, key: str, area: str, claims: PushClaims
-                 ) -> tuple[AreaView, list[ObjectInfo]]:
+def area_objects(
+    store: ObjectStore, key: str, area: str, claims: PushClaims
+) -> tuple[AreaView, list[ObjectInfo]]:
     """Where the area's current tree is, and its objects under their stored names (for
     readers that fetch them), without those of unfinished pushes."""
     view = resolve_here(store, key, area, claims)
@@ -55,8 +57,7 @@ def resolve_here(store: ObjectStore, key: str, area: str, claims: PushClaims) ->
     return AreaView(area=area, prefix=switched) if switched else view
 
 
-def _current(store: ObjectStore, key: str, prefix: str, claims: PushClaims
-             ) -> list[ObjectInfo]:
+def _current(store: ObjectStore, key: str, prefix: str, claims: PushClaims) -> list[ObjectInfo]:
     """The objects under `prefix` of each area's current tree, under the names readers
     see: a prefix inside one area resolves that area; a wider one (the whole key) lists
     plainly and resolves the areas where it meets generations."""
@@ -65,8 +66,13 @@ def _current(store: ObjectStore, key: str, prefix: str, claims: PushClaims
         view = resolve_here(store, key, head + "/", claims)
         return list(logical_infos(view, list_view(store, key, view, prefix)))
     infos = list(store.list_objects(key, prefix))
-    areas = sorted({o.name.split("/", 1)[0] + "/" for o in infos
-                    if "/" in o.name and is_reserved(o.name.split("/", 1)[1])})
+    areas = sorted(
+        {
+            o.name.split("/", 1)[0] + "/"
+            for o in infos
+            if "/" in o.name and is_reserved(o.name.split("/", 1)[1])
+        }
+    )
     out = [o for o in infos if not any(o.name.startswith(a) for a in areas)]
     for area in areas:
         view = resolve_here(store, key, area, claims)
@@ -76,16 +82,25 @@ def _current(store: ObjectStore, key: str, prefix: str, claims: PushClaims
 
 def _looks_mixed(infos: list[ObjectInfo]) -> bool:
     """Does an area in the listing hold a bundle and other objects?"""
-    areas = {o.name.split("/", 1)[0] for o in infos
-             if o.name.count("/") == 1 and o.name.endswith("/" + BUNDLE_BASENAME)}
-    return any(o.name.split("/", 1)[0] in areas and not o.name.endswith("/" + BUNDLE_BASENAME)
-               for o in infos)
+    names = [o.name for o in infos]
+    areas = {
+        n.split("/", 1)[0] + "/"
+        for n in names
+        if n.count("/") == 1 and n.endswith("/" + BUNDLE_BASENAME)
+    }
+    return any(area_state(names, area) is AreaState.MIXED for area in areas)
 
 
-def delete_key(store: ObjectStore, key: str, claims: PushClaims,
-               pool: Executor | None = None, *, pending: PendingDeletes | None = None) -> int:
+def delete_key(
+    store: ObjectStore,
+    key: str,
+    claims: PushClaims,
+    pool: Executor | None = None,
+    *,
+    pending: PendingDeletes | None = None,
+) -> int:
     """Delete every object of the key (in `pool`, when given), then its container and its
-    segments container.
+    segments container (the transfer engine's delete_whole_key).
 
     Conflict while a push to the key runs; NotFound if the key does not exist. Returns
     the number of objects deleted. The delete holds the key like an exclusive push, so
@@ -100,64 +115,50 @@ def delete_key(store: ObjectStore, key: str, claims: PushClaims,
     try:
         if pending is not None:
             pending.flush(key)
-        names = [info.name for info in store.list_objects(key)]
-        count = sum(delete_objects(store, key, names, pool))
-        store.delete_container(key)
-        _delete_segments_container(store, segments_container(key))
+        deletion = delete_whole_key(store, key, pool=pool)
+        deletion.raise_first()
+        return deletion.existed
     finally:
         claims.end(ticket)
-    return count
 
 
-def _delete_segments_container(store: ObjectStore, container: str) -> None:
-    """Segments left behind (orphans of an interrupted large upload) go too."""
-    try:
-        for info in list(store.list_objects(container)):
-            store.delete_object(container, info.name)
-        store.delete_container(container)
-    except NotFound:
-        pass
-    except RadswiftError as err:
-        log.warning("cannot fully remove %r: %s", container, err.message)
+def delete_objects(
+    store: ObjectStore, container: str, names: Iterable[str], pool: Executor | None = None
+) -> list[bool]:
+    """Delete each name (in parallel in `pool`); True where it existed, False if absent;
+    the first failure is raised."""
+    wanted = list(names)
+    deletion = delete_many(store, container, wanted, pool=pool)
+    deletion.raise_first()
+    missing = set(deletion.missing)
+    return [name not in missing for name in wanted]
 
 
-def delete_objects(store: ObjectStore, container: str, names: Iterable[str],
-                   pool: Executor | None = None) -> list[bool]:
-    """Delete each name (in parallel in `pool`); True where it existed, False if absent."""
-
-    def delete(name: str) -> bool:
-        try:
-            store.delete_object(container, name)
-        except NotFound:
-            return False
-        return True
-
-    return list(pool.map(delete, names)) if pool is not None else [delete(n) for n in names]
-
-
-def delete_leftovers(store: ObjectStore, container: str, names: Iterable[str],
-                     pool: Executor | None = None) -> int:
+def delete_leftovers(
+    store: ObjectStore, container: str, names: Iterable[str], pool: Executor | None = None
+) -> int:
     """Delete old objects whose replacement is already stored and visible: a failure is
     logged (error level, with the count), never raised, since the push itself succeeded
     and a 5xx would tell the client otherwise. Returns how many could not be deleted."""
-    errors: list[str] = []
-
-    def delete(name: str) -> None:
-        try:
-            store.delete_object(container, name)
-        except NotFound:
-            pass
-        except RadswiftError as err:
-            errors.append(err.message)
-
     wanted = list(names)
-    if pool is not None:
-        list(pool.map(delete, wanted))
-    else:
-        for name in wanted:
-            delete(name)
-    if errors:
-        log.error("%d of %d replaced objects of %r could not be deleted (first: %s); "
-                  "they stay beside the new content until deleted", len(errors),
-                  len(wanted), container, errors[0])
-    return len(errors)
+    try:
+        deletion = delete_many(store, container, wanted, pool=pool)
+    except RadswiftError as err:  # fatal (the store is gone); the push still succeeded
+        log.error(
+            "%d replaced objects of %r could not be deleted (%s); they stay beside "
+            "the new content until deleted",
+            len(wanted),
+            container,
+            err.message,
+        )
+        return len(wanted)
+    if deletion.failures:
+        log.error(
+            "%d of %d replaced objects of %r could not be deleted (first: %s); "
+            "they stay beside the new content until deleted",
+            len(deletion.failures),
+            deletion.requested,
+            container,
+            deletion.failures[0][1],
+        )
+    return len(deletion.failures)

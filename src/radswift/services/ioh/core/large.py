@@ -1,24 +1,24 @@
 """Pushing an entry larger than one segment: segments plus a manifest (Swift SLO).
 
-Segments go to the key's `<key>_segments` container under `<object name>/<push id>/<n>`
-(the swift CLI's convention, readable by any client); the manifest is written last,
-so the object appears whole or not at all. Segments are buffered on disk one at a
-time per in-flight put (two at once), never in memory.
+The transfer engine's one segment writer (radswift.transfer.segments.put_segmented)
+stores them in the key's `<key>_segments` container, named for the push id, the
+manifest last, so the object appears whole or not at all. What is pfioh's here:
+segments are buffered on disk one at a time per in-flight put (two at once), never
+in memory, within the service's spool budget.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future
+import contextlib
+import inspect
+from collections.abc import Callable, Generator, Iterator, Mapping
+from typing import BinaryIO
 
-from radswift.errors import NotFound, RadswiftError
-from radswift.names import segments_container
 from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
-from radswift.store.base import ObjectStore, SegmentRef
+from radswift.store.base import ObjectStore
+from radswift.transfer.segments import SegmentSource, put_segmented
 
-log = logging.getLogger("radswift.services.ioh")
 SEGMENTS_IN_FLIGHT = 2
 
 
@@ -41,61 +41,52 @@ def put_large(
     `metadata` is called once every segment is stored, right before the manifest is
     written (a bundle knows its file count only then); it may raise to abandon the
     object, and the segments are then deleted like on any other failure."""
-    container = segments_container(key)
-    store.ensure_container(container)
-    pending: list[tuple[Future[SegmentRef], Spooled]] = []
-    done: list[SegmentRef] = []
+    segments = _spooled_segments(first, rest, resources, account)
+    try:
+        put_segmented(
+            store, key, name, segments, pool=resources.put_pool, upload_id=push_id,
+            in_flight=SEGMENTS_IN_FLIGHT, content_type=content_type, metadata=metadata,
+        )  # fmt: skip
+    except BaseException:
+        if inspect.getgeneratorstate(segments) == inspect.GEN_CREATED:
+            first.close()  # never handed over (the writer failed before asking)
+        raise
+    finally:
+        segments.close()  # a segment spooled but never handed over is closed here
+    wrote(name)
+
+
+def _spooled_segments(
+    first: Spooled, rest: ChunkReader, resources: Resources, account: Callable[[int], None]
+) -> Generator[SegmentSource]:
+    """`first`, then each next segment of `rest` spooled only when the writer asks for it.
+
+    A source handed over belongs to its put (which closes it) or, if that never
+    starts, to its discard; one not yet handed over is closed here."""
     segment: Spooled | None = first
-    index = 0
     try:
         while segment is not None:
-            seg_name = f"{name}/{push_id}/{index:08d}"
-            pending.append((resources.put_pool.submit(_put_segment, store, container,
-                                                      seg_name, segment), segment))
-            segment = None  # the put owns it now (and closes it): never close it here
-            index += 1
-            if len(pending) >= SEGMENTS_IN_FLIGHT:
-                done.append(pending.pop(0)[0].result())
+            handed, segment = segment, None
+            yield SegmentSource(handed.size, _owned(handed), handed.close)
             if not rest.at_eof():
-                segment = spool(rest.take(resources.tuning.segment_size), size_hint=None,
-                                small=0, budget=resources.budget, account=account)
-        done.extend(f.result() for f, _ in pending)
-        pending = []
-        store.put_manifest(key, name, done, content_type=content_type,
-                           metadata=metadata() if metadata is not None else None)
-        wrote(name)
-    except BaseException:
+                segment = spool(
+                    rest.take(resources.tuning.segment_size),
+                    size_hint=None,
+                    small=0,
+                    budget=resources.budget,
+                    account=account,
+                )
+    finally:
         if segment is not None:
             segment.close()
-        _settle(pending, done)
-        _delete_segments(store, container, done)
-        raise
 
 
-def _settle(pending: list[tuple[Future[SegmentRef], Spooled]], done: list[SegmentRef]) -> None:
-    """After a failure: cancel the puts not started (closing their bodies, which they
-    would have closed), wait for the running ones, and add the stored ones to `done`."""
-    for fut, body in pending:
-        if fut.cancel():
-            body.close()
-    for fut, _ in pending:
-        if not fut.cancelled() and fut.exception() is None:
-            done.append(fut.result())
-
-
-def _put_segment(store: ObjectStore, container: str, name: str, body: Spooled) -> SegmentRef:
-    try:
-        info = store.put_object(container, name, body.body, body.size)
-        return SegmentRef(container=container, name=name, etag=info.etag, size=body.size)
-    finally:
-        body.close()
-
-
-def _delete_segments(store: ObjectStore, container: str, refs: list[SegmentRef]) -> None:
-    for ref in refs:
+def _owned(body: Spooled) -> Callable[[], contextlib.AbstractContextManager[BinaryIO]]:
+    @contextlib.contextmanager
+    def open_body() -> Iterator[BinaryIO]:
         try:
-            store.delete_object(container, ref.name)
-        except NotFound:
-            pass
-        except RadswiftError as err:
-            log.error("cannot delete the segment %r: %s", ref.name, err.message)
+            yield body.body
+        finally:
+            body.close()
+
+    return open_body

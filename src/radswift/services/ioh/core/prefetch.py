@@ -88,14 +88,14 @@ class Prefetcher:
             if info.size > self._small or info.is_directory_marker:
                 self._next += 1
                 continue
-            if self._in_flight and (self._in_flight + info.size > self._window
-                                    or len(self._futures) >= self._ahead):
+            if self._in_flight and (
+                self._in_flight + info.size > self._window or len(self._futures) >= self._ahead
+            ):
                 return
             if not self._budget.try_acquire(info.size):
                 return  # memory is short: this one is streamed when its turn comes
             self._sizes[info.name] = info.size
-            self._futures[info.name] = self._pool.submit(_fetch, self._store, self._key,
-                                                         info.name)
+            self._futures[info.name] = self._pool.submit(_fetch, self._store, self._key, info.name)
             self._in_flight += info.size
             self._next += 1
 

@@ -58,8 +58,16 @@ def stream_area(
 ) -> Iterator[bytes]:
     """The archive of `key`/`area` as chunks. NotFound (before any chunk) if no such key.
     `limits`: the server's push limits (a bundle is read within them, see pull_bundle)."""
-    return open_area(store, key, area, fmt=fmt, compress=compress, resources=resources,
-                     limits=limits, on_bytes=on_bytes).chunks
+    return open_area(
+        store,
+        key,
+        area,
+        fmt=fmt,
+        compress=compress,
+        resources=resources,
+        limits=limits,
+        on_bytes=on_bytes,
+    ).chunks
 
 
 def open_area(
@@ -79,8 +87,16 @@ def open_area(
     lease = ExitStack()
     lease.enter_context(resources.leases.reading(key, area))  # before resolving
     try:
-        archive = _open(store, key, area, fmt=fmt, compress=compress, resources=resources,
-                        limits=limits, on_bytes=on_bytes)
+        archive = _open(
+            store,
+            key,
+            area,
+            fmt=fmt,
+            compress=compress,
+            resources=resources,
+            limits=limits,
+            on_bytes=on_bytes,
+        )
     except BaseException:
         lease.close()
         raise
@@ -101,16 +117,28 @@ def _open(
     view, infos = area_objects(store, key, area, resources.claims)
     bundle = None if view.is_generation else area_bundle(infos, key, area)
     if bundle is not None:
-        chunks, length = bundle_archive(store, key, bundle, fmt=fmt, compress=compress,
-                                        mtime=_mtime(bundle), limits=limits,
-                                        on_bytes=on_bytes or (lambda n: None))
+        chunks, length = bundle_archive(
+            store,
+            key,
+            bundle,
+            fmt=fmt,
+            compress=compress,
+            mtime=_mtime(bundle),
+            limits=limits,
+            on_bytes=on_bytes or (lambda n: None),
+        )
         return AreaArchive(chunks, length)
-    prefetcher = Prefetcher(store, key, infos, pool=resources.get_pool,
-                            window=resources.tuning.prefetch_bytes,
-                            ahead=resources.tuning.get_workers,
-                            small=resources.tuning.small_entry,
-                            budget=resources.budget,
-                            on_bytes=on_bytes or (lambda n: None))
+    prefetcher = Prefetcher(
+        store,
+        key,
+        infos,
+        pool=resources.get_pool,
+        window=resources.tuning.prefetch_bytes,
+        ahead=resources.tuning.get_workers,
+        small=resources.tuning.small_entry,
+        budget=resources.budget,
+        on_bytes=on_bytes or (lambda n: None),
+    )
     entries = [_out_entry(info, view.prefix, prefetcher) for info in infos]
     size: int | None = None
     if fmt == "zip":
@@ -122,12 +150,11 @@ def _open(
 
 
 def _out_entry(info: ObjectInfo, prefix: str, prefetcher: Prefetcher) -> OutEntry:
-    path = info.name[len(prefix):]
+    path = info.name[len(prefix) :]
     mtime = _mtime(info)
     if info.is_directory_marker:
         return OutEntry(path=path.rstrip("/"), size=0, mtime=mtime, chunks=None, mode=0o755)
-    return OutEntry(path=path, size=info.size, mtime=mtime,
-                    chunks=lambda: prefetcher.chunks(info))
+    return OutEntry(path=path, size=info.size, mtime=mtime, chunks=lambda: prefetcher.chunks(info))
 
 
 def _mtime(info: ObjectInfo) -> float:

@@ -32,7 +32,7 @@ from radswift.archive import (
     zip_stream,
 )
 from radswift.archive.source import ChunkStream
-from radswift.bundle import BYTES_META, FILES_META, bundle_object
+from radswift.bundle import BYTES_META, FILES_META, AreaState, area_state, bundle_object
 from radswift.errors import Conflict, NotFound
 from radswift.services.ioh.core.verify import VerifiedChunks, held_back
 from radswift.store.base import ObjectInfo, ObjectReader, ObjectStore
@@ -60,22 +60,33 @@ def area_bundle(infos: Sequence[ObjectInfo], key: str, area: str) -> ObjectInfo 
     it: another client mixed the layouts, or deleting replaced objects failed)."""
     name = bundle_object(area)
     bundle = next((info for info in infos if info.name == name), None)
-    if bundle is not None and len(infos) > 1:
-        raise Conflict(f"the area {area!r} of the key {key!r} holds a bundle and "
-                       f"{len(infos) - 1} other objects: delete one or the other",
-                       reason="mixed_layout")
+    if area_state((info.name for info in infos), area) is AreaState.MIXED:
+        raise Conflict(
+            f"the area {area!r} of the key {key!r} holds a bundle and "
+            f"{len(infos) - 1} other objects: delete one or the other",
+            reason="mixed_layout",
+        )
     return bundle
 
 
-def bundle_archive(store: ObjectStore, key: str, info: ObjectInfo, *, fmt: str,
-                   compress: bool, mtime: float, limits: ArchiveLimits,
-                   on_bytes: Callable[[int], None]) -> tuple[Iterator[bytes], int | None]:
+def bundle_archive(
+    store: ObjectStore,
+    key: str,
+    info: ObjectInfo,
+    *,
+    fmt: str,
+    compress: bool,
+    mtime: float,
+    limits: ArchiveLimits,
+    on_bytes: Callable[[int], None],
+) -> tuple[Iterator[bytes], int | None]:
     """The area's archive from its bundle, and its length when known (plain tar)."""
     reader = store.open_object(key, info.name)
     if fmt == "tar":
         return _passed(reader, on_bytes), info.size
-    return _rebuilt(reader, fmt=fmt, compress=compress, mtime=mtime, limits=limits,
-                    on_bytes=on_bytes), None
+    return _rebuilt(
+        reader, fmt=fmt, compress=compress, mtime=mtime, limits=limits, on_bytes=on_bytes
+    ), None
 
 
 def _passed(reader: ObjectReader, on_bytes: Callable[[int], None]) -> Iterator[bytes]:
@@ -86,16 +97,26 @@ def _passed(reader: ObjectReader, on_bytes: Callable[[int], None]) -> Iterator[b
         reader.close()
 
 
-def _rebuilt(reader: ObjectReader, *, fmt: str, compress: bool, mtime: float,
-             limits: ArchiveLimits, on_bytes: Callable[[int], None]) -> Iterator[bytes]:
+def _rebuilt(
+    reader: ObjectReader,
+    *,
+    fmt: str,
+    compress: bool,
+    mtime: float,
+    limits: ArchiveLimits,
+    on_bytes: Callable[[int], None],
+) -> Iterator[bytes]:
     """The bundle's entries re-archived as zip or tar.gz, one entry at a time; the
     archive's last piece (its end) only once the whole bundle is verified."""
     try:
         source = VerifiedChunks(reader, on_bytes)
         members = iter_archive(ChunkStream(source), "tar", read_limits(limits))
         entries = (_out_entry(entry, chunks, mtime) for entry, chunks in members)
-        raw = (zip_stream(entries, compress=compress) if fmt == "zip"
-               else tar_stream(entries, gzip=True))
+        raw = (
+            zip_stream(entries, compress=compress)
+            if fmt == "zip"
+            else tar_stream(entries, gzip=True)
+        )
         yield from held_back(raw, source.finish)
     finally:
         reader.close()
@@ -105,8 +126,7 @@ def _out_entry(entry: ArchiveEntry, chunks: Iterator[bytes] | None, mtime: float
     when = entry.mtime if entry.mtime is not None else mtime
     if chunks is None or entry.is_dir:
         return OutEntry(path=entry.path, size=0, mtime=when, chunks=None, mode=0o755)
-    return OutEntry(path=entry.path, size=entry.size or 0, mtime=when,
-                    chunks=lambda: chunks)
+    return OutEntry(path=entry.path, size=entry.size or 0, mtime=when, chunks=lambda: chunks)
 
 
 @dataclass(slots=True)
@@ -126,8 +146,9 @@ class BundleMember:
         self.reader.close()
 
 
-def find_member(store: ObjectStore, key: str, bundle: str, path: str, *,
-                limits: ArchiveLimits) -> BundleMember:
+def find_member(
+    store: ObjectStore, key: str, bundle: str, path: str, *, limits: ArchiveLimits
+) -> BundleMember:
     """The file `path` of the bundle object `bundle`. NotFound if the bundle lacks it.
 
     Reads through the tar from its start up to the file (entries before it are read
@@ -136,12 +157,16 @@ def find_member(store: ObjectStore, key: str, bundle: str, path: str, *,
     read reach (see the module doc)."""
     reader = store.open_object(key, bundle)
     try:
-        members = iter_archive(ChunkStream(VerifiedChunks(reader)), "tar",
-                               read_limits(limits))
+        members = iter_archive(ChunkStream(VerifiedChunks(reader)), "tar", read_limits(limits))
         for entry, chunks in members:
             if entry.path == path and chunks is not None:
-                return BundleMember(size=entry.size or 0, mtime=entry.mtime, chunks=chunks,
-                                    members=members, reader=reader)
+                return BundleMember(
+                    size=entry.size or 0,
+                    mtime=entry.mtime,
+                    chunks=chunks,
+                    members=members,
+                    reader=reader,
+                )
     except BaseException:
         reader.close()
         raise

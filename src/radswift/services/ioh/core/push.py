@@ -38,7 +38,7 @@ from typing import Protocol
 from radswift.archive.gate import EntryGate
 from radswift.archive.limits import ArchiveLimits
 from radswift.archive.paths import PathRegistry
-from radswift.bundle import bundle_object
+from radswift.bundle import Layout, bundle_object, would_mix
 from radswift.errors import Conflict, InvalidInput, NotFound, RadswiftError, UnsafeArchive
 from radswift.generation import AreaView, is_reserved, list_view, new_generation, resolve
 from radswift.names import (
@@ -193,8 +193,7 @@ def _refuse_beside_bundle(key: str, area: str, existing: frozenset[str], replace
     bundle; a replacing push deletes the bundle once its own tree is stored (it is one
     of the `existing` names the replace phase removes). A running bundle push holds the
     key exclusively, so this push could not even begin beside it (claims.begin)."""
-    bundle = bundle_object(area)
-    if bundle in existing and not replace:
+    if not replace and would_mix(existing, area, Layout.OBJECTS):
         raise Conflict(
             f"the area {area!r} of the key {key!r} holds a bundle: push with "
             "replace=true to replace it",

@@ -34,7 +34,7 @@ from radswift.archive import OutEntry, tar_stream
 from radswift.archive.gate import EntryGate
 from radswift.archive.limits import ArchiveLimits
 from radswift.bundle import BUNDLE_BASENAME, BYTES_META, FILES_META, bundle_object
-from radswift.errors import Conflict, InvalidInput, NotFound, RadswiftError, UnsafeArchive
+from radswift.errors import Conflict, InvalidInput, NotFound, UnsafeArchive
 from radswift.generation import pointer_object
 from radswift.names import validate_key, validate_object_name
 from radswift.services.ioh.core.claims import PushTicket
@@ -290,18 +290,13 @@ def _delete_old(
     """After the new bundle is stored: the old per-file objects, the old bundle's segments
     (failures are logged by the count, never raised: the push has succeeded)."""
     delete_leftovers(store, key, names, resources.put_pool)
-    for ref in segments:
-        try:
-            store.delete_object(ref.container, ref.name)
-        except NotFound:
-            pass
-        except RadswiftError as err:
-            log.error(
-                "cannot delete the segment %r of a replaced bundle of %r: %s",
-                ref.name,
-                key,
-                err.message,
-            )
+    for container in sorted({ref.container for ref in segments}):
+        delete_leftovers(
+            store,
+            container,
+            [r.name for r in segments if r.container == container],
+            resources.put_pool,
+        )
     if names or segments:
         log.info(
             "bundle push to %r replaced %d objects and %d segments", key, len(names), len(segments)

@@ -57,8 +57,9 @@ def spool(
             account(len(chunk))
             result.size += len(chunk)
             if size_hint is not None and result.size > size_hint:
-                raise UnsafeArchive("an entry holds more bytes than it declares",
-                                    reason="size_mismatch")
+                raise UnsafeArchive(
+                    "an entry holds more bytes than it declares", reason="size_mismatch"
+                )
             body.write(chunk)
         body.seek(0)
     except BaseException:

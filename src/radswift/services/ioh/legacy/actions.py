@@ -57,11 +57,15 @@ def ls(ctx: IohContext, meta: Mapping[str, Any]) -> dict[str, Any]:
         return {"status": False, "msg": f"no key {key!r}", "d_ls": {}}
     d_ls: dict[str, dict[str, Any]] = {}
     for info in infos:
-        head, sep, _ = info.name[len(subdir):].partition("/")
+        head, sep, _ = info.name[len(subdir) :].partition("/")
         if not head or head in d_ls:
             continue
-        d_ls[head] = {"type": "dir" if sep else "file", "path": f"{key}/{subdir}{head}",
-                      "size": 0 if sep else info.size, "mtime": info.last_modified}
+        d_ls[head] = {
+            "type": "dir" if sep else "file",
+            "path": f"{key}/{subdir}{head}",
+            "size": 0 if sep else info.size,
+            "mtime": info.last_modified,
+        }
     return {"status": True, "msg": f"Successful listing of key {key}", "d_ls": d_ls}
 
 
@@ -78,8 +82,13 @@ def rmtree(ctx: IohContext, meta: Mapping[str, Any]) -> dict[str, Any]:
     """Delete the key (all its objects and its container); nothing outside it."""
     key = resolve_key(meta)
     try:
-        count = delete_key(ctx.store, key, ctx.resources.claims, ctx.resources.put_pool,
-                           pending=ctx.resources.pending)
+        count = delete_key(
+            ctx.store,
+            key,
+            ctx.resources.claims,
+            ctx.resources.put_pool,
+            pending=ctx.resources.pending,
+        )
     except NotFound:
         return {"status": False, "msg": f"Could not remove key {key}: it does not exist"}
     return {"status": True, "msg": f"Successfully removed key {key} ({count} objects)"}

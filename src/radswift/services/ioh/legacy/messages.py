@@ -28,13 +28,13 @@ def parse_literal(text: str) -> dict[str, Any]:
     capped first, and what either parser raises on hostile input (nesting deeper than
     the interpreter's recursion limit, memory) becomes InvalidInput."""
     if len(text) > MAX_MESSAGE_BYTES:
-        raise InvalidInput("the legacy message is too large", reason="bad_message",
-                           too_large=True)
+        raise InvalidInput("the legacy message is too large", reason="bad_message", too_large=True)
     try:
         value = _parse(text)
     except (RecursionError, MemoryError):
-        raise InvalidInput("the legacy message is nested too deeply",
-                           reason="bad_message") from None
+        raise InvalidInput(
+            "the legacy message is nested too deeply", reason="bad_message"
+        ) from None
     if not isinstance(value, dict):
         raise InvalidInput("the legacy message is not a dictionary", reason="bad_message")
     if _depth(value) > MAX_MESSAGE_DEPTH:
@@ -65,8 +65,9 @@ def _parse(text: str) -> Any:
     except (ValueError, TypeError, SyntaxError) as exc:
         if "too many nested" in str(exc):
             raise RecursionError from None
-        raise InvalidInput("the legacy message is neither JSON nor a Python literal",
-                           reason="bad_message") from None
+        raise InvalidInput(
+            "the legacy message is neither JSON nor a Python literal", reason="bad_message"
+        ) from None
 
 
 def parse_control(body: bytes) -> dict[str, Any]:
@@ -82,8 +83,10 @@ def parse_control(body: bytes) -> dict[str, Any]:
 def action_of(message: Mapping[str, Any]) -> str:
     action = message.get("action")
     if action not in ACTIONS:
-        raise InvalidInput(f"unknown action {str(action)[:40]!r}; known: {', '.join(ACTIONS)}",
-                           reason="unknown_action")
+        raise InvalidInput(
+            f"unknown action {str(action)[:40]!r}; known: {', '.join(ACTIONS)}",
+            reason="unknown_action",
+        )
     return str(action)
 
 

@@ -42,17 +42,25 @@ def push_form(ctx: IohContext, pipe: BodyPipe, boundary: str) -> dict[str, Any]:
         key = resolve_key(section(meta, "remote"), fallback=filename)
         entries = _entries(part, meta, filename, ctx.settings.limits)
         push = push_bundle if ctx.settings.layout == "bundle" else push_entries
-        result = push(ctx.store, key, INPUT_PREFIX, entries, resources=ctx.resources,
-                      limits=ctx.settings.limits, replace=True,
-                      on_bytes=ctx.metrics.bytes_in.inc)
+        result = push(
+            ctx.store,
+            key,
+            INPUT_PREFIX,
+            entries,
+            resources=ctx.resources,
+            limits=ctx.settings.limits,
+            replace=True,
+            on_bytes=ctx.metrics.bytes_in.inc,
+        )
         while reader.next_part() is not None:
             pass
         return _push_reply(filename, result)
     raise InvalidInput("the form has no 'local' file part", reason="bad_form")
 
 
-def _entries(part: Part, meta: Mapping[str, Any], filename: str, limits: ArchiveLimits
-             ) -> Iterator[Any]:
+def _entries(
+    part: Part, meta: Mapping[str, Any], filename: str, limits: ArchiveLimits
+) -> Iterator[Any]:
     """The zip's entries, or (archive other than zip) the file itself as one entry."""
     compress = section(section(meta, "transport"), "compress")
     if compress.get("archive", "zip") == "zip":
@@ -65,8 +73,14 @@ def _entries(part: Part, meta: Mapping[str, Any], filename: str, limits: Archive
 
 def _push_reply(filename: str, result: PushResult) -> dict[str, Any]:
     msg = f"{result.files} files ({result.bytes} bytes) stored in key {result.key} input/"
-    write = {"file": filename, "status": True, "msg": msg, "filesize": result.bytes,
-             "key": result.key, "objects": result.files + result.directories}
+    write = {
+        "file": filename,
+        "status": True,
+        "msg": msg,
+        "filesize": result.bytes,
+        "key": result.key,
+        "objects": result.files + result.directories,
+    }
     return {"stdout": {"write": write, "status": True}, "status": True, "msg": "push OK."}
 
 
@@ -74,17 +88,30 @@ def remote_status(ctx: IohContext, action: str, meta: Mapping[str, Any]) -> dict
     """The `checkRemote` answer. A push target always exists (a key is created on push)."""
     key = resolve_key(section(meta, "remote"))
     exists = ctx.store.container_exists(key)
-    return {"status": exists or action == "pushPath", "isfile": False, "isdir": exists,
-            "isswiftstore": ctx.settings.swift_storage, "createdNewDir": False, "key": key}
+    return {
+        "status": exists or action == "pushPath",
+        "isfile": False,
+        "isdir": exists,
+        "isswiftstore": ctx.settings.swift_storage,
+        "createdNewDir": False,
+        "key": key,
+    }
 
 
 def pull_zip(ctx: IohContext, meta: Mapping[str, Any]) -> Iterator[bytes]:
     """The zip of the key's output/ (NotFound, before any byte, if there is no such key);
     a bundled output is unpacked into the zip (core/pull_bundle.py)."""
     key = resolve_key(section(meta, "remote"))
-    return stream_area(ctx.store, key, OUTPUT_PREFIX, fmt="zip", compress=False,
-                       resources=ctx.resources, limits=ctx.settings.limits,
-                       on_bytes=ctx.metrics.bytes_out.inc)
+    return stream_area(
+        ctx.store,
+        key,
+        OUTPUT_PREFIX,
+        fmt="zip",
+        compress=False,
+        resources=ctx.resources,
+        limits=ctx.settings.limits,
+        on_bytes=ctx.metrics.bytes_out.inc,
+    )
 
 
 def get_message(query: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
@@ -98,6 +125,10 @@ def get_message(query: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
 
 def failure(reason: str, detail: str) -> dict[str, Any]:
     """The legacy error shape: pfurl reads `status` and `msg`; REST readers `error`."""
-    return {"status": False, "msg": detail, "error": reason, "detail": detail,
-            "stdout": {"status": False, "msg": detail}}
-
+    return {
+        "status": False,
+        "msg": detail,
+        "error": reason,
+        "detail": detail,
+        "stdout": {"status": False, "msg": detail},
+    }

@@ -21,7 +21,7 @@
  * <control>/exitcode.<JOB_COMPLETION_INDEX> in an Indexed Job, where <control> is the
  * parent of the directory holding this binary (/share/.radswift when run as
  * /share/.radswift/bin/radswift-emissary). No shell, no Python, no libraries needed:
- * it is linked statically. See radswift/publisher/share.py for the whole contract.
+ * it is linked statically. See radswift/podcontract/share.py for the whole contract.
  */
 #define _GNU_SOURCE
 #include <errno.h>

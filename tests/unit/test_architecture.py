@@ -1,0 +1,83 @@
+"""The layering of docs/architecture.md, enforced: which package may import which.
+
+Every `import` under src/radswift is parsed (ast, no execution) and checked against
+ALLOWED; a new package must be added to ALLOWED and to docs/architecture.md together.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "radswift"
+
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "objectinfo": set(),
+    "names": {"errors"},
+    "samples": set(),
+    "swift": {"errors"},
+    "store": {"errors", "names", "swift"},
+    "transfer": {"errors", "names", "store"},
+    "archive": {"errors", "names"},
+    "bundle": {"errors", "names", "archive", "store", "transfer"},
+    "podcontract": {"errors", "bundle"},
+    "publisher": {"errors", "names", "store", "transfer", "bundle", "podcontract"},
+    "jobs": {"errors", "names", "bundle", "podcontract"},
+    "services": {"errors", "names", "archive", "bundle", "store", "transfer"},
+    "client": {"errors", "names", "archive", "bundle", "transfer"},
+    "devswift": {"errors"},
+    "devkeystone": {"errors", "devswift"},
+    "demo": {"errors", "names", "samples", "store", "transfer", "jobs", "podcontract", "publisher"},
+    "cli": {"*"},
+}
+"""package -> the radswift packages it may import (itself and `radswift` always)."""
+LEAVES = {"objectinfo"}
+"""Values every layer may use: the ObjectStore contract's ObjectInfo and SegmentRef."""
+
+SWIFT_WIRE = {"urllib3", "http.client"}
+"""Only swift/ speaks HTTP to Swift. Exceptions: the dev servers (devswift, devkeystone
+probe their own processes) and the publisher's Kubernetes watch (the kubernetes client's
+own transport errors are urllib3's)."""
+WIRE_EXCEPTIONS = {"swift", "devswift", "devkeystone"}
+WIRE_FILES = {"publisher/wait/kubernetes.py"}
+TEST_ONLY = {"swiftclient"}
+"""python-swiftclient is a test/benchmark dependency (the test extra), never imported here."""
+
+
+def imports_of(path: Path) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def package_of(path: Path) -> str:
+    return path.relative_to(SRC).parts[0].removesuffix(".py")
+
+
+SOURCES = sorted(p for p in SRC.rglob("*.py") if package_of(p) != "__init__")
+
+
+def test_every_package_has_a_rule() -> None:
+    assert {package_of(p) for p in SOURCES} <= set(ALLOWED)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(SRC)))
+def test_a_module_imports_only_what_its_layer_may(path: Path) -> None:
+    package = package_of(path)
+    allowed = ALLOWED[package] | {package, *LEAVES}
+    for name in imports_of(path):
+        parts = name.split(".")
+        if parts[0] == "radswift" and len(parts) > 1 and "*" not in allowed:
+            assert parts[1] in allowed, f"{package} may not import {name}"
+        wire = name if name in SWIFT_WIRE else parts[0]
+        if wire in SWIFT_WIRE:
+            rel = str(path.relative_to(SRC))
+            assert package in WIRE_EXCEPTIONS or rel in WIRE_FILES, f"{rel} imports {name}"
+        assert parts[0] not in TEST_ONLY, f"{path.relative_to(SRC)} imports {name}"

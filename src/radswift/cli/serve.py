@@ -173,3 +173,12 @@ def _configure_logging(verbosity: int) -> None:
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(max(verbosity, 0), 2)]
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _register_man() -> None:
+    from radswift.cli.man import MAN_HELP, man
+
+    app.command("man", help=MAN_HELP)(man)
+
+
+_register_man()

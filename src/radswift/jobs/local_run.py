@@ -1,0 +1,258 @@
+"""The driver of one local job's steps, written down so that another process can resume it.
+
+`StepRunner` runs get, then processor and publish (as the pod does), each in its own
+process group. Everything it learns is written into the job's directory as it happens,
+so that a job service killed mid-job (pman under SIGKILL) can be restarted and pick the
+job up where it is: the steps keep running (they are in their own sessions, nothing
+kills them with their parent), and a new StepRunner attaches to them by PID.
+
+    <job>/steps.json          the three steps' argv and environment (written at submit)
+    <job>/steps/<step>.json   {"starting": true}, then {"pid", "ticks", "started_at"} once
+                              started, then also {"exit_code", "finished_at", "lost"}
+    <job>/done.json           {"codes", "lost", "finished_at"}: the driver ended
+
+A step started by this process is waited for as a child. A step found running by PID
+(`ticks` is its start time from /proc, so a reused PID is not mistaken for it) is
+polled; its exit code is then read from what it leaves in the share (get: get.done or
+get.failed; processor: the emissary's exit-code file; publish: put.done's state). A step
+that died without saying how it ended, or whose process is gone and never recorded an
+end, is `lost` (exit code None).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from radswift.jobs.backend import STEPS
+from radswift.publisher.share import ShareLayout, read_marker, utc_now, write_marker
+
+GET, PROCESSOR, PUBLISH = STEPS
+STEPS_FILE = "steps.json"
+DONE_FILE = "done.json"
+ORPHAN_POLL = 0.1
+"""Seconds between looks at a step this process did not start (no child to wait for)."""
+
+Wrapper = Callable[[Path, str, Sequence[str]], list[str]]
+"""(job directory, step, argv) -> the argv actually run (e.g. inside bubblewrap)."""
+
+
+@dataclass(frozen=True)
+class StepDef:
+    """How one step is started."""
+
+    argv: Sequence[str]
+    env: Mapping[str, str]
+
+
+def save_steps(directory: Path, steps: Mapping[str, StepDef]) -> None:
+    """Write the steps' definitions (0600, in the job's 0700 directory)."""
+    data = {name: {"argv": list(s.argv), "env": dict(s.env)} for name, s in steps.items()}
+    write_marker(directory / STEPS_FILE, data)
+    (directory / STEPS_FILE).chmod(0o600)
+
+
+def load_steps(directory: Path) -> dict[str, StepDef]:
+    data = read_marker(directory / STEPS_FILE) or {}
+    return {name: StepDef(argv=s["argv"], env=s["env"]) for name, s in data.items()}
+
+
+def step_record(directory: Path, step: str) -> dict[str, Any] | None:
+    """What is known of one step (see the module doc), None if it never began."""
+    try:
+        return read_marker(directory / "steps" / f"{step}.json")
+    except (ValueError, OSError):
+        return None
+
+
+def done_record(directory: Path) -> dict[str, Any] | None:
+    try:
+        return read_marker(directory / DONE_FILE)
+    except (ValueError, OSError):
+        return None
+
+
+def process_ticks(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot), None if gone or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+class StepRunner:
+    """The processes of one job, driven by a thread: get, then processor and publish."""
+
+    def __init__(
+        self,
+        directory: Path,
+        steps: Mapping[str, StepDef],
+        *,
+        on_change: Callable[[], None] | None = None,
+        wrap: Wrapper | None = None,
+    ) -> None:
+        self.directory = directory
+        self.share = ShareLayout(directory / "share")
+        self.steps = steps
+        self.codes: dict[str, int | None] = dict.fromkeys(STEPS)
+        self.lost: list[str] = []
+        self._on_change = on_change or (lambda: None)
+        self._wrap = wrap
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._pids: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._stopping = False
+        self.thread = threading.Thread(
+            target=self._drive, name=f"job-{directory.name}", daemon=True
+        )
+
+    def log(self, step: str) -> Path:
+        return self.directory / "logs" / f"{step}.log"
+
+    def _drive(self) -> None:
+        try:
+            if self._begin(GET):
+                self._finish(GET)
+            if self.codes[GET] == 0:
+                running = [step for step in (PROCESSOR, PUBLISH) if self._begin(step)]
+                for step in running:
+                    self._finish(step)
+        finally:
+            done = {"codes": self.codes, "lost": self.lost, "finished_at": time.time()}
+            write_marker(self.directory / DONE_FILE, done)
+            self._on_change()
+
+    def _begin(self, step: str) -> bool:
+        """Start the step, or attach to it; False when there is nothing to wait for."""
+        record = step_record(self.directory, step)
+        if record is None:
+            return self._start(step)
+        if "finished_at" in record:
+            self.codes[step] = record.get("exit_code")
+            if record.get("lost"):
+                self.lost.append(step)
+            return False
+        pid = record.get("pid")
+        if not isinstance(pid, int) or process_ticks(pid) != record.get("ticks"):
+            self._end(step, self._code_from_share(step), record)
+            return False
+        with self._lock:
+            self._pids[step] = pid
+        return True
+
+    def _start(self, step: str) -> bool:
+        spec = self.steps[step]
+        argv = self._wrap(self.directory, step, spec.argv) if self._wrap else list(spec.argv)
+        with self._lock:
+            if self._stopping:
+                return False
+            self._write(step, {"starting": True})
+            with self.log(step).open("ab") as log:
+                try:
+                    proc = subprocess.Popen(
+                        argv,
+                        env=dict(spec.env),
+                        cwd=self.directory / "tmp",
+                        stdin=subprocess.DEVNULL,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,  # its own process group, stopped as one
+                    )
+                except OSError as err:  # as a container whose command cannot be executed
+                    log.write(f"cannot start {argv[0]}: {err.strerror}\n".encode())
+                    proc = None
+            if proc is not None:
+                self._procs[step], self._pids[step] = proc, proc.pid
+                record = {
+                    "pid": proc.pid,
+                    "ticks": process_ticks(proc.pid),
+                    "started_at": time.time(),
+                }
+                self._write(step, record)
+        self._on_change()
+        if proc is None:
+            self._not_started(step)
+            return False
+        return True
+
+    def _not_started(self, step: str) -> None:
+        """Exit 127, as a container runtime says; for the processor, tell publish so too."""
+        if step == PROCESSOR:  # the emissary never ran, so nobody else writes its marker
+            now = utc_now()
+            marker = {"exit_code": 127, "reason": "StartError", "started_at": now}
+            write_marker(self.share.exitcode_files(None)[0], {**marker, "finished_at": now})
+        self._end(step, 127, {"started_at": time.time()})
+
+    def _finish(self, step: str) -> None:
+        proc = self._procs.get(step)
+        if proc is not None:
+            code: int | None = proc.wait()
+        else:
+            while process_ticks(self._pids[step]) is not None:
+                time.sleep(ORPHAN_POLL)
+            code = self._code_from_share(step)
+        self._end(step, code, step_record(self.directory, step) or {})
+
+    def _end(self, step: str, code: int | None, record: Mapping[str, Any]) -> None:
+        self.codes[step] = code
+        if code is None:
+            self.lost.append(step)
+        ended = {**record, "exit_code": code, "finished_at": time.time(), "lost": code is None}
+        self._write(step, ended)
+        self._on_change()
+
+    def _code_from_share(self, step: str) -> int | None:
+        """How a step this process did not start ended, from what it left in the share."""
+        if step == GET:
+            if self.share.get_done.exists():
+                return 0
+            return 1 if self.share.get_failed.exists() else None
+        if step == PROCESSOR:
+            for path in self.share.exitcode_files(None):
+                marker = _read(path)
+                if marker is not None and isinstance(marker.get("exit_code"), int):
+                    return int(marker["exit_code"])
+            return None
+        marker = _read(self.share.put_done)
+        if marker is None:
+            return None
+        return 0 if marker.get("state") == "succeeded" else 1
+
+    def _write(self, step: str, record: Mapping[str, Any]) -> None:
+        write_marker(self.directory / "steps" / f"{step}.json", record)
+
+    def stop(self, grace: float) -> None:
+        """SIGTERM every running step's process group, SIGKILL what is left after `grace` s."""
+        self.signal(signal.SIGTERM)
+        self.thread.join(grace)
+        if self.thread.is_alive():
+            self.signal(signal.SIGKILL)
+            self.thread.join()
+
+    def signal(self, sig: signal.Signals) -> None:
+        """Send `sig` to every step still running; start no step after this."""
+        with self._lock:
+            self._stopping = True
+            for step, pid in self._pids.items():
+                proc = self._procs.get(step)
+                if proc is not None and proc.returncode is not None:
+                    continue  # reaped: its PID may be someone else's now
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, sig)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        return read_marker(path)
+    except (ValueError, OSError):
+        return None

@@ -92,6 +92,14 @@ def man(
             help="local backend: auto (bubblewrap when installed) | bubblewrap | none.",
         ),
     ] = "auto",
+    emissary: Annotated[
+        Path | None,
+        typer.Option(
+            "--emissary",
+            help="local backend: a built radswift-emissary (default: built with gcc into"
+            " the jobs directory).",
+        ),
+    ] = None,
     clear_db: Annotated[bool, typer.Option("--clearDB", help="Forget every job at start.")] = False,
     container_env: Annotated[
         str | None, typer.Option("--container-env", help="Legacy: the backend.")
@@ -125,6 +133,7 @@ def man(
         max_running,
         isolation,
         clear_db,
+        emissary,
     )
     from radswift.services.man import ManSettings
 
@@ -152,6 +161,7 @@ def _manager(
     max_running: int | None,
     isolation: str,
     clear_db: bool,
+    emissary: Path | None,
 ) -> JobManager:
     from radswift.cli.serve import _store
     from radswift.jobmanager import JobManager, ManagerConfig, Registry
@@ -162,7 +172,7 @@ def _manager(
         BackendConfig(
             root=jobs_dir.expanduser().absolute(),
             environ=dict(os.environ),
-            options={"isolation": isolation},
+            options={"isolation": isolation, "emissary": emissary},
         ),
     )
     base = store_base.expanduser().absolute()
@@ -206,6 +216,7 @@ def _serve(manager: JobManager, settings: ManSettings, ip: str, port: int, verbo
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((ip, port))
+        sock.listen(2048)  # connections wait in the backlog until the app has started
     except OSError as err:
         raise ConfigError(f"cannot listen on {ip}:{port}: {err.strerror}") from None
     level = ("warning", "info", "debug")[min(max(verbosity, 0), 2)]

@@ -239,16 +239,31 @@ class StepRunner:
             self.signal(signal.SIGKILL)
             self.thread.join()
 
-    def signal(self, sig: signal.Signals) -> None:
-        """Send `sig` to every step still running; start no step after this."""
+    def signal(self, sig: signal.Signals, steps: Sequence[str] = STEPS) -> None:
+        """Send `sig` to those of `steps` still running; start no step after this."""
         with self._lock:
             self._stopping = True
             for step, pid in self._pids.items():
                 proc = self._procs.get(step)
-                if proc is not None and proc.returncode is not None:
+                if step not in steps or (proc is not None and proc.returncode is not None):
                     continue  # reaped: its PID may be someone else's now
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(pid, sig)
+
+    def cancel(self, grace: float) -> None:
+        """Stop the job so that publish still publishes what exists: SIGTERM get and the
+        processor (publish sees the processor end and uploads); after `grace` s SIGKILL
+        them and SIGTERM publish (it uploads what is there, state `interrupted`); after
+        another `grace` s SIGKILL whatever is left. Blocks until the job's driver ends."""
+        self.signal(signal.SIGTERM, (GET, PROCESSOR))
+        self.thread.join(grace)
+        if self.thread.is_alive():
+            self.signal(signal.SIGKILL, (GET, PROCESSOR))
+            self.signal(signal.SIGTERM, (PUBLISH,))
+            self.thread.join(grace)
+        if self.thread.is_alive():
+            self.signal(signal.SIGKILL)
+            self.thread.join()
 
 
 def _read(path: Path) -> dict[str, Any] | None:

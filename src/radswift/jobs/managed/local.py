@@ -13,7 +13,6 @@ lost). Added here:
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +35,10 @@ LOST = "processes-died"
 
 def from_config(config: BackendConfig) -> ManagedLocal:
     isolation = choose_isolation(str(config.options.get("isolation", "auto")))
-    backend = LocalBackend(config.root, environ=config.environ, wrap=None)
+    emissary = config.options.get("emissary")
+    backend = LocalBackend(
+        config.root, environ=config.environ, emissary=Path(emissary) if emissary else None
+    )
     return ManagedLocal(backend, isolation=isolation)
 
 
@@ -126,14 +128,9 @@ class ManagedLocal:
         runner = self.backend.runner(name)
         if runner is None:
             return
-        runner.signal(signal.SIGTERM)  # publish still publishes what exists
-
-        def escalate() -> None:
-            runner.thread.join(self.backend.grace)
-            if runner.thread.is_alive():
-                runner.signal(signal.SIGKILL)
-
-        threading.Thread(target=escalate, name=f"cancel-{name}", daemon=True).start()
+        threading.Thread(
+            target=runner.cancel, args=(self.backend.grace,), name=f"cancel-{name}", daemon=True
+        ).start()
 
     def remove(self, jid: str) -> None:
         self.backend.cleanup(self.backend.job(job_name(jid)))

@@ -201,9 +201,12 @@ class JobManager:
         self._adopt()
 
     def _adopt(self) -> None:
-        """Jobs the backend has that the registry lost (e.g. a pman started on a new db)."""
+        """Running jobs the backend has that the registry lost (e.g. a pman started on a
+        new or cleared registry); finished leftovers are not taken back."""
         for found in self.backend.adopt():
-            if found.submitted is None or self.registry.find(found.jid) is not None:
+            if found.submitted is None or found.observation.state.finished:
+                continue
+            if self.registry.find(found.jid) is not None:
                 continue
             try:
                 request = JobRequest.model_validate(_request_fields(found.submitted))

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from radswift.jobs.backend import STEPS
 from radswift.publisher.share import ShareLayout, read_marker, utc_now, write_marker
@@ -159,15 +159,7 @@ class StepRunner:
             self._write(step, {"starting": True})
             with self.log(step).open("ab") as log:
                 try:
-                    proc = subprocess.Popen(
-                        argv,
-                        env=dict(spec.env),
-                        cwd=self.directory / "tmp",
-                        stdin=subprocess.DEVNULL,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,  # its own process group, stopped as one
-                    )
+                    proc = _spawn(argv, spec.env, self.directory / "tmp", log, step == PUBLISH)
                 except OSError as err:  # as a container whose command cannot be executed
                     log.write(f"cannot start {argv[0]}: {err.strerror}\n".encode())
                     proc = None
@@ -271,3 +263,26 @@ def _read(path: Path) -> dict[str, Any] | None:
         return read_marker(path)
     except (ValueError, OSError):
         return None
+
+
+def _spawn(
+    argv: Sequence[str], env: Mapping[str, str], cwd: Path, log: IO[bytes], hold_sigterm: bool
+) -> subprocess.Popen[bytes]:
+    """Start a step in its own session (stopped as one process group). Publish starts
+    with SIGTERM blocked: one sent before it installed its handler stays pending until it
+    has (radswift.publisher.wait.signals unblocks it), instead of killing it unpublished.
+    The mask is this thread's, inherited by the child; the parent's handling is unchanged."""
+    held = {signal.SIGTERM, signal.SIGINT} if hold_sigterm else set()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        return subprocess.Popen(
+            list(argv),
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

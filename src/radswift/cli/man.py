@@ -100,6 +100,13 @@ def man(
             " the jobs directory).",
         ),
     ] = None,
+    radswift_image: Annotated[
+        str | None,
+        typer.Option(
+            "--radswift-image",
+            help="podman backend: the image of the get and publish containers.",
+        ),
+    ] = None,
     clear_db: Annotated[bool, typer.Option("--clearDB", help="Forget every job at start.")] = False,
     container_env: Annotated[
         str | None, typer.Option("--container-env", help="Legacy: the backend.")
@@ -133,7 +140,7 @@ def man(
         max_running,
         isolation,
         clear_db,
-        emissary,
+        {"isolation": isolation, "emissary": emissary, "radswift_image": radswift_image},
     )
     from radswift.services.man import ManSettings
 
@@ -161,7 +168,7 @@ def _manager(
     max_running: int | None,
     isolation: str,
     clear_db: bool,
-    emissary: Path | None,
+    options: dict[str, object],
 ) -> JobManager:
     from radswift.cli.serve import _store
     from radswift.jobmanager import JobManager, ManagerConfig, Registry
@@ -172,7 +179,7 @@ def _manager(
         BackendConfig(
             root=jobs_dir.expanduser().absolute(),
             environ=dict(os.environ),
-            options={"isolation": isolation, "emissary": emissary},
+            options=options,
         ),
     )
     base = store_base.expanduser().absolute()

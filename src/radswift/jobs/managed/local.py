@@ -37,7 +37,10 @@ def from_config(config: BackendConfig) -> ManagedLocal:
     isolation = choose_isolation(str(config.options.get("isolation", "auto")))
     emissary = config.options.get("emissary")
     backend = LocalBackend(
-        config.root, environ=config.environ, emissary=Path(emissary) if emissary else None
+        config.root,
+        environ=config.environ,
+        emissary=Path(emissary) if emissary else None,
+        wrap=isolation.wrap,
     )
     return ManagedLocal(backend, isolation=isolation)
 
@@ -152,7 +155,12 @@ class ManagedLocal:
             meta = {"jid": spec.jid, "submitted": dict(submitted or {}), "spec_hash": spec_hash}
             write_marker(directory / "job.json", meta)
             if self.isolation is not None:
-                self.isolation.prepare(spec, directory)
+                store = spec.store or ""
+                writable = (
+                    [Path(store.removeprefix("file://"))] if store.startswith("file://") else []
+                )
+                readable = [self.backend.ensure_emissary()]
+                self.isolation.prepare(spec, directory, readable=readable, writable=writable)
 
         return prepare
 

@@ -105,9 +105,12 @@ class Registry:
     def __init__(self, path: Path | str, *, clock: Any = time.time) -> None:
         if isinstance(path, Path):
             path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._path = str(path)
+        self._db = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        self._pool_lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
         self._clock = clock
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -116,8 +119,32 @@ class Registry:
             self._db.executescript(SCHEMA)
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._pool_lock:
+            for reader in self._idle:
+                reader.close()
+            self._idle.clear()
             self._db.close()
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reads from a pool (WAL readers never wait for the writer, so a
+        status call is not held up by commits); for an in-memory registry, the writer's
+        under its lock."""
+        if self._path == ":memory:":
+            with self._lock:
+                yield self._db
+            return
+        with self._pool_lock:
+            reader = self._idle.pop() if self._idle else None
+        if reader is None:
+            reader = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            reader.row_factory = sqlite3.Row
+            reader.execute("PRAGMA busy_timeout=5000")
+        try:
+            yield reader
+        finally:
+            with self._pool_lock:
+                self._idle.append(reader)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -172,15 +199,15 @@ class Registry:
 
     def get(self, jid: str) -> JobRecord:
         """The job (NotFound if there is none)."""
-        with self._lock:
-            record = self._row(self._db, jid)
+        with self._reading() as db:
+            record = self._row(db, jid)
         if record is None:
             raise NotFound(f"no job {jid!r}", reason="no_such_job")
         return record
 
     def find(self, jid: str) -> JobRecord | None:
-        with self._lock:
-            return self._row(self._db, jid)
+        with self._reading() as db:
+            return self._row(db, jid)
 
     def page(self, query: JobQuery) -> tuple[list[JobRecord], int]:
         """One page of jobs matching `query`, newest first, and how many match in all."""
@@ -197,9 +224,9 @@ class Registry:
             params.append(query.since)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         limit = max(0, min(query.limit, MAX_PAGE))
-        with self._lock:
-            total = self._db.execute(f"SELECT COUNT(*) FROM jobs{clause}", params).fetchone()[0]  # noqa: S608 (fixed clauses)
-            rows = self._db.execute(
+        with self._reading() as db:
+            total = db.execute(f"SELECT COUNT(*) FROM jobs{clause}", params).fetchone()[0]  # noqa: S608 (fixed clauses)
+            rows = db.execute(
                 f"SELECT * FROM jobs{clause} ORDER BY seq DESC LIMIT ? OFFSET ?",  # noqa: S608
                 [*params, limit, max(0, query.offset)],
             ).fetchall()
@@ -295,8 +322,8 @@ class Registry:
             return int(db.execute("DELETE FROM jobs").rowcount)
 
     def unfinished(self) -> list[JobRecord]:
-        with self._lock:
-            rows = self._db.execute(
+        with self._reading() as db:
+            rows = db.execute(
                 "SELECT * FROM jobs WHERE state NOT IN (?, ?) ORDER BY seq",
                 (JobState.SUCCEEDED.value, JobState.FAILED.value),
             ).fetchall()
@@ -304,24 +331,24 @@ class Registry:
 
     def counts(self) -> dict[JobState, int]:
         """Jobs per state (every state present, zeros included)."""
-        with self._lock:
-            rows = self._db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall()
+        with self._reading() as db:
+            rows = db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall()
         counts = dict.fromkeys(JobState, 0)
         counts.update({JobState(state): int(n) for state, n in rows})
         return counts
 
     def queue_length(self) -> int:
-        with self._lock:
+        with self._reading() as db:
             return int(
-                self._db.execute(
+                db.execute(
                     "SELECT COUNT(*) FROM jobs WHERE state = ? AND dispatched = 0",
                     (JobState.NOTSTARTED.value,),
                 ).fetchone()[0]
             )
 
     def active(self) -> int:
-        with self._lock:
-            return self._active(self._db)
+        with self._reading() as db:
+            return self._active(db)
 
     @staticmethod
     def _active(db: sqlite3.Connection) -> int:

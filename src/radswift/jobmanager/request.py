@@ -75,6 +75,11 @@ class JobRequest(BaseModel):
         default=None, description="The Swift key holding input/ (default: jid)."
     )
     output_layout: Literal["objects", "bundle"] = "objects"
+    raw_command: bool = Field(
+        default=False,
+        description="entrypoint + args are the whole command line (the legacy protocol's"
+        " `cmd`): no /share/incoming or /share/outgoing is appended.",
+    )
 
     @field_validator("jid", "input_key")
     @classmethod
@@ -145,6 +150,8 @@ class JobRequest(BaseModel):
 
     def command(self) -> list[str]:
         """The processor's command line, as ChRIS pman builds it."""
+        if self.raw_command:
+            return [*self.entrypoint, *self.args]
         tail = [INCOMING, OUTGOING] if self.type == "ds" else [OUTGOING]
         return [*self.entrypoint, *self.args, *tail]
 

@@ -27,6 +27,11 @@ def test_the_command_follows_the_plugin_type(kind: str, tail: list[str]) -> None
     assert request(type=kind, args=["--n", "3"]).command() == ["pl-x", "--n", "3", *tail]
 
 
+def test_a_raw_command_is_run_as_given_for_the_legacy_cmd() -> None:
+    cmd = ["pl-x", "--n", "3", "/share/incoming", "/share/outgoing"]
+    assert request(entrypoint=cmd[:1], args=cmd[1:], raw_command=True).command() == cmd
+
+
 def test_equal_documents_hash_equal_and_defaults_count_as_given() -> None:
     assert request().spec_hash() == request(input_key="chris-jid-1", gpu_limit=0).spec_hash()
     assert request().spec_hash() != request(args=["-v"]).spec_hash()

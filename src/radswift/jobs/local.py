@@ -93,6 +93,8 @@ class LocalBackend:
     emissary: Path | None = field(default=None, kw_only=True)
     python: str = field(default=sys.executable, kw_only=True)
     grace: float = field(default=DEFAULT_GRACE, kw_only=True)
+    steps_in_process: bool = field(default=False, kw_only=True)
+    """Run get and publish as functions in this process (radswift.jobs.local_inproc)."""
     wrap: Wrapper | None = field(default=None, kw_only=True)
     """Turns each step's argv into the one run (radswift.jobs.managed.isolation)."""
     _runs: dict[str, StepRunner] = field(default_factory=dict, init=False, repr=False)
@@ -206,9 +208,9 @@ class LocalBackend:
         publish = [self.python, "-m", "radswift.cli.publish"]
         command = [_in_share(arg, job.share.root) for arg in spec.command]
         return {
-            GET: StepDef([*publish, "get"], publisher),
+            GET: StepDef([*publish, "get"], publisher, in_process=self.steps_in_process),
             PROCESSOR: StepDef([str(job.share.emissary), "--", *command], {**base, **spec.env}),
-            PUBLISH: StepDef([*publish, "put"], publisher),
+            PUBLISH: StepDef([*publish, "put"], publisher, in_process=self.steps_in_process),
         }
 
 

@@ -51,18 +51,26 @@ class StepDef:
 
     argv: Sequence[str]
     env: Mapping[str, str]
+    in_process: bool = False
+    """get/publish as functions in this process (radswift.jobs.local_inproc), not argv."""
 
 
 def save_steps(directory: Path, steps: Mapping[str, StepDef]) -> None:
     """Write the steps' definitions (0600, in the job's 0700 directory)."""
-    data = {name: {"argv": list(s.argv), "env": dict(s.env)} for name, s in steps.items()}
+    data = {
+        name: {"argv": list(s.argv), "env": dict(s.env), "in_process": s.in_process}
+        for name, s in steps.items()
+    }
     write_marker(directory / STEPS_FILE, data)
     (directory / STEPS_FILE).chmod(0o600)
 
 
 def load_steps(directory: Path) -> dict[str, StepDef]:
     data = read_marker(directory / STEPS_FILE) or {}
-    return {name: StepDef(argv=s["argv"], env=s["env"]) for name, s in data.items()}
+    return {
+        name: StepDef(argv=s["argv"], env=s["env"], in_process=bool(s.get("in_process")))
+        for name, s in data.items()
+    }
 
 
 def step_record(directory: Path, step: str) -> dict[str, Any] | None:
@@ -123,7 +131,12 @@ class StepRunner:
         try:
             if self._begin(GET):
                 self._finish(GET)
-            if self.codes[GET] == 0:
+            if self.codes[GET] == 0 and self.steps[PUBLISH].in_process:
+                if self._begin(PROCESSOR):
+                    self._finish(PROCESSOR)
+                if self.codes[PROCESSOR] is not None:  # it ran (or could not start): publish
+                    self._begin(PUBLISH)
+            elif self.codes[GET] == 0:
                 running = [step for step in (PROCESSOR, PUBLISH) if self._begin(step)]
                 for step in running:
                     self._finish(step)
@@ -135,13 +148,16 @@ class StepRunner:
     def _begin(self, step: str) -> bool:
         """Start the step, or attach to it; False when there is nothing to wait for."""
         record = step_record(self.directory, step)
-        if record is None:
-            return self._start(step)
-        if "finished_at" in record:
+        if record is not None and "finished_at" in record:
             self.codes[step] = record.get("exit_code")
             if record.get("lost"):
                 self.lost.append(step)
             return False
+        if self.steps[step].in_process:  # run (again, if a restart interrupted it) and end
+            self._run_in_process(step)
+            return False
+        if record is None:
+            return self._start(step)
         pid = record.get("pid")
         if not isinstance(pid, int) or process_ticks(pid) != record.get("ticks"):
             self._end(step, self._code_from_share(step), record)
@@ -176,6 +192,19 @@ class StepRunner:
             self._not_started(step)
             return False
         return True
+
+    def _run_in_process(self, step: str) -> None:
+        from radswift.jobs.local_inproc import run_in_process
+
+        with self._lock:
+            if self._stopping and step == GET:  # publish still publishes what exists
+                return
+        record = {"in_process": True, "started_at": time.time()}
+        self._write(step, record)
+        self._on_change()
+        with self.log(step).open("ab") as log:
+            code = run_in_process(step, self.steps[step].env, log)
+        self._end(step, code, record)
 
     def _not_started(self, step: str) -> None:
         """Exit 127, as a container runtime says; for the processor, tell publish so too."""

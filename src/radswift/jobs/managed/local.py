@@ -41,8 +41,15 @@ def from_config(config: BackendConfig) -> ManagedLocal:
         environ=config.environ,
         emissary=Path(emissary) if emissary else None,
         wrap=isolation.wrap,
+        steps_in_process=_in_process(config, isolation),
     )
     return ManagedLocal(backend, isolation=isolation)
+
+
+def _in_process(config: BackendConfig, isolation: Isolation) -> bool:
+    """get and publish in pman's process unless they are to be isolated (or told not to)."""
+    wanted = config.options.get("steps_in_process")
+    return isolation.kind == "none" if wanted is None else bool(wanted)
 
 
 @dataclass

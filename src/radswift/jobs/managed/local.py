@@ -25,9 +25,10 @@ from radswift.jobs.local import LocalBackend, check_runnable
 from radswift.jobs.local_run import done_record, step_record
 from radswift.jobs.managed import BackendConfig
 from radswift.jobs.managed.isolation import Isolation, choose_isolation
+from radswift.jobs.managed.jobdirs import adopted, has_meta, owned, read_json, write_meta
 from radswift.jobs.managed.logs import read_log, tail_text
 from radswift.jobs.spec import JobSpec, job_name
-from radswift.publisher.share import ShareLayout, read_marker, write_marker
+from radswift.publisher.share import ShareLayout, write_marker
 
 DETAIL_CHARS = 2000
 LOST = "processes-died"
@@ -68,7 +69,7 @@ class ManagedLocal:
 
     def start(self, listener: Listener) -> None:
         self._listener = listener
-        for directory, meta in self._owned():
+        for directory, meta in owned(self.root):
             if done_record(directory) is None and self.backend.runner(directory.name) is None:
                 self._resume(directory, str(meta["jid"]))
 
@@ -100,19 +101,12 @@ class ManagedLocal:
 
     def observe(self, jid: str) -> Observation:
         directory = self.root / job_name(jid)
-        if not (directory / "job.json").exists():
+        if not has_meta(directory):
             return Observation(state=JobState.UNDEFINED, reason="unknown to the local backend")
         return observe_directory(directory)
 
     def adopt(self) -> Iterable[AdoptedJob]:
-        for directory, meta in self._owned():
-            submitted = meta.get("submitted")
-            yield AdoptedJob(
-                jid=str(meta["jid"]),
-                observation=observe_directory(directory),
-                submitted=submitted if isinstance(submitted, dict) else None,
-                spec_hash=meta.get("spec_hash"),
-            )
+        return adopted(self.root, observe_directory)
 
     def logs(
         self, jid: str, step: Step, *, worker: int = 0, tail: int | None = 200, follow: bool = False
@@ -159,8 +153,7 @@ class ManagedLocal:
         self, spec: JobSpec, submitted: Mapping[str, Any] | None, spec_hash: str | None
     ) -> Any:
         def prepare(directory: Path) -> None:
-            meta = {"jid": spec.jid, "submitted": dict(submitted or {}), "spec_hash": spec_hash}
-            write_marker(directory / "job.json", meta)
+            write_meta(directory, spec.jid, submitted, spec_hash)
             if self.isolation is not None:
                 store = spec.store or ""
                 writable = (
@@ -174,23 +167,12 @@ class ManagedLocal:
     def _resume(self, directory: Path, jid: str) -> None:
         self.backend.resume(directory.name, on_change=self._notifier(jid))
 
-    def _owned(self) -> Iterator[tuple[Path, dict[str, Any]]]:
-        if not self.root.is_dir():
-            return
-        for path in sorted(self.root.glob("*/job.json")):
-            try:
-                meta = read_marker(path)
-            except (OSError, ValueError):
-                continue
-            if meta and "jid" in meta:
-                yield path.parent, meta
-
 
 def observe_directory(directory: Path) -> Observation:
     """The observation of one job from its files (see the module docs)."""
     records = {step: step_record(directory, step) or {} for step in STEPS}
     steps = {step: _step_view(record) for step, record in records.items() if record}
-    extra = _read(directory / "isolation.json") or {}
+    extra = read_json(directory / "isolation.json") or {}
     started = records["get"].get("started_at")
     done = done_record(directory)
     if done is None:
@@ -227,14 +209,14 @@ def observe_directory(directory: Path) -> Observation:
 def _reason(directory: Path, step: str, code: int | None) -> str:
     share = ShareLayout(directory / "share")
     if step == "get":
-        failed = _read(share.get_failed)
+        failed = read_json(share.get_failed)
         if failed and failed.get("reason"):
             return str(failed["reason"])
     if step == "publish":
-        done = _read(share.put_done)
+        done = read_json(share.put_done)
         if done and done.get("state"):
             return str(done["state"])
-    if step == "processor" and code == 137 and _read(directory / "isolation.json"):
+    if step == "processor" and code == 137 and read_json(directory / "isolation.json"):
         return "exit code 137 (killed: out of memory or SIGKILL)"
     return f"exit code {code}"
 
@@ -259,10 +241,3 @@ def _step_view(record: Mapping[str, Any]) -> dict[str, Any]:
     view = {"state": state, "exit_code": record.get("exit_code")}
     view.update({k: record[k] for k in ("started_at", "finished_at") if k in record})
     return view
-
-
-def _read(path: Path) -> dict[str, Any] | None:
-    try:
-        return read_marker(path)
-    except (OSError, ValueError):
-        return None

@@ -25,11 +25,12 @@ from radswift.errors import JobError
 from radswift.jobs.backend import STEPS
 from radswift.jobs.lifecycle import AdoptedJob, JobState, Listener, Observation, Step
 from radswift.jobs.managed import BackendConfig
+from radswift.jobs.managed.jobdirs import adopted, has_meta, owned, read_json, write_meta
 from radswift.jobs.managed.logs import tail_text
 from radswift.jobs.podman import PodmanBackend, PodmanJob
 from radswift.jobs.podplay import check_playable
 from radswift.jobs.spec import JobSpec, job_name
-from radswift.publisher.share import ShareLayout, read_marker, write_marker
+from radswift.publisher.share import ShareLayout, write_marker
 
 POLL = 0.5
 STOP_GRACE = 10
@@ -58,7 +59,7 @@ class ManagedPodman:
 
     def start(self, listener: Listener) -> None:
         self._listener = listener
-        for directory, meta in self._owned():
+        for directory, meta in owned(self.root):
             self._watch(str(meta["jid"]), directory.name)
 
     def close(self) -> None:
@@ -80,25 +81,17 @@ class ManagedPodman:
             if directory.exists():
                 return
             job = self.backend.run(self._spec(spec), credentials)
-            meta = {"jid": spec.jid, "submitted": dict(submitted or {}), "spec_hash": spec_hash}
-            write_marker(job.directory / "job.json", meta)
+            write_meta(job.directory, spec.jid, submitted, spec_hash)
         self._watch(spec.jid, spec.name)
 
     def observe(self, jid: str) -> Observation:
         directory = self.root / job_name(jid)
-        if not (directory / "job.json").exists():
+        if not has_meta(directory):
             return Observation(state=JobState.UNDEFINED, reason="unknown to the podman backend")
         return self._observe(self.backend.attach(directory.name))
 
     def adopt(self) -> Iterable[AdoptedJob]:
-        for directory, meta in self._owned():
-            submitted = meta.get("submitted")
-            yield AdoptedJob(
-                jid=str(meta["jid"]),
-                observation=self._observe(self.backend.attach(directory.name)),
-                submitted=submitted if isinstance(submitted, dict) else None,
-                spec_hash=meta.get("spec_hash"),
-            )
+        return adopted(self.root, lambda d: self._observe(self.backend.attach(d.name)))
 
     def logs(
         self, jid: str, step: Step, *, worker: int = 0, tail: int | None = 200, follow: bool = False
@@ -179,17 +172,6 @@ class ManagedPodman:
             return Observation(state=state, steps=steps, extra={"pods": list(job.pods)})
         return _finished(job, steps, codes, play_failed)
 
-    def _owned(self) -> Iterator[tuple[Path, dict[str, Any]]]:
-        if not self.root.is_dir():
-            return
-        for path in sorted(self.root.glob("*/job.json")):
-            try:
-                meta = read_marker(path)
-            except (OSError, ValueError):
-                continue
-            if meta and "jid" in meta:
-                yield path.parent, meta
-
 
 def _finished(
     job: PodmanJob, steps: dict[str, Any], codes: dict[str, Any], play_failed: bool
@@ -218,10 +200,7 @@ def _finished(
 def _reason(share: ShareLayout, step: str | None, code: int | None) -> str:
     marker = share.get_failed if step == "get" else share.put_done if step == "publish" else None
     if marker is not None:
-        try:
-            found = read_marker(marker)
-        except (OSError, ValueError):
-            found = None
+        found = read_json(marker)
         key = "reason" if step == "get" else "state"
         if found and found.get(key):
             return str(found[key])

@@ -10,6 +10,8 @@ kills them with their parent), and a new StepRunner attaches to them by PID.
     <job>/steps/<step>.json   {"starting": true}, then {"pid", "ticks", "started_at"} once
                               started, then also {"exit_code", "finished_at", "lost"}
     <job>/done.json           {"codes", "lost", "finished_at"}: the driver ended
+    <job>/deadline            the driver stopped the processor at the job's deadline (only
+                              when publish runs in process, so cannot enforce it itself)
 
 A step started by this process is waited for as a child. A step found running by PID
 (`ticks` is its start time from /proc, so a reused PID is not mistaken for it) is
@@ -38,6 +40,8 @@ from radswift.publisher.share import ShareLayout, read_marker, utc_now, write_ma
 GET, PROCESSOR, PUBLISH = STEPS
 STEPS_FILE = "steps.json"
 DONE_FILE = "done.json"
+DEADLINE_FILE = "deadline"
+DEADLINE_GRACE = 10.0
 ORPHAN_POLL = 0.1
 """Seconds between looks at a step this process did not start (no child to wait for)."""
 
@@ -215,14 +219,47 @@ class StepRunner:
         self._end(step, 127, {"started_at": time.time()})
 
     def _finish(self, step: str) -> None:
+        record = step_record(self.directory, step) or {}
+        deadline = self._deadline(step, record)
         proc = self._procs.get(step)
-        if proc is not None:
-            code: int | None = proc.wait()
-        else:
-            while process_ticks(self._pids[step]) is not None:
+        while True:
+            if proc is not None:
+                try:
+                    code: int | None = proc.wait(timeout=ORPHAN_POLL if deadline else None)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+            elif process_ticks(self._pids[step]) is None:
+                code = self._code_from_share(step)
+                break
+            else:
                 time.sleep(ORPHAN_POLL)
-            code = self._code_from_share(step)
-        self._end(step, code, step_record(self.directory, step) or {})
+            if deadline and time.time() > deadline:
+                self._past_deadline(step)
+                deadline = None
+        self._end(step, code, record)
+
+    def _deadline(self, step: str, record: Mapping[str, Any]) -> float | None:
+        """When an in-process publish cannot enforce the job's deadline (it starts after the
+        processor), the driver does: epoch seconds, or None."""
+        if step != PROCESSOR or not self.steps[PUBLISH].in_process:
+            return None
+        seconds = self.steps[PUBLISH].env.get("RADSWIFT_DEADLINE_SECONDS")
+        started = record.get("started_at")
+        if not seconds or not isinstance(started, int | float):
+            return None
+        return float(started) + float(seconds)
+
+    def _past_deadline(self, step: str) -> None:
+        """Record it and stop the step: SIGTERM, SIGKILL after DEADLINE_GRACE s."""
+        write_marker(self.directory / DEADLINE_FILE, {"at": time.time()})
+        self.signal(signal.SIGTERM, (step,))
+
+        def kill() -> None:
+            time.sleep(DEADLINE_GRACE)
+            self.signal(signal.SIGKILL, (step,))
+
+        threading.Thread(target=kill, name=f"deadline-{self.directory.name}", daemon=True).start()
 
     def _end(self, step: str, code: int | None, record: Mapping[str, Any]) -> None:
         self.codes[step] = code

@@ -22,7 +22,7 @@ from typing import Any
 from radswift.jobs.backend import STEPS
 from radswift.jobs.lifecycle import AdoptedJob, JobState, Listener, Observation, Step
 from radswift.jobs.local import LocalBackend, check_runnable
-from radswift.jobs.local_run import done_record, step_record
+from radswift.jobs.local_run import DEADLINE_FILE, done_record, step_record
 from radswift.jobs.managed import BackendConfig
 from radswift.jobs.managed.isolation import Isolation, choose_isolation
 from radswift.jobs.managed.jobdirs import adopted, has_meta, owned, read_json, write_meta
@@ -194,6 +194,8 @@ def observe_directory(directory: Path) -> Observation:
     step = Step(failing) if failing else None
     if cancelled:
         reason = "cancelled"
+    elif (directory / DEADLINE_FILE).exists():
+        reason = "deadline"
     elif failing in lost:
         reason = LOST
     else:

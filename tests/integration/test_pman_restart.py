@@ -93,3 +93,26 @@ def test_clear_db_forgets_every_job(tmp_path: Path) -> None:
         assert pman.client.get(f"{pman.url}/api/v1/jobs").json()["total"] == 0
     finally:
         pman.close()
+
+
+def test_sigterm_stops_pman_gracefully_and_its_running_job_finishes_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    emissary = LocalBackend(tmp_path / "e", environ={}).ensure_emissary()
+    store_dir = tmp_path / "store"
+    pman = Pman.start(tmp_path / "pman", "--storeBase", str(store_dir), "--isolation", "none",
+                      "--emissary", str(emissary))  # fmt: skip
+    try:
+        jid = new_jid("term")
+        script = "echo started; sleep 2; echo after > /share/outgoing/after.txt"
+        pman.submit(**script_job(jid, script, type="fs"))
+        pman.wait(jid, until=lambda _: "started" in pman.logs(jid, "processor"))
+
+        assert pman.stop() in (0, -signal.SIGTERM)  # uvicorn re-raises it once shut down
+        assert "stopped; 1 job(s) left running" in pman.log()
+        pman.restart()
+
+        assert pman.wait(jid)["status"] == "finishedSuccessfully"
+        assert output(LocalStore(store_dir), jid, "after.txt") == b"after\n"
+    finally:
+        pman.close()

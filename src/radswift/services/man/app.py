@@ -48,7 +48,9 @@ def create_app(manager: JobManager, settings: ManSettings, *, manage: bool = Tru
         finally:
             if manage:
                 await anyio.to_thread.run_sync(manager.close)
+                running = manager.registry.active()
                 manager.registry.close()
+                log.warning("stopped; %d job(s) left running, the next start follows them", running)
 
     app = FastAPI(
         title="pman (radswift)",

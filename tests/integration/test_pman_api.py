@@ -101,6 +101,24 @@ def test_a_body_that_is_not_json_is_a_4xx(pman: Pman) -> None:
     assert reply.status_code == 422 and reply.json()["error"] == "invalid_request"
 
 
+def test_a_body_over_the_cap_is_413_before_it_is_read(pman: Pman) -> None:
+    before = total(pman)
+    huge = script_job(new_jid(), "true", args=["x" * 1000] * 1100)
+    reply = pman.submit(**huge)
+    assert reply.status_code == 413 and reply.json()["error"] == "body_too_large"
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"jid": "chunked", "args": ["'
+        for _ in range(2048):
+            yield b"y" * 1024
+        yield b'"]}'
+
+    chunked = pman.client.post(f"{pman.url}/api/v1/jobs", content=chunks(),
+                               headers={"content-type": "application/json"})  # fmt: skip
+    assert chunked.status_code == 413
+    assert total(pman) == before
+
+
 def test_unknown_jobs_and_steps_are_404_and_422(pman: Pman) -> None:
     assert pman.client.get(f"{pman.url}/api/v1/jobs/no-such-job").status_code == 404
     assert pman.client.get(f"{pman.url}/api/v1/jobs/no-such-job").json()["error"] == "no_such_job"

@@ -15,6 +15,7 @@ from radswift.services.ioh.http_errors import install_error_handlers
 from radswift.services.ioh.middleware import TokenAuth
 from radswift.services.man import chris, routes
 from radswift.services.man.context import ManContext, context_of
+from radswift.services.man.limits import BodyLimit
 from radswift.services.man.metrics import CONTENT_TYPE_LATEST, ManMetrics
 from radswift.services.man.schemas import Health
 from radswift.services.man.settings import ManSettings
@@ -72,6 +73,7 @@ def create_app(manager: JobManager, settings: ManSettings, *, manage: bool = Tru
         "/metrics", _metrics, methods=["GET"], summary="Prometheus metrics", response_class=Response
     )
     app.include_router(chris.router)  # last: its /api/v1/{jid}/ would match anything
+    app.add_middleware(BodyLimit)
     if settings.tokens is not None:
         app.add_middleware(TokenAuth, tokens=settings.tokens)
     return app

@@ -211,12 +211,19 @@ class StepRunner:
         self._end(step, code, record)
 
     def _not_started(self, step: str) -> None:
-        """Exit 127, as a container runtime says; for the processor, tell publish so too."""
-        if step == PROCESSOR:  # the emissary never ran, so nobody else writes its marker
-            now = utc_now()
-            marker = {"exit_code": 127, "reason": "StartError", "started_at": now}
-            write_marker(self.share.exitcode_files(None)[0], {**marker, "finished_at": now})
+        """Exit 127, as a container runtime says (publish is told by _vouch_exit)."""
         self._end(step, 127, {"started_at": time.time()})
+
+    def _vouch_exit(self, code: int) -> None:
+        """Write the processor's exit-code file when the emissary did not (it never ran, or
+        was killed before it could), so that publish never waits for one in vain."""
+        if any(path.exists() for path in self.share.exitcode_files(None)):
+            return
+        shell_code = 128 - code if code < 0 else code  # killed by signal N: 128 + N
+        reason = "StartError" if code == 127 else "Killed" if code < 0 else "Error"
+        now = utc_now()
+        marker = {"exit_code": shell_code, "reason": reason, "started_at": now, "finished_at": now}
+        write_marker(self.share.exitcode_files(None)[0], marker)
 
     def _finish(self, step: str) -> None:
         record = step_record(self.directory, step) or {}
@@ -262,6 +269,8 @@ class StepRunner:
         threading.Thread(target=kill, name=f"deadline-{self.directory.name}", daemon=True).start()
 
     def _end(self, step: str, code: int | None, record: Mapping[str, Any]) -> None:
+        if step == PROCESSOR and code is not None:
+            self._vouch_exit(code)
         self.codes[step] = code
         if code is None:
             self.lost.append(step)

@@ -9,7 +9,7 @@
 - get and publish see the job's credentials directory (read-only), the emissary and a
   local store directory (`--storeBase`): they talk to the store; the processor sees
   none of them and has NO network (`--unshare-net`);
-- every step in its own IPC and UTS namespaces and a new session.
+- every step in its own IPC and UTS namespaces (and, as always, its own session).
 `none`: plain host processes (radswift.jobs.local says what that does not protect).
 
 Limits (processor only): memory as RLIMIT_AS through prlimit(1) (the address space, a
@@ -54,6 +54,8 @@ class Isolation:
     def prepare(self, spec: JobSpec, directory: Path, *, readable: Sequence[Path] = (),
                 writable: Sequence[Path] = ()) -> None:  # fmt: skip
         """Write the job's record; `readable`/`writable`: what get and publish need."""
+        for path in writable:  # a bind needs its source (e.g. a store not yet written to)
+            path.mkdir(parents=True, exist_ok=True)
         network = {step: step != "processor" or self.kind == "none" for step in STEPS}
         record = {
             "isolation": self.kind,
@@ -91,7 +93,9 @@ class Isolation:
 
     def _bwrap(self, directory: Path, step: str, paths: dict[str, Any]) -> list[str]:
         assert self.bwrap is not None
-        args = [self.bwrap, "--new-session", "--unshare-ipc", "--unshare-uts"]
+        # No --new-session: the step must stay in the process group pman signals (each step
+        # is started in a session of its own already, so no terminal is shared).
+        args = [self.bwrap, "--unshare-ipc", "--unshare-uts"]
         if step == "processor":
             args.append("--unshare-net")
         args += host_read_only()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,10 +121,12 @@ def test_a_failing_processor_names_its_step_and_exit_code(rig: Rig) -> None:
 
 
 def test_a_cancelled_job_ends_cancelled_and_publishes_what_exists(rig: Rig) -> None:
-    rig.backend.submit(rig.spec("cancel", "echo so-far > /share/outgoing/a.txt; exec sleep 60"))
-    with rig.changed:
-        rig.changed.wait_for(lambda: any(
-            "processor" in o.steps for o in rig.seen.get("cancel", [])), TIMEOUT)  # fmt: skip
+    script = "echo so-far > /share/outgoing/a.txt; echo started; exec sleep 60"
+    rig.backend.submit(rig.spec("cancel", script))
+    deadline = time.monotonic() + TIMEOUT
+    while "started" not in "".join(rig.backend.logs("cancel", Step.PROCESSOR)):
+        assert time.monotonic() < deadline, rig.seen.get("cancel")
+        time.sleep(0.05)
     rig.backend.cancel("cancel")
     final = rig.finished("cancel")
     assert (final.state, final.reason) == (JobState.FAILED, "cancelled")

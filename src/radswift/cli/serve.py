@@ -299,3 +299,12 @@ def _configure_logging(verbosity: int) -> None:
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+
+
+def _register_man() -> None:
+    from radswift.cli.man import MAN_HELP, man
+
+    app.command("man", help=MAN_HELP)(man)
+
+
+_register_man()

@@ -26,13 +26,11 @@ from radswift.archive import OutEntry, iter_archive, tar_stream
 from radswift.archive.model import CHUNK_BYTES
 from radswift.archive.source import ChunkStream
 from radswift.bundle import Layout
+from radswift.client.replies import json_reply
 from radswift.client.unpack import PullResult, unpack_into
 from radswift.errors import (
-    AuthorizationError,
-    Conflict,
     InvalidInput,
     NotFound,
-    RadswiftError,
     StorageUnavailable,
     UnsafeArchive,
 )
@@ -209,31 +207,6 @@ def _totals(listing: dict[str, Any], area: str) -> tuple[int, int]:
     return int(listing["count"]), int(listing["bytes"])
 
 
-ERRORS: dict[int, type[RadswiftError]] = {
-    400: InvalidInput,
-    401: AuthorizationError,
-    404: NotFound,
-    409: Conflict,
-    422: InvalidInput,
-    503: StorageUnavailable,
-}
-
-
 def _json(response: httpx.Response) -> dict[str, Any]:
     """The JSON body of a success, or the server's error as a radswift error."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if response.is_success and isinstance(body, dict):
-        return body
-    reason = (
-        str(body.get("error", f"http_{response.status_code}"))
-        if isinstance(body, dict)
-        else f"http_{response.status_code}"
-    )
-    detail = str(body.get("detail", response.reason_phrase)) if isinstance(body, dict) else ""
-    if response.status_code == 413:
-        raise UnsafeArchive(f"pfioh refused the upload: {detail}", reason=reason, too_large=True)
-    cls = ERRORS.get(response.status_code, RadswiftError)
-    raise cls(f"pfioh: {detail} ({response.status_code})", reason=reason)
+    return json_reply(response, "pfioh")

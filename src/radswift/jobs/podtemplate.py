@@ -133,7 +133,7 @@ def _publisher_env(spec: JobSpec) -> list[k.V1EnvVar]:
     """The pod contract (radswift.podcontract.env); this pod's name, namespace and index
     come from the downward API."""
     contract = pod.PodEnv(
-        key=spec.jid,
+        key=spec.storage_key,
         share=Path(SHARE),
         credentials_file=Path(CREDENTIALS_DIR) / CREDENTIALS_FILE_NAME,
         wait=spec.wait,
@@ -143,6 +143,7 @@ def _publisher_env(spec: JobSpec) -> list[k.V1EnvVar]:
         deadline_seconds=spec.active_deadline_seconds,
         output_layout=spec.output_layout,
         store=spec.store or None,
+        allow_empty_input=spec.allow_empty_input,
     )
     plain = {**contract.to_env(), "HOME": "/tmp"}
     env = [k.V1EnvVar(name=key, value=value) for key, value in plain.items()]

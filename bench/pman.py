@@ -12,8 +12,10 @@ both driven through the legacy protocol with the same messages (`POST /api/v1/cm
             ("corrupt") or unanswered ones are counted
 
 Every request is bounded by --request-timeout (the original can hang a client forever),
-and each tool's 200-job step by --deadline. radswift runs the local backend over a
-local-directory store, without isolation and (when bubblewrap works here) with it.
+and each tool's 200-job step by --deadline; a no-op job not seen finished within
+--noop-timeout counts as never finished. radswift runs the local backend over a
+local-directory store, without isolation and (when bubblewrap works here) with it (the
+200-job step with bubblewrap only with --load-bubblewrap).
 
     .venv/bin/python bench/pman.py --legacy-venv ~/.cache/radswift/legacy-venv
     .venv/bin/python bench/pman.py --noop 5 --jobs 40       # quicker
@@ -258,7 +260,18 @@ def main() -> None:
     parser.add_argument("--max-running", type=int, default=4, help="radswift's --max-running")
     parser.add_argument("--request-timeout", type=float, default=10.0)
     parser.add_argument("--deadline", type=float, default=600.0, help="seconds per load step")
+    parser.add_argument(
+        "--noop-timeout",
+        type=float,
+        default=15.0,
+        help="a no-op job not seen finished by then never finishes",
+    )
     parser.add_argument("--skip-bubblewrap", action="store_true")
+    parser.add_argument(
+        "--load-bubblewrap",
+        action="store_true",
+        help="also the N-jobs step with bubblewrap (the no-op step has it)",
+    )
     args = parser.parse_args()
 
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at start", flush=True)
@@ -273,19 +286,22 @@ def main() -> None:
         timeout = httpx.Timeout(args.request_timeout)
         tools = [Tool(name, url, stack.enter_context(httpx.Client(timeout=timeout)))
                  for name, url in urls.items()]  # fmt: skip
-        medians = report_noop(tools, args.noop)
-        loads = {t.name: report_load(t, args.jobs, args.deadline) for t in tools}
+        medians = report_noop(tools, args.noop, args.noop_timeout)
+        loaded = [t for t in tools if t.name != "radswift+bwrap" or args.load_bubblewrap]
+        loads = {t.name: report_load(t, args.jobs, args.deadline) for t in loaded}
         print_ratios(medians, loads)
     print(f"load average {os.getloadavg()[0]:.1f} at the end", flush=True)
 
 
-def report_noop(tools: list[Tool], rounds: int) -> dict[str, float]:
-    print(f"\nno-op job, run -> visible finishedSuccessfully ({rounds} per tool, alternating)")
+def report_noop(tools: list[Tool], rounds: int, timeout: float) -> dict[str, float]:
+    print(f"\nno-op job, run -> visible finishedSuccessfully ({rounds} per tool, alternating;"
+          f" not visible after {timeout:.0f} s: never finished)", flush=True)  # fmt: skip
     times: dict[str, list[float]] = {t.name: [] for t in tools}
     failed = dict.fromkeys(times, 0)
-    for _ in range(rounds):
+    for round_ in range(rounds):
+        print(f"  round {round_ + 1}/{rounds}", end="\r", flush=True)
         for tool in tools:
-            seconds = noop_seconds(tool, timeout=120)
+            seconds = noop_seconds(tool, timeout=timeout)
             if seconds is None:
                 failed[tool.name] += 1
             else:

@@ -8,9 +8,11 @@ actions.py   hello, run, status, done, delete, search, info, get over the manage
 replies.py   the original's reply shapes, built from job records
 routes.py    POST /api/v1/cmd(/), GET /api/v1/<jid>[/<field>...]
 
-Not served: `quit` (no remote shutdown), `DBctl` (the registry is SQLite and always on
-disk), `fileiosetup`. pfcon reads `d_ret.l_status` of `status` until every entry
-contains "finished"; the states are radswift's, spelled as the original spelled them.
+`GET /api/v1/` itself stays the ChRIS pman 3-6 shape (server facts), not the original's
+list of job roots. Not served: `quit` (no remote shutdown), `DBctl` (the registry is
+SQLite and always on disk), `fileiosetup`. pfcon reads `d_ret.l_status` of `status`
+until every entry contains "finished"; the states are radswift's, spelled as the
+original spelled them.
 """
 
 from radswift.services.man.legacy.routes import commands, tree

@@ -108,7 +108,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         return JSONResponse(
-            error_body("invalid_request", _summarize(exc.errors())), status_code=422
+            error_body("invalid_request", summarize_errors(exc.errors())), status_code=422
         )
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
@@ -135,7 +135,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
 
 
-def _summarize(errors: Any) -> str:
+def summarize_errors(errors: Any) -> str:
     parts = []
     for item in list(errors)[:5]:
         where = ".".join(str(p) for p in item.get("loc", ()))

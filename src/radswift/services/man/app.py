@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from radswift.jobmanager import JobManager
 from radswift.services.ioh.http_errors import install_error_handlers
 from radswift.services.ioh.middleware import TokenAuth
-from radswift.services.man import chris, routes
+from radswift.services.man import chris, legacy, routes
 from radswift.services.man.context import ManContext, context_of
 from radswift.services.man.limits import BodyLimit
 from radswift.services.man.metrics import CONTENT_TYPE_LATEST, ManMetrics
@@ -27,7 +27,8 @@ DESCRIPTION = """The process manager: runs a plugin's image between radswift's `
 key's `output/`) on a compute backend, and keeps every job in a registry that survives
 restarts. States: notstarted, started, finishedSuccessfully, finishedWithError,
 undefined. Errors are JSON `{"error", "detail"}`. The ChRIS pman 3-6 shape is served on
-`/api/v1/` and `/api/v1/<jid>/`."""
+`/api/v1/` and `/api/v1/<jid>/`; the legacy pman 2.2 protocol (pfurl, pfcon 2.x) on
+`POST /api/v1/cmd` and `GET /api/v1/<jid>[/<field>...]`."""
 
 
 def create_app(manager: JobManager, settings: ManSettings, *, manage: bool = True) -> FastAPI:
@@ -72,7 +73,9 @@ def create_app(manager: JobManager, settings: ManSettings, *, manage: bool = Tru
     app.add_api_route(
         "/metrics", _metrics, methods=["GET"], summary="Prometheus metrics", response_class=Response
     )
-    app.include_router(chris.router)  # last: its /api/v1/{jid}/ would match anything
+    app.include_router(legacy.commands)
+    app.include_router(chris.router)  # after the fixed paths: /api/v1/{jid}/ is a pattern
+    app.include_router(legacy.tree)  # last: /api/v1/{jid}[/...] would match anything left
     app.add_middleware(BodyLimit)
     if settings.tokens is not None:
         app.add_middleware(TokenAuth, tokens=settings.tokens)

@@ -17,8 +17,16 @@ from radswift.services.ioh.legacy.messages import resolve_key
 def hello(ctx: IohContext, meta: Mapping[str, Any], user_agent: str) -> dict[str, Any]:
     """`{"stdout": {"d_ret": {...}, "status": ...}}` as the original answered (plus a
     top-level status, so pfurl without --raw reports it too)."""
+    d_ret, status = hello_answer(ctx.settings.name, ctx.settings.version, meta)
+    d_ret["User-agent"] = user_agent
+    return {"stdout": {"d_ret": d_ret, "status": status}, "status": status}
+
+
+def hello_answer(name: str, version: str, meta: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The `hello` d_ret of the pf* services (pfioh and pman alike) and whether `askAbout`
+    was one they answer: timestamp, sysinfo or echoBack."""
     ask = meta.get("askAbout")
-    d_ret: dict[str, Any] = {"name": ctx.settings.name, "version": ctx.settings.version}
+    d_ret: dict[str, Any] = {"name": name, "version": version}
     status = True
     if ask == "timestamp":
         d_ret["timestamp"] = {"now": datetime.datetime.now().strftime("%Y%m%d%H%M%S.%f")}
@@ -28,8 +36,7 @@ def hello(ctx: IohContext, meta: Mapping[str, Any], user_agent: str) -> dict[str
         d_ret["echoBack"] = {"msg": meta.get("echoBack")}
     else:
         status = False
-    d_ret["User-agent"] = user_agent
-    return {"stdout": {"d_ret": d_ret, "status": status}, "status": status}
+    return d_ret, status
 
 
 def _sysinfo() -> dict[str, Any]:

@@ -47,7 +47,7 @@ async def legacy_post(request: Request) -> Response:
             reply = await ctx.with_body(request, lambda pipe: push_form(ctx, pipe, boundary))
             ctx.metrics.pushes.labels("ok").inc()
             return JSONResponse(reply)
-        body = await _control_body(request)
+        body = await read_control_body(request)
         reply = await _control(ctx, parse_control(body), request.headers.get("user-agent", ""))
         return JSONResponse(reply)
     except RadswiftError as err:
@@ -56,12 +56,18 @@ async def legacy_post(request: Request) -> Response:
         return _failed(request, err)
 
 
-async def _control_body(request: Request) -> bytes:
+async def read_control_body(request: Request, limit: int = MAX_CONTROL_BYTES) -> bytes:
+    """A control message's body, refused past `limit` bytes (by its Content-Length before
+    anything is read, and as it arrives when it has none). pman's legacy shell uses it too."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        mark_unread_body(request)
+        raise InvalidInput("the control message is too large", reason="bad_message", too_large=True)
     body = b""
     idle = context_of(request).settings.tuning.body_idle_timeout
     async for chunk in idle_chunks(request.stream(), idle):
         body += chunk
-        if len(body) > MAX_CONTROL_BYTES:
+        if len(body) > limit:
             mark_unread_body(request)
             raise InvalidInput(
                 "the control message is too large", reason="bad_message", too_large=True

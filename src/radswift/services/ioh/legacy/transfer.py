@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
@@ -54,7 +55,7 @@ def push_form(ctx: IohContext, pipe: BodyPipe, boundary: str) -> dict[str, Any]:
         )
         while reader.next_part() is not None:
             pass
-        return _push_reply(filename, result)
+        return _push_reply(filename, result, section(meta, "specialHandling"))
     raise InvalidInput("the form has no 'local' file part", reason="bad_form")
 
 
@@ -71,7 +72,10 @@ def _entries(
     return iter([(entry, part.chunks())])
 
 
-def _push_reply(filename: str, result: PushResult) -> dict[str, Any]:
+def _push_reply(filename: str, result: PushResult, handling: Mapping[str, Any]) -> dict[str, Any]:
+    """pfurl reads `status` and `msg`; pfcon 2.x reads `postop` (pfurl hands it the reply as
+    `stdout.compress.remoteServer`) for the share the job will see: here, the key (as the
+    original's storage modes, it names no host path, so no `outgoingPath`)."""
     msg = f"{result.files} files ({result.bytes} bytes) stored in key {result.key} input/"
     write = {
         "file": filename,
@@ -81,7 +85,19 @@ def _push_reply(filename: str, result: PushResult) -> dict[str, Any]:
         "key": result.key,
         "objects": result.files + result.directories,
     }
-    return {"stdout": {"write": write, "status": True}, "status": True, "msg": "push OK."}
+    postop: dict[str, Any] = {
+        "status": True,
+        "shareDir": result.key,
+        "timestamp": str(datetime.datetime.now()),
+    }
+    if isinstance(handling.get("op"), str):
+        postop["op"] = handling["op"]
+    return {
+        "stdout": {"write": write, "status": True},
+        "status": True,
+        "msg": "push OK.",
+        "postop": postop,
+    }
 
 
 def remote_status(ctx: IohContext, action: str, meta: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,8 @@ MAN_HELP = "\n\n".join(
         " the ChRIS pman shape on /api/v1/ and /api/v1/<jid>/, /healthz and /metrics.",
         "Each job runs its processor between radswift's get (the key's input/ into"
         " /share/incoming) and publish (/share/outgoing into the key's output/) on --backend:"
-        " local (host processes, in bubblewrap when installed) or podman. Jobs beyond"
+        " local (host processes, in bubblewrap when installed), podman, or kubernetes/openshift"
+        " (Jobs through the cluster API: --namespace, --kubeconfig or in-cluster). Jobs beyond"
         " --max-running wait as notstarted, in order. The registry (--db, SQLite) keeps every"
         " job; a restarted pman picks its jobs up where they are.",
         "Storage: with --swift-storage, OpenStack Swift (credentials from --swift-credentials,"
@@ -54,7 +55,9 @@ def _state_dir() -> Path:
 def man(
     ip: Annotated[str, typer.Option("--ip", help="Address to listen on.")] = DEFAULT_IP,
     port: Annotated[int, typer.Option("--port", help="Port (0: any free one).")] = DEFAULT_PORT,
-    backend: Annotated[str, typer.Option("--backend", help="local | podman.")] = "local",
+    backend: Annotated[
+        str, typer.Option("--backend", help="local | podman | kubernetes | openshift.")
+    ] = "local",
     db: Annotated[
         Path | None,
         typer.Option(
@@ -107,6 +110,31 @@ def man(
             help="podman backend: the image of the get and publish containers.",
         ),
     ] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Option(
+            "--namespace",
+            help="kubernetes/openshift: where the Jobs go (default: the pod's own namespace,"
+            " else 'default').",
+        ),
+    ] = None,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(
+            "--kubeconfig",
+            envvar="KUBECONFIG",
+            help="kubernetes/openshift: a kubeconfig file (default: in-cluster configuration).",
+        ),
+    ] = None,
+    retention: Annotated[
+        float | None,
+        typer.Option(
+            "--retention-seconds",
+            min=0,
+            help="kubernetes/openshift: delete finished jobs after this long (default: keep"
+            " them; the Jobs' ttlSecondsAfterFinished is the cluster's backstop).",
+        ),
+    ] = None,
     clear_db: Annotated[bool, typer.Option("--clearDB", help="Forget every job at start.")] = False,
     container_env: Annotated[
         str | None, typer.Option("--container-env", help="Legacy: the backend.")
@@ -140,7 +168,14 @@ def man(
         max_running,
         isolation,
         clear_db,
-        {"isolation": isolation, "emissary": emissary, "radswift_image": radswift_image},
+        {
+            "isolation": isolation,
+            "emissary": emissary,
+            "radswift_image": radswift_image,
+            "namespace": namespace,
+            "kubeconfig": kubeconfig,
+            "retention_seconds": retention,
+        },
     )
     from radswift.services.man import ManSettings
 
@@ -174,16 +209,16 @@ def _manager(
     from radswift.jobmanager import JobManager, ManagerConfig, Registry
     from radswift.jobs.managed import BackendConfig, open_backend
 
+    base = store_base.expanduser().absolute()
+    store = _store(swift, credentials_file, base, connections=8)
     backend = open_backend(
         name,
         BackendConfig(
             root=jobs_dir.expanduser().absolute(),
             environ=dict(os.environ),
-            options=options,
+            options={**options, "store": store},  # cluster backends read status objects
         ),
     )
-    base = store_base.expanduser().absolute()
-    store = _store(swift, credentials_file, base, connections=8)
     config = ManagerConfig(
         max_running=max_running,
         store_url=None if swift else f"file://{base}",

@@ -38,6 +38,7 @@ def kubernetes_backend(
     tick: float = DEFAULT_TICK,
     max_backoff: float = MAX_BACKOFF,
     radswift_image: str | None = None,
+    retention_seconds: float | None = None,
 ) -> KubernetesBackend:
     """The backend for `pman --backend kubernetes|openshift --namespace NS [--kubeconfig]`.
 
@@ -56,4 +57,5 @@ def kubernetes_backend(
         tick=tick,
         max_backoff=max_backoff,
         radswift_image=radswift_image,
+        retention_seconds=retention_seconds,
     )

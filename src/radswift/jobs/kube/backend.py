@@ -68,8 +68,12 @@ class KubernetesBackend:
         watch_seconds: int = 300,
         max_backoff: float = MAX_BACKOFF,
         radswift_image: str | None = None,
+        retention_seconds: float | None = None,
     ) -> None:
         self.name = platform.value
+        self.retention_seconds = retention_seconds
+        """Finished jobs older than this are deleted by the ticker (None: never; the Jobs'
+        ttlSecondsAfterFinished stays the cluster's backstop)."""
         self.radswift_image = radswift_image
         """The image of the jobs' get and publish containers, when not the spec's default."""
         self.namespace = namespace
@@ -103,8 +107,15 @@ class KubernetesBackend:
         self._ticker = threading.Thread(target=self._tick_loop, name="kube-ticker", daemon=True)
 
     def _tick_loop(self) -> None:
+        reaped_at = time.monotonic()
         while not self._stop.wait(self._tick):
             self._cache.tick()
+            if self.retention_seconds is not None and time.monotonic() - reaped_at >= 60:
+                reaped_at = time.monotonic()
+                try:
+                    self.reap(self.retention_seconds)
+                except RadswiftError as err:  # the API refused: next round, never a crash
+                    log.warning("reaping finished jobs failed: %s", err.message)
 
     # --- lifecycle ---------------------------------------------------------------------
     def start(self, listener: Listener) -> None:

@@ -19,6 +19,8 @@ from radswift.jobs.lifecycle import ManagedBackend
 BACKENDS: dict[str, str] = {
     "local": "radswift.jobs.managed.local:from_config",
     "podman": "radswift.jobs.managed.podman:from_config",
+    "kubernetes": "radswift.jobs.kube.factory:from_config",
+    "openshift": "radswift.jobs.kube.factory:openshift_from_config",
 }
 
 

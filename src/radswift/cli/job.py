@@ -30,7 +30,8 @@ from radswift.jobs.spec import (
 )
 
 app = typer.Typer(
-    help="Job pods: Kubernetes and OpenShift manifests.",
+    help="Jobs: run them through pman (submit, status, logs, list, cancel, rm), or print their"
+    " Kubernetes and OpenShift manifests.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -136,3 +137,13 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
             raise InvalidInput(f"--env {pair!r}: expected NAME=VALUE")
         env[name] = value
     return env
+
+
+def _register_client() -> None:
+    """submit, status, logs, list, cancel, rm: the pman client (cli/job_client.py)."""
+    from radswift.cli.job_client import register
+
+    register(app)
+
+
+_register_client()

@@ -61,7 +61,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "radswift.cli.publish:app",
         "The publisher: fetch a job's input before, publish its output after the processor.",
     ),
-    "job": LazyCommand("radswift.cli.job:app", "Job pods: Kubernetes and OpenShift manifests."),
+    "job": LazyCommand(
+        "radswift.cli.job:app", "Jobs through pman (submit, status, logs...), or their manifests."
+    ),
     "serve": LazyCommand("radswift.cli.serve:app", "Run radswift's services."),
     "dev": LazyCommand(
         "radswift.cli.dev:app", "Developer tools: a real local Swift for tests and demos."

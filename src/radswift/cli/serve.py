@@ -31,78 +31,109 @@ from radswift.store.base import ObjectStore
 DEFAULT_STORE_BASE = Path("/tmp/radswift-pfioh")
 app = typer.Typer(help="Run radswift's services.", no_args_is_help=True, rich_markup_mode=None)
 
-IOH_HELP = "\n\n".join((
-    "Serve pfioh, the file IO service: the REST API under /api/v1/ (OpenAPI page at /docs),"
-    " the legacy pfioh protocol on /api/v1/cmd, /healthz and /metrics.",
-    "Storage: with --swift-storage, OpenStack Swift (credentials from --swift-credentials,"
-    " else the ST_* / OS_* environment, else /etc/swift/swift-credentials.cfg); without it,"
-    f" a local store in --storeBase (default {DEFAULT_STORE_BASE}).",
-    "Legacy flags: without --forever the service answers ONE request (not counting /healthz,"
-    " /metrics and pfurl's checkRemote probes, so one pfurl push or pull goes through) and"
-    " exits, as the original pfioh did; pass --forever to keep serving."
-    " --httpResponse and --createDirsAsNeeded are accepted and change nothing: every reply"
-    " is a correct HTTP response, and keys are created when pushed.",
-    "Token auth: --enableTokenAuth --tokenPath F (an INI file with an [AUTH TOKENS] section,"
-    " or one token per line). Every route but /healthz then needs 'Authorization: Bearer T':"
-    " 400 without the header, 401 with a wrong token. Without token auth a warning is"
-    " printed.",
-))
+IOH_HELP = "\n\n".join(
+    (
+        "Serve pfioh, the file IO service: the REST API under /api/v1/ (OpenAPI page at /docs),"
+        " the legacy pfioh protocol on /api/v1/cmd, /healthz and /metrics.",
+        "Storage: with --swift-storage, OpenStack Swift (credentials from --swift-credentials,"
+        " else the ST_* / OS_* environment, else /etc/swift/swift-credentials.cfg); without it,"
+        f" a local store in --storeBase (default {DEFAULT_STORE_BASE}).",
+        "Legacy flags: without --forever the service answers ONE request (not counting /healthz,"
+        " /metrics and pfurl's checkRemote probes, so one pfurl push or pull goes through) and"
+        " exits, as the original pfioh did; pass --forever to keep serving."
+        " --httpResponse and --createDirsAsNeeded are accepted and change nothing: every reply"
+        " is a correct HTTP response, and keys are created when pushed.",
+        "Token auth: --enableTokenAuth --tokenPath F (an INI file with an [AUTH TOKENS] section,"
+        " or one token per line). Every route but /healthz then needs 'Authorization: Bearer T':"
+        " 400 without the header, 401 with a wrong token. Without token auth a warning is"
+        " printed.",
+    )
+)
 
 
 def ioh(
     ip: Annotated[str, typer.Option("--ip", help="Address to listen on.")] = DEFAULT_IP,
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = DEFAULT_PORT,
     forever: Annotated[bool, typer.Option("--forever", help="Keep serving.")] = False,
-    store_base: Annotated[Path, typer.Option(
-        "--storeBase", help="Local store directory (without --swift-storage).")
+    store_base: Annotated[
+        Path, typer.Option("--storeBase", help="Local store directory (without --swift-storage).")
     ] = DEFAULT_STORE_BASE,
-    http_response: Annotated[bool, typer.Option("--httpResponse", help="Legacy; no effect.")
-                             ] = False,
-    create_dirs: Annotated[bool, typer.Option("--createDirsAsNeeded", help="Legacy; no effect.")
-                           ] = False,
-    swift_storage: Annotated[bool, typer.Option("--swift-storage", help="Store in Swift.")
-                             ] = False,
-    swift_credentials: Annotated[Path | None, typer.Option(
-        "--swift-credentials", show_default=False,
-        help="Swift credentials file (ChRIS format); default: the ST_*/OS_* environment, "
-             "else /etc/swift/swift-credentials.cfg.")] = None,
-    token_auth: Annotated[bool, typer.Option("--enableTokenAuth", help="Require a token.")
-                          ] = False,
+    http_response: Annotated[
+        bool, typer.Option("--httpResponse", help="Legacy; no effect.")
+    ] = False,
+    create_dirs: Annotated[
+        bool, typer.Option("--createDirsAsNeeded", help="Legacy; no effect.")
+    ] = False,
+    swift_storage: Annotated[bool, typer.Option("--swift-storage", help="Store in Swift.")] = False,
+    swift_credentials: Annotated[
+        Path | None,
+        typer.Option(
+            "--swift-credentials",
+            show_default=False,
+            help="Swift credentials file (ChRIS format); default: the ST_*/OS_* environment, "
+            "else /etc/swift/swift-credentials.cfg.",
+        ),
+    ] = None,
+    token_auth: Annotated[bool, typer.Option("--enableTokenAuth", help="Require a token.")] = False,
     token_path: Annotated[Path | None, typer.Option("--tokenPath", help="Token file.")] = None,
-    verbosity: Annotated[int, typer.Option("--verbosity", "-v", help="0 quiet .. 2 debug.")
-                         ] = 0,
-    max_entries: Annotated[int, typer.Option(help="Most entries in one push.")
-                           ] = DEFAULT_MAX_ENTRIES,
-    max_total_bytes: Annotated[int, typer.Option(help="Most bytes in one push.")
-                               ] = DEFAULT_MAX_TOTAL_BYTES,
-    max_entry_bytes: Annotated[int, typer.Option(help="Largest file in one push.")
-                               ] = DEFAULT_MAX_ENTRY_BYTES,
-    max_ratio: Annotated[float, typer.Option(help="Largest compression ratio (bomb guard).")
-                         ] = DEFAULT_MAX_RATIO,
-    workers: Annotated[int, typer.Option(
-        help="Objects of one push stored, or of one pull fetched, at once.")] = 12,
-    layout: Annotated[str, typer.Option(
-        "--layout", help="How a push stores a tree unless it says (?layout=): 'objects' (one"
-        " object per file) or 'bundle' (one tar object per push: much faster for many small"
-        " files; pulls unpack it). The legacy pushPath always uses this.")] = "objects",
-    skip_store_check: Annotated[bool, typer.Option(
-        "--skip-store-check", help="Start even if the store cannot be reached or refuses"
-        " the credentials (checked at start-up otherwise: exit 77 or 69).")] = False,
+    verbosity: Annotated[int, typer.Option("--verbosity", "-v", help="0 quiet .. 2 debug.")] = 0,
+    max_entries: Annotated[
+        int, typer.Option(help="Most entries in one push.")
+    ] = DEFAULT_MAX_ENTRIES,
+    max_total_bytes: Annotated[
+        int, typer.Option(help="Most bytes in one push.")
+    ] = DEFAULT_MAX_TOTAL_BYTES,
+    max_entry_bytes: Annotated[
+        int, typer.Option(help="Largest file in one push.")
+    ] = DEFAULT_MAX_ENTRY_BYTES,
+    max_ratio: Annotated[
+        float, typer.Option(help="Largest compression ratio (bomb guard).")
+    ] = DEFAULT_MAX_RATIO,
+    workers: Annotated[
+        int, typer.Option(help="Objects of one push stored, or of one pull fetched, at once.")
+    ] = 12,
+    layout: Annotated[
+        str,
+        typer.Option(
+            "--layout",
+            help="How a push stores a tree unless it says (?layout=): 'objects' (one"
+            " object per file) or 'bundle' (one tar object per push: much faster for many small"
+            " files; pulls unpack it). The legacy pushPath always uses this.",
+        ),
+    ] = "objects",
+    skip_store_check: Annotated[
+        bool,
+        typer.Option(
+            "--skip-store-check",
+            help="Start even if the store cannot be reached or refuses"
+            " the credentials (checked at start-up otherwise: exit 77 or 69).",
+        ),
+    ] = False,
 ) -> None:
     """Serve pfioh (see the command's help)."""
     _configure_logging(verbosity)
     _limit_malloc_arenas()
     settings = IohSettings(
         tokens=_tokens(token_auth, token_path),
-        limits=ArchiveLimits(max_entries=max_entries, max_total_bytes=max_total_bytes,
-                             max_entry_bytes=max_entry_bytes, max_ratio=max_ratio),
-        tuning=Tuning(put_workers=workers, get_workers=workers,
-                      pool_workers=max(2 * workers, 8)),
-        swift_storage=swift_storage, http_response=http_response, create_dirs=create_dirs,
-        one_shot=not forever, layout=_layout(layout),
+        limits=ArchiveLimits(
+            max_entries=max_entries,
+            max_total_bytes=max_total_bytes,
+            max_entry_bytes=max_entry_bytes,
+            max_ratio=max_ratio,
+        ),
+        tuning=Tuning(put_workers=workers, get_workers=workers, pool_workers=max(2 * workers, 8)),
+        swift_storage=swift_storage,
+        http_response=http_response,
+        create_dirs=create_dirs,
+        one_shot=not forever,
+        layout=_layout(layout),
     )
-    store = _store(swift_storage, swift_credentials, store_base,
-                   connections=2 * settings.tuning.pool_workers + 4)
+    store = _store(
+        swift_storage,
+        swift_credentials,
+        store_base,
+        connections=2 * settings.tuning.pool_workers + 4,
+    )
     if not skip_store_check:
         _check(store)
     _run(store, settings, ip, port, verbosity)  # the app warns when token auth is off
@@ -132,15 +163,15 @@ def _tokens(enabled: bool, path: Path | None) -> frozenset[str] | None:
     return load_tokens(path)
 
 
-def _store(swift: bool, credentials: Path | None, base: Path, *, connections: int
-           ) -> ObjectStore:
+def _store(swift: bool, credentials: Path | None, base: Path, *, connections: int) -> ObjectStore:
     """Swift with a connection per put/get worker (so none waits for, or churns, one)."""
     from radswift.store.factory import open_store
     from radswift.store.local import LocalStore
 
     if swift:
-        return open_store(None, environ=os.environ, credentials_file=credentials,
-                          workers=connections)
+        return open_store(
+            None, environ=os.environ, credentials_file=credentials, workers=connections
+        )
     return LocalStore(base)
 
 
@@ -180,8 +211,16 @@ def _run(store: ObjectStore, settings: IohSettings, ip: str, port: int, verbosit
 
     app = create_app(store, settings, stop=stop, close_store=True)
     level = ("warning", "info", "debug")[min(max(verbosity, 0), 2)]
-    server = uvicorn.Server(uvicorn.Config(app, host=ip, port=port, log_level=level,
-                                           access_log=verbosity >= 1, timeout_keep_alive=30))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=ip,
+            port=port,
+            log_level=level,
+            access_log=verbosity >= 1,
+            timeout_keep_alive=30,
+        )
+    )
     box.append(server)
     try:
         sock = _listen(ip, port)
@@ -208,5 +247,15 @@ def _limit_malloc_arenas(arenas: int = 4) -> None:
 
 def _configure_logging(verbosity: int) -> None:
     level = (logging.WARNING, logging.INFO, logging.DEBUG)[min(max(verbosity, 0), 2)]
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _register_man() -> None:
+    from radswift.cli.man import MAN_HELP, man
+
+    app.command("man", help=MAN_HELP)(man)
+
+
+_register_man()

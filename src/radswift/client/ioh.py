@@ -26,13 +26,11 @@ from radswift.archive import OutEntry, iter_archive, tar_stream
 from radswift.archive.model import CHUNK_BYTES
 from radswift.archive.source import ChunkStream
 from radswift.bundle import Layout
+from radswift.client.replies import json_reply
 from radswift.client.unpack import PullResult, unpack_into
 from radswift.errors import (
-    AuthorizationError,
-    Conflict,
     InvalidInput,
     NotFound,
-    RadswiftError,
     StorageUnavailable,
     UnsafeArchive,
 )
@@ -45,18 +43,25 @@ DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 class IohClient:
     """pfioh over HTTP. Errors come back as radswift errors carrying the server's reason."""
 
-    def __init__(self, base_url: str, *, token: str | None = None,
-                 timeout: httpx.Timeout = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, base_url: str, *, token: str | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers,
-                                  timeout=timeout)
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
 
     def __repr__(self) -> str:  # never shows the token
         return f"IohClient({str(self._http.base_url)!r})"
 
-    def push(self, key: str, source: Path, *, area: str = "input", replace: bool = False,
-             layout: Layout | None = None, progress: Progress | None = None
-             ) -> dict[str, Any]:
+    def push(
+        self,
+        key: str,
+        source: Path,
+        *,
+        area: str = "input",
+        replace: bool = False,
+        layout: Layout | None = None,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
         """Upload the tree under `source` to `key`/`area` as one streamed tar (all or
         nothing; Conflict if a file exists there already, unless `replace`).
 
@@ -71,12 +76,22 @@ class IohClient:
             params["layout"] = layout
         with self._reaching("push"):
             response = self._http.post(
-                f"/api/v1/keys/{key}/{area}", params=params,
-                content=tar_stream(entries), headers={"Content-Type": "application/x-tar"})
+                f"/api/v1/keys/{key}/{area}",
+                params=params,
+                content=tar_stream(entries),
+                headers={"Content-Type": "application/x-tar"},
+            )
         return _json(response)
 
-    def pull(self, key: str, dest: Path, *, area: str = "output", allow_empty: bool = False,
-             progress: Progress | None = None) -> PullResult:
+    def pull(
+        self,
+        key: str,
+        dest: Path,
+        *,
+        area: str = "output",
+        allow_empty: bool = False,
+        progress: Progress | None = None,
+    ) -> PullResult:
         """Download `key`/`area` into `dest` (created if needed), streaming.
 
         NotFound (reason "empty_area") when the area holds nothing, naming the areas the
@@ -89,8 +104,12 @@ class IohClient:
             raise empty_area_error(key, f"{area}/", self.url, names, hint)
         progress.set_total(*_totals(listing, area))
         dest.mkdir(parents=True, exist_ok=True)
-        with self._reaching("download"), self._http.stream(
-                "GET", f"/api/v1/keys/{key}/{area}", params={"format": "tar"}) as response:
+        with (
+            self._reaching("download"),
+            self._http.stream(
+                "GET", f"/api/v1/keys/{key}/{area}", params={"format": "tar"}
+            ) as response,
+        ):
             if response.status_code != 200:
                 response.read()
                 _json(response)
@@ -131,8 +150,12 @@ class IohClient:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 
@@ -150,11 +173,16 @@ def tree_entries(source: Path, progress: Progress) -> Iterator[OutEntry]:
             if path.is_symlink():
                 raise UnsafeArchive(f"{path} is a symbolic link; radswift pushes files only")
             stat = path.stat()
-            yield OutEntry(path=prefix + name, size=stat.st_size, mtime=stat.st_mtime,
-                           chunks=_file_chunks(path, progress))
+            yield OutEntry(
+                path=prefix + name,
+                size=stat.st_size,
+                mtime=stat.st_mtime,
+                chunks=_file_chunks(path, progress),
+            )
         if not dirs and not files and prefix:
-            yield OutEntry(path=prefix.rstrip("/"), size=0, mtime=base.stat().st_mtime,
-                           chunks=None, mode=0o755)
+            yield OutEntry(
+                path=prefix.rstrip("/"), size=0, mtime=base.stat().st_mtime, chunks=None, mode=0o755
+            )
 
 
 def _file_chunks(path: Path, progress: Progress) -> Any:
@@ -179,24 +207,6 @@ def _totals(listing: dict[str, Any], area: str) -> tuple[int, int]:
     return int(listing["count"]), int(listing["bytes"])
 
 
-ERRORS: dict[int, type[RadswiftError]] = {
-    400: InvalidInput, 401: AuthorizationError, 404: NotFound, 409: Conflict,
-    422: InvalidInput, 503: StorageUnavailable,
-}
-
-
 def _json(response: httpx.Response) -> dict[str, Any]:
     """The JSON body of a success, or the server's error as a radswift error."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if response.is_success and isinstance(body, dict):
-        return body
-    reason = str(body.get("error", f"http_{response.status_code}")) if isinstance(body, dict) \
-        else f"http_{response.status_code}"
-    detail = str(body.get("detail", response.reason_phrase)) if isinstance(body, dict) else ""
-    if response.status_code == 413:
-        raise UnsafeArchive(f"pfioh refused the upload: {detail}", reason=reason, too_large=True)
-    cls = ERRORS.get(response.status_code, RadswiftError)
-    raise cls(f"pfioh: {detail} ({response.status_code})", reason=reason)
+    return json_reply(response, "pfioh")

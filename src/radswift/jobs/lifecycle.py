@@ -49,6 +49,25 @@ class JobState(StrEnum):
     def finished(self) -> bool:
         return self in (JobState.SUCCEEDED, JobState.FAILED)
 
+    def can_become(self, other: JobState) -> bool:
+        """Whether a job in this state may move to `other` (see TRANSITIONS)."""
+        return other in TRANSITIONS[self]
+
+
+TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
+    JobState.NOTSTARTED: frozenset(
+        {JobState.STARTED, JobState.SUCCEEDED, JobState.FAILED, JobState.UNDEFINED}
+    ),
+    JobState.STARTED: frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.UNDEFINED}),
+    JobState.UNDEFINED: frozenset({JobState.STARTED, JobState.SUCCEEDED, JobState.FAILED}),
+    JobState.SUCCEEDED: frozenset(),
+    JobState.FAILED: frozenset(),
+}
+"""The allowed edges, the only ones a registry may take. A finished job never changes
+again; `undefined` (the backend lost sight of the job) may recover to what it sees next.
+A job may finish straight from `notstarted` (cancelled in the queue, or too quick to be
+seen running)."""
+
 
 class Step(StrEnum):
     """The three steps of every job, as the pod names its containers."""

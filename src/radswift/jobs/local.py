@@ -35,23 +35,20 @@ SIGKILL after `grace` seconds.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from radswift.errors import InvalidInput, JobError
 from radswift.jobs.backend import STEPS, JobResult
+from radswift.jobs.local_run import StepDef, StepRunner, Wrapper, load_steps, save_steps
 from radswift.jobs.spec import JobSpec, WaitStrategy
 from radswift.publisher.emissary import build_emissary
-from radswift.publisher.share import EMISSARY_NAME, ShareLayout, utc_now, write_marker
+from radswift.publisher.share import EMISSARY_NAME, ShareLayout
 
 GET, PROCESSOR, PUBLISH = STEPS
 CREDENTIALS_FILE_NAME = "swift-credentials.cfg"
@@ -83,83 +80,6 @@ class LocalJob:
         return self.directory / "logs" / f"{step}.log"
 
 
-@dataclass(frozen=True)
-class _Step:
-    argv: Sequence[str]
-    env: Mapping[str, str]
-
-
-class _Run:
-    """The processes of one job, driven by a thread: get, then processor and publish."""
-
-    def __init__(self, job: LocalJob, steps: Mapping[str, _Step]) -> None:
-        self.job = job
-        self.steps = steps
-        self.codes: dict[str, int | None] = dict.fromkeys(STEPS)
-        self._procs: dict[str, subprocess.Popen[bytes]] = {}
-        self._lock = threading.Lock()
-        self._stopping = False
-        self.thread = threading.Thread(target=self._drive, name=f"job-{job.name}", daemon=True)
-
-    def _drive(self) -> None:
-        if not self._start(GET) or self._reap(GET) != 0:
-            return  # as in the pod: a failed init container starts nothing else
-        started = [step for step in (PROCESSOR, PUBLISH) if self._start(step)]
-        for step in started:
-            self._reap(step)
-
-    def _start(self, step: str) -> bool:
-        spec = self.steps[step]
-        with self._lock:
-            if self._stopping:
-                return False
-            with self.job.log(step).open("wb") as log:
-                try:
-                    self._procs[step] = subprocess.Popen(
-                        list(spec.argv),
-                        env=dict(spec.env),
-                        cwd=self.job.directory / "tmp",
-                        stdin=subprocess.DEVNULL,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,  # its own process group, stopped as one
-                    )
-                    return True
-                except OSError as err:  # as a container whose command cannot be executed
-                    log.write(f"cannot start {spec.argv[0]}: {err.strerror}\n".encode())
-        self._not_started(step)
-        return False
-
-    def _not_started(self, step: str) -> None:
-        """Exit 127, as a container runtime says; for the processor, tell publish so too."""
-        self.codes[step] = 127
-        if step == PROCESSOR:  # the emissary never ran, so nobody else writes its marker
-            now = utc_now()
-            marker = {"exit_code": 127, "reason": "StartError", "started_at": now}
-            write_marker(self.job.share.exitcode_files(None)[0], {**marker, "finished_at": now})
-
-    def _reap(self, step: str) -> int:
-        code = self._procs[step].wait()
-        self.codes[step] = code
-        return code
-
-    def stop(self, grace: float) -> None:
-        """SIGTERM every running step's process group, SIGKILL what is left after `grace` s."""
-        self._signal(signal.SIGTERM)
-        self.thread.join(grace)
-        if self.thread.is_alive():
-            self._signal(signal.SIGKILL)
-            self.thread.join()
-
-    def _signal(self, sig: signal.Signals) -> None:
-        with self._lock:
-            self._stopping = True
-            for proc in self._procs.values():
-                if proc.returncode is None:  # not reaped: its PID (= PGID) is still ours
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(proc.pid, sig)
-
-
 @dataclass
 class LocalBackend:
     """Jobs as host processes under `root` (one private directory per job).
@@ -173,19 +93,54 @@ class LocalBackend:
     emissary: Path | None = field(default=None, kw_only=True)
     python: str = field(default=sys.executable, kw_only=True)
     grace: float = field(default=DEFAULT_GRACE, kw_only=True)
-    _runs: dict[str, _Run] = field(default_factory=dict, init=False, repr=False)
+    steps_in_process: bool = field(default=False, kw_only=True)
+    """Run get and publish as functions in this process (radswift.jobs.local_inproc)."""
+    wrap: Wrapper | None = field(default=None, kw_only=True)
+    """Turns each step's argv into the one run (radswift.jobs.managed.isolation)."""
+    _runs: dict[str, StepRunner] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.root = self.root.expanduser().absolute()  # steps run in another directory
 
-    def run(self, spec: JobSpec, credentials: bytes | None = None) -> LocalJob:
-        """Prepare the job's directory and start its steps; returns at once."""
-        _check_runnable(spec)
+    def run(
+        self,
+        spec: JobSpec,
+        credentials: bytes | None = None,
+        *,
+        on_change: Callable[[], None] | None = None,
+        before_start: Callable[[Path], None] | None = None,
+    ) -> LocalJob:
+        """Prepare the job's directory and start its steps; returns at once.
+
+        `on_change` is called (from the job's thread) whenever a step starts or ends;
+        `before_start` with the job's directory once it is prepared."""
+        check_runnable(spec)
         emissary = self.ensure_emissary()
-        job = LocalJob(name=spec.name, directory=self.root / spec.name)
+        job = self.job(spec.name)
         secret = self._prepare(job, credentials)
         steps = self._steps(spec, job, emissary, secret)
-        run = _Run(job, steps)
+        save_steps(job.directory, steps)
+        if before_start is not None:
+            before_start(job.directory)
+        return self._drive(job, steps, on_change)
+
+    def resume(self, name: str, *, on_change: Callable[[], None] | None = None) -> LocalJob:
+        """Drive a job another process started under `root` on from where it is."""
+        job = self.job(name)
+        return self._drive(job, load_steps(job.directory), on_change)
+
+    def job(self, name: str) -> LocalJob:
+        """The handle of the job named `name` under `root` (it need not exist)."""
+        return LocalJob(name=name, directory=self.root / name)
+
+    def runner(self, name: str) -> StepRunner | None:
+        """The driver of a job this backend runs now."""
+        return self._runs.get(name)
+
+    def _drive(
+        self, job: LocalJob, steps: Mapping[str, StepDef], on_change: Callable[[], None] | None
+    ) -> LocalJob:
+        run = StepRunner(job.directory, steps, on_change=on_change, wrap=self.wrap)
         self._runs[job.name] = run
         run.thread.start()
         return job
@@ -233,7 +188,7 @@ class LocalBackend:
             job.directory.mkdir(mode=0o700)
         except FileExistsError:
             raise JobError(f"job {job.name} exists already under {self.root}") from None
-        for sub in ("share", "logs", "tmp", "credentials"):
+        for sub in ("share", "logs", "tmp", "credentials", "steps"):
             (job.directory / sub).mkdir(mode=0o700)
         if credentials is None:
             return None
@@ -246,16 +201,16 @@ class LocalBackend:
 
     def _steps(
         self, spec: JobSpec, job: LocalJob, emissary: Path, secret: Path | None
-    ) -> dict[str, _Step]:
+    ) -> dict[str, StepDef]:
         base = {k: v for k, v in self.environ.items() if not k.startswith(_PRIVATE_PREFIXES)}
         base["TMPDIR"] = str(job.directory / "tmp")
         publisher = {**base, **_publisher_env(spec, job, emissary, secret)}
         publish = [self.python, "-m", "radswift.cli.publish"]
         command = [_in_share(arg, job.share.root) for arg in spec.command]
         return {
-            GET: _Step([*publish, "get"], publisher),
-            PROCESSOR: _Step([str(job.share.emissary), "--", *command], {**base, **spec.env}),
-            PUBLISH: _Step([*publish, "put"], publisher),
+            GET: StepDef([*publish, "get"], publisher, in_process=self.steps_in_process),
+            PROCESSOR: StepDef([str(job.share.emissary), "--", *command], {**base, **spec.env}),
+            PUBLISH: StepDef([*publish, "put"], publisher, in_process=self.steps_in_process),
         }
 
 
@@ -264,7 +219,7 @@ def _publisher_env(
 ) -> dict[str, str]:
     """The pod's publisher environment (radswift.jobs.podtemplate), with host paths."""
     env = {
-        "RADSWIFT_KEY": spec.jid,
+        "RADSWIFT_KEY": spec.storage_key,
         "RADSWIFT_SHARE": str(job.share.root),
         "RADSWIFT_WAIT": WaitStrategy.EXITFILE.value,
         "RADSWIFT_EMISSARY": str(emissary),
@@ -277,6 +232,8 @@ def _publisher_env(
         env["RADSWIFT_CREDENTIALS_FILE"] = str(secret)
     if spec.store:
         env["RADSWIFT_STORE"] = spec.store
+    if spec.allow_empty_input:
+        env["RADSWIFT_ALLOW_EMPTY_INPUT"] = "1"
     return env
 
 
@@ -285,7 +242,8 @@ def _in_share(arg: str, share: Path) -> str:
     return _POD_SHARE_PATH.sub(lambda _: str(share), arg)
 
 
-def _check_runnable(spec: JobSpec) -> None:
+def check_runnable(spec: JobSpec) -> None:
+    """InvalidInput for what this backend cannot run faithfully."""
     if spec.wait is not WaitStrategy.EXITFILE:
         raise InvalidInput(
             f"the local backend runs the processor through the emissary: use the 'exitfile' "

@@ -129,6 +129,26 @@ class PodmanBackend:
         pods = tuple(doc["metadata"]["name"] for doc in documents if doc)
         return PodmanJob(name=name, pods=pods, directory=directory)
 
+    def container_states(self, job: PodmanJob) -> dict[str, dict[str, Any]]:
+        """`podman ps --all` of the job's containers, by name (what a watcher polls)."""
+        return self._states(job)
+
+    def player(self, name: str) -> subprocess.Popen[bytes] | None:
+        """The `podman kube play` this process started for job `name`, if any."""
+        return self._players.get(name)
+
+    def stop_containers(self, names: list[str], grace: int) -> None:
+        """`podman stop -t grace`: SIGTERM, then SIGKILL after `grace` s (missing ones ignored)."""
+        self._podman(
+            "stop",
+            "--ignore",
+            "-t",
+            str(grace),
+            *names,
+            check=False,
+            timeout=PODMAN_TIMEOUT + grace,
+        )
+
     def jobs(self) -> list[PodmanJob]:
         """Every job under `root` that has not been cleaned up."""
         if not self.root.is_dir():

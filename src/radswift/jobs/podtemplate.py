@@ -128,7 +128,7 @@ def _radswift_container(spec: JobSpec, name: str, command: list[str]) -> k.V1Con
 
 def _publisher_env(spec: JobSpec) -> list[k.V1EnvVar]:
     plain = {
-        "RADSWIFT_KEY": spec.jid,
+        "RADSWIFT_KEY": spec.storage_key,
         "RADSWIFT_SHARE": SHARE,
         "RADSWIFT_CREDENTIALS_FILE": f"{CREDENTIALS_DIR}/{CREDENTIALS_FILE_NAME}",
         "RADSWIFT_WAIT": spec.wait.value,
@@ -141,6 +141,8 @@ def _publisher_env(spec: JobSpec) -> list[k.V1EnvVar]:
     }
     if spec.store:
         plain["RADSWIFT_STORE"] = spec.store
+    if spec.allow_empty_input:
+        plain["RADSWIFT_ALLOW_EMPTY_INPUT"] = "1"
     env = [k.V1EnvVar(name=key, value=value) for key, value in plain.items()]
     env.append(_field_env("RADSWIFT_POD_NAME", "metadata.name"))
     env.append(_field_env("RADSWIFT_NAMESPACE", "metadata.namespace"))

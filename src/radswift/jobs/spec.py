@@ -89,9 +89,13 @@ class JobSpec:
     storage_class: str | None = None
     store: str | None = None  # RADSWIFT_STORE, e.g. file:///path, for runs without Swift
     output_layout: OutputLayout = OutputLayout.OBJECTS  # RADSWIFT_OUTPUT_LAYOUT of publish
+    key: str | None = None  # the Swift key holding input/ and output/; None: the jid
+    allow_empty_input: bool = False  # RADSWIFT_ALLOW_EMPTY_INPUT: no input/ is an empty incoming/
 
     def __post_init__(self) -> None:
         validate_key(self.jid)
+        if self.key is not None:
+            validate_key(self.key)
         object.__setattr__(self, "command", tuple(self.command))
         object.__setattr__(self, "env", MappingProxyType(dict(self.env)))
         object.__setattr__(self, "wait", WaitStrategy(self.wait))
@@ -118,6 +122,11 @@ class JobSpec:
             _check_label(name)
         for key in self.env:
             _check_env_name(key)
+
+    @property
+    def storage_key(self) -> str:
+        """The key get reads input/ from and publish writes output/ to."""
+        return self.key if self.key is not None else self.jid
 
     @property
     def name(self) -> str:

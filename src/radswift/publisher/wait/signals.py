@@ -41,6 +41,9 @@ class InterruptibleWait:
 
         previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
         try:
+            # A launcher may start publish with these blocked (radswift.jobs.local_run), so
+            # that one sent before the handlers existed is pending, not fatal: deliver it now.
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             self._inner.wait(workers, deadline, found)
         finally:
             for sig in STOP_SIGNALS:

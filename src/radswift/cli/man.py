@@ -1,0 +1,241 @@
+"""`radswift serve man` (and the `pman` command): run the job service.
+
+The composition root of pman: the only place that reads its flags and the environment,
+builds the store, the registry, the backend and the manager, and runs uvicorn.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from radswift.errors import ConfigError
+from radswift.services.man.settings import DEFAULT_IP, DEFAULT_PORT
+
+if TYPE_CHECKING:
+    from radswift.jobmanager import JobManager
+    from radswift.services.man import ManSettings
+
+DEFAULT_STORE_BASE = Path("/tmp/radswift-pfioh")  # the same default as pfioh: one data store
+DEFAULT_CREDENTIALS_FILE = Path("/etc/swift/swift-credentials.cfg")
+
+MAN_HELP = "\n\n".join(
+    (
+        "Serve pman, the job service: the REST API under /api/v1/jobs (OpenAPI page at /docs),"
+        " the ChRIS pman shape on /api/v1/ and /api/v1/<jid>/, /healthz and /metrics.",
+        "Each job runs its processor between radswift's get (the key's input/ into"
+        " /share/incoming) and publish (/share/outgoing into the key's output/) on --backend:"
+        " local (host processes, in bubblewrap when installed) or podman. Jobs beyond"
+        " --max-running wait as notstarted, in order. The registry (--db, SQLite) keeps every"
+        " job; a restarted pman picks its jobs up where they are.",
+        "Storage: with --swift-storage, OpenStack Swift (credentials from --swift-credentials,"
+        " else the ST_* environment, else /etc/swift/swift-credentials.cfg; jobs get the same"
+        f" credentials as a file); without it a local store in --storeBase (default"
+        f" {DEFAULT_STORE_BASE}, pfioh's default too).",
+        "Token auth: --enableTokenAuth --tokenPath F, exactly as pfioh.",
+        "Flags of the original pman: --DBpath is --db; --clearDB forgets every job at start;"
+        " --container-env podman|local selects the backend (other values are refused);"
+        " --rawmode, --http, --listeners, --listenerSleep, --protocol, --debugToFile,"
+        " --debugFile, --DBsavePeriod and --forever are accepted and change nothing (every"
+        " reply is HTTP, the registry is written at every change).",
+    )
+)
+
+
+def _state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "radswift" / "pman"
+
+
+def man(
+    ip: Annotated[str, typer.Option("--ip", help="Address to listen on.")] = DEFAULT_IP,
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free one).")] = DEFAULT_PORT,
+    backend: Annotated[str, typer.Option("--backend", help="local | podman.")] = "local",
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db",
+            "--DBpath",
+            help="The registry (default ~/.local/state/radswift/pman/registry.db).",
+        ),
+    ] = None,
+    jobs_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--jobs-dir", help="The backend's job directories (default: beside the registry)."
+        ),
+    ] = None,
+    store_base: Annotated[
+        Path, typer.Option("--storeBase", help="Local store directory (without --swift-storage).")
+    ] = DEFAULT_STORE_BASE,
+    swift_storage: Annotated[bool, typer.Option("--swift-storage", help="Keys in Swift.")] = False,
+    swift_credentials: Annotated[
+        Path | None,
+        typer.Option("--swift-credentials", show_default=False, help="Swift credentials file."),
+    ] = None,
+    token_auth: Annotated[bool, typer.Option("--enableTokenAuth", help="Require a token.")] = False,
+    token_path: Annotated[Path | None, typer.Option("--tokenPath", help="Token file.")] = None,
+    max_running: Annotated[
+        int | None,
+        typer.Option(
+            "--max-running", min=1, help="Jobs run at once; the rest wait (default: no limit)."
+        ),
+    ] = None,
+    isolation: Annotated[
+        str,
+        typer.Option(
+            "--isolation",
+            help="local backend: auto (bubblewrap when installed) | bubblewrap | none.",
+        ),
+    ] = "auto",
+    emissary: Annotated[
+        Path | None,
+        typer.Option(
+            "--emissary",
+            help="local backend: a built radswift-emissary (default: built with gcc into"
+            " the jobs directory).",
+        ),
+    ] = None,
+    radswift_image: Annotated[
+        str | None,
+        typer.Option(
+            "--radswift-image",
+            help="podman backend: the image of the get and publish containers.",
+        ),
+    ] = None,
+    clear_db: Annotated[bool, typer.Option("--clearDB", help="Forget every job at start.")] = False,
+    container_env: Annotated[
+        str | None, typer.Option("--container-env", help="Legacy: the backend.")
+    ] = None,
+    verbosity: Annotated[int, typer.Option("--verbosity", "-v", help="0 quiet .. 2 debug.")] = 0,
+    _rawmode: Annotated[str | None, typer.Option("--rawmode", hidden=True)] = None,
+    _http: Annotated[bool, typer.Option("--http", hidden=True)] = False,
+    _listeners: Annotated[str | None, typer.Option("--listeners", hidden=True)] = None,
+    _listener_sleep: Annotated[str | None, typer.Option("--listenerSleep", hidden=True)] = None,
+    _protocol: Annotated[str | None, typer.Option("--protocol", hidden=True)] = None,
+    _debug_to_file: Annotated[bool, typer.Option("--debugToFile", hidden=True)] = False,
+    _debug_file: Annotated[str | None, typer.Option("--debugFile", hidden=True)] = None,
+    _save_period: Annotated[str | None, typer.Option("--DBsavePeriod", hidden=True)] = None,
+    _forever: Annotated[bool, typer.Option("--forever", hidden=True)] = False,
+) -> None:
+    """Serve pman (see the command's help)."""
+    from radswift.cli.serve import _configure_logging, _tokens
+
+    _configure_logging(verbosity)
+    name = _backend_name(container_env or backend)
+    state = _state_dir()
+    registry_path = (db or state / "registry.db").expanduser().absolute()
+    settings_tokens = _tokens(token_auth, token_path)
+    manager = _manager(
+        name,
+        registry_path,
+        (jobs_dir or registry_path.parent / f"jobs-{name}"),
+        store_base,
+        swift_storage,
+        swift_credentials,
+        max_running,
+        isolation,
+        clear_db,
+        {"isolation": isolation, "emissary": emissary, "radswift_image": radswift_image},
+    )
+    from radswift.services.man import ManSettings
+
+    settings = ManSettings(
+        tokens=settings_tokens, backend=name, storage="swift" if swift_storage else "local"
+    )
+    _serve(manager, settings, ip, port, verbosity)
+
+
+def _backend_name(value: str) -> str:
+    from radswift.jobs.managed import BACKENDS
+
+    if value not in BACKENDS:
+        raise ConfigError(f"--backend must be one of {', '.join(sorted(BACKENDS))}, not {value!r}")
+    return value
+
+
+def _manager(
+    name: str,
+    registry_path: Path,
+    jobs_dir: Path,
+    store_base: Path,
+    swift: bool,
+    credentials_file: Path | None,
+    max_running: int | None,
+    isolation: str,
+    clear_db: bool,
+    options: dict[str, object],
+) -> JobManager:
+    from radswift.cli.serve import _store
+    from radswift.jobmanager import JobManager, ManagerConfig, Registry
+    from radswift.jobs.managed import BackendConfig, open_backend
+
+    backend = open_backend(
+        name,
+        BackendConfig(
+            root=jobs_dir.expanduser().absolute(),
+            environ=dict(os.environ),
+            options=options,
+        ),
+    )
+    base = store_base.expanduser().absolute()
+    store = _store(swift, credentials_file, base, connections=8)
+    config = ManagerConfig(
+        max_running=max_running,
+        store_url=None if swift else f"file://{base}",
+        credentials=_job_credentials(credentials_file) if swift else None,
+    )
+    registry = Registry(registry_path)
+    if clear_db:
+        registry.clear()
+    return JobManager(registry, backend, config=config, store=store)
+
+
+def _job_credentials(path: Path | None) -> bytes:
+    """The credentials file every job gets: --swift-credentials, else ST_* as one."""
+    if path is not None:
+        return path.expanduser().read_bytes()
+    env = os.environ
+    if env.get("ST_AUTH") and env.get("ST_USER") and env.get("ST_KEY"):
+        return (
+            f"[AUTHORIZATION]\nosAuthUrl = {env['ST_AUTH']}\nusername = {env['ST_USER']}\n"
+            f"password = {env['ST_KEY']}\n"
+        ).encode()
+    if DEFAULT_CREDENTIALS_FILE.is_file():
+        return DEFAULT_CREDENTIALS_FILE.read_bytes()
+    raise ConfigError(
+        "jobs need Swift credentials as a file: pass --swift-credentials FILE "
+        "(or set ST_AUTH, ST_USER and ST_KEY)"
+    )
+
+
+def _serve(manager: JobManager, settings: ManSettings, ip: str, port: int, verbosity: int) -> None:
+    import uvicorn
+
+    from radswift.services.man import create_app
+
+    app = create_app(manager, settings)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((ip, port))
+        sock.listen(2048)  # connections wait in the backlog until the app has started
+    except OSError as err:
+        raise ConfigError(f"cannot listen on {ip}:{port}: {err.strerror}") from None
+    level = ("warning", "info", "debug")[min(max(verbosity, 0), 2)]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level=level, access_log=verbosity >= 1, timeout_keep_alive=30)
+    )
+    bound = sock.getsockname()[1]
+    typer.echo(
+        f"pman: listening on http://{ip}:{bound} (backend {settings.backend},"
+        f" {settings.storage} storage)",
+        err=True,
+    )
+    server.run(sockets=[sock])
+    if not server.started:
+        raise typer.Exit(1)

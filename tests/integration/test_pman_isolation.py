@@ -1,0 +1,74 @@
+"""Local jobs in bubblewrap: the processor sees the host read-only, its share at /share and
+nothing of other jobs, the credentials or the network; get and publish still reach the
+store; limits are applied or recorded as not. Skipped where bwrap cannot run."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pman_support import Pman, new_jid, script_job
+
+from radswift.jobs.local import LocalBackend
+from radswift.store.local import LocalStore
+
+pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc builds the emissary")
+
+PROBE = """
+job=$(dirname "$(dirname "$0")")
+ls "$job" > /share/outgoing/job-dir.txt
+ls "$(dirname "$job")" > /share/outgoing/jobs-root.txt
+touch /usr/radswift-probe 2> /dev/null && echo writable > /share/outgoing/host.txt \
+    || echo read-only > /share/outgoing/host.txt
+python3 -c "import socket; socket.create_connection(('127.0.0.1', PORT), 2)" 2> /dev/null \
+    && echo reachable > /share/outgoing/net.txt || echo unreachable > /share/outgoing/net.txt
+ulimit -v > /share/outgoing/ulimit.txt
+ls /share > /share/outgoing/share.txt
+"""
+
+
+@pytest.fixture
+def pman(tmp_path: Path) -> Iterator[Pman]:
+    if shutil.which("bwrap") is None:
+        pytest.skip("bwrap is not installed (Debian package bubblewrap)")
+    probe = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--unshare-net", "true"],
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    if probe.returncode != 0:
+        pytest.skip(f"bwrap cannot run here: {probe.stderr.strip()}")
+    emissary = LocalBackend(tmp_path / "e", environ={}).ensure_emissary()
+    server = Pman.start(tmp_path / "pman", "--storeBase", str(tmp_path / "store"),
+                        "--isolation", "bubblewrap", "--emissary", str(emissary))  # fmt: skip
+    yield server
+    server.close()
+
+
+def read(store: LocalStore, key: str, name: str) -> str:
+    with store.open_object(key, f"output/{name}") as reader:
+        return b"".join(reader.iter_chunks()).decode()
+
+
+def test_the_processor_is_fenced_in_and_the_job_still_publishes(pman: Pman) -> None:
+    other, jid = new_jid("other"), new_jid("fenced")
+    pman.submit(**script_job(other, "true", type="fs"))
+    pman.wait(other)
+    port = pman.url.rsplit(":", 1)[1]
+    pman.submit(**script_job(jid, PROBE.replace("PORT", port), type="fs", memory_limit="512Mi",
+                             cpu_limit="1"))  # fmt: skip
+
+    job = pman.wait(jid)
+
+    assert job["status"] == "finishedSuccessfully", job
+    assert job["backend"]["isolation"] == "bubblewrap"
+    assert job["backend"]["network"] == {"get": True, "processor": False, "publish": True}
+    assert job["backend"]["limits"]["memory"]["applied"] is True
+    assert job["backend"]["limits"]["cpu"]["applied"] is False
+    store = LocalStore(pman.directory.parent / "store")
+    assert read(store, jid, "job-dir.txt").split() == ["share", "tmp"]  # no credentials/
+    assert read(store, jid, "jobs-root.txt").split() == [jid]  # no other job, no emissary
+    assert read(store, jid, "host.txt") == "read-only\n"
+    assert read(store, jid, "net.txt") == "unreachable\n"
+    assert read(store, jid, "ulimit.txt") == f"{512 * 1024}\n"  # KiB
+    assert {"incoming", "outgoing"} <= set(read(store, jid, "share.txt").split())

@@ -72,7 +72,7 @@ def _backend(choice: str, root: Path, steps: Steps) -> DemoBackend:
         chosen = podman_backend(root / "jobs", os.environ, steps.echo)
         steps.done(started, f"{chosen.radswift_image}")
         return chosen
-    backend = LocalBackend(root / "jobs", environ=os.environ, emissary=_emissary_cache())
+    backend = LocalBackend(root / "jobs", environ=os.environ, emissary=emissary_cache())
     started = steps.start("preparing the emissary, the processor's exit-code recorder")
     try:
         path = backend.ensure_emissary()
@@ -82,10 +82,10 @@ def _backend(choice: str, root: Path, steps: Steps) -> DemoBackend:
     return local_backend(backend)
 
 
-def _emissary_cache() -> Path:
+def emissary_cache() -> Path:
     """The emissary built once per version of its source, kept in the cache directory."""
     digest = hashlib.sha256(source_path().read_bytes()).hexdigest()[:12]
-    return _cache() / "emissary" / f"radswift-emissary-{digest}"
+    return cache_dir() / "emissary" / f"radswift-emissary-{digest}"
 
 
 def _credentials(swift: LocalSwift) -> bytes:
@@ -108,10 +108,10 @@ def _workdir(path: Path | None) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def _cache() -> Path:
+def cache_dir() -> Path:
     cache = os.environ.get("RADSWIFT_CACHE_DIR")
     return (Path(cache) if cache else DEFAULT_CACHE_DIR).expanduser()
 
 
 def _swift_venv() -> Path:
-    return default_venv_dir(_cache())
+    return default_venv_dir(cache_dir())

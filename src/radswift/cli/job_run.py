@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -114,6 +116,7 @@ def run(
     )  # fmt: skip
     events = CliEvents(bars=False if as_json else None)
     with ExitStack() as stack:
+        stack.enter_context(_terminate_as_interrupt())
         if pman is None:
             services = stack.enter_context(_embedded(backend, radswift_image, events))
             pman, ioh = services.man_url, services.ioh_url
@@ -157,6 +160,21 @@ def describe(summary: RunSummary) -> list[str]:
 
 def _moved(moved: Moved) -> str:
     return f"{moved.files} file(s), {human_size(moved.bytes)} in {moved.seconds:.1f} s"
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM as Ctrl-C while a run is on: the job is cancelled and what this command
+    started is stopped either way (a plain SIGTERM would leave the job's processes)."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _default_image(backend: str) -> str:

@@ -27,9 +27,12 @@ from swiftclient.client import Connection
 from swiftclient.exceptions import ClientException
 
 from plugin_checks import check_plugin_outputs
-from radswift.demo.example_plugin import local_plugin_command
+from radswift.demo.example_plugin import PLUGIN_COMMAND, ensure_plugin_image, local_plugin_command
 from radswift.devswift import LocalSwift
 from radswift.samples import build_sample_study
+
+# The podman fixtures (podman_env, radswift_image) are those of the podman job tests.
+from test_podman_jobs import podman_env, radswift_image  # noqa: F401  # isort: skip
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is needed to build the emissary"),
@@ -115,6 +118,26 @@ def test_job_run_uses_running_pman_and_pfioh_and_keeps_the_key(
     names = key_objects(swift, key)
     assert any(n.startswith("input/") for n in names)
     assert "output/index.html" in names
+
+
+@pytest.mark.swift
+@pytest.mark.podman
+def test_job_run_runs_the_plugin_image_on_the_podman_backend(
+    study: Path, tmp_path: Path, env: dict[str, str], local_swift: LocalSwift,
+    podman_env: dict[str, str], radswift_image: str,  # noqa: F811
+) -> None:  # fmt: skip
+    image = ensure_plugin_image(podman_env, radswift_image)
+    results = tmp_path / "results"
+    args = ["--input", str(study), "--output", str(results), "--backend", "podman"]
+    args += ["--image", image, "--radswift-image", radswift_image, "--json"]
+    run_env = {**env, **local_swift.environ(), "CONTAINERS_CONF": podman_env["CONTAINERS_CONF"]}
+    done = job_run([*args, "--", PLUGIN_COMMAND[0]], run_env)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert summary["succeeded"] and summary["key_removed"]
+    assert [s["exit_code"] for s in summary["steps"]] == [0, 0, 0]
+    check_plugin_outputs(study, results)
 
 
 def test_a_failing_plugin_exits_non_zero_showing_the_failing_step_and_its_log_tail(

@@ -101,6 +101,7 @@ class EmbeddedServices:
         self.config = config
         self._served: list[_Served] = []
         self._log: logging.Handler | None = None
+        self._man_store: ObjectStore | None = None  # pfioh closes its own store
 
     @classmethod
     def start(cls, config: EmbeddedConfig) -> EmbeddedServices:
@@ -126,6 +127,9 @@ class EmbeddedServices:
         """pman first (its manager closes with its app), then pfioh."""
         while self._served:
             self._served.pop().stop()
+        if self._man_store is not None:
+            self._man_store.close()
+            self._man_store = None
         if self._log is not None:
             logging.getLogger("radswift").removeHandler(self._log)
             self._log.close()
@@ -178,8 +182,9 @@ class EmbeddedServices:
             credentials=None if local else self.config.job_credentials,
         )
         state.mkdir(parents=True, exist_ok=True)
+        self._man_store = self._store(8)
         manager = JobManager(
-            Registry(state / "registry.db"), backend, config=manager_config, store=self._store(8)
+            Registry(state / "registry.db"), backend, config=manager_config, store=self._man_store
         )
         settings = ManSettings(backend=self.config.backend, storage=self.config.storage)
         return create_app(manager, settings)

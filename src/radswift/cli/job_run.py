@@ -75,7 +75,11 @@ def run(
         str | None, typer.Option(help="The plugin's image (podman, clusters).", show_default=False)
     ] = None,
     backend: Annotated[
-        str, typer.Option(help="The embedded pman's backend: local | podman.")
+        str,
+        typer.Option(
+            help="The embedded pman's backend: local | podman (for kubernetes or openshift,"
+            " run pman there and pass --pman and --ioh)."
+        ),
     ] = "local",
     pman: Annotated[
         str | None, typer.Option("--pman", help="A running pman's URL.", show_default=False)

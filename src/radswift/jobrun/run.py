@@ -134,7 +134,7 @@ class JobRun:
                 if state and seen.get(name) != state:
                     seen[name] = state
                     self.events.step(name, state)
-            if not followed and steps.get("processor"):
+            if not followed and seen.get("processor") in ("running", "terminated", "lost"):
                 followed = True
                 for line in _lines(self.man.follow(jid, "processor")):
                     self.events.log(line)

@@ -12,7 +12,9 @@ from radswift.errors import RadswiftError, TransferError
 def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     """Run `app`; map RadswiftError to a message on stderr and its exit code, never a traceback."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode, click hands back a raised typer.Exit(N) (and typer a
+        # Ctrl-C, as Exit(130)) as the return value: that is the exit code.
+        code = app(args=argv, standalone_mode=False)
     except RadswiftError as err:
         report_error(err)
         return err.exit_code
@@ -36,6 +38,10 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
         if isinstance(exc, ClickException):
             return _report_usage_error(exc)
         raise
+    if isinstance(code, int) and not isinstance(code, bool):
+        if code == 130:
+            typer.echo("interrupted", err=True)
+        return code
     return 0
 
 

@@ -1,31 +1,35 @@
-"""`radswift dev demo`: the main job end to end on embedded defaults.
+"""`radswift dev demo` (`./run demo`): a user's whole task, end to end, on embedded defaults.
 
-It starts a real local Swift, writes a synthetic CT study, pushes it into `KEY/input/`,
-runs the demo plugin on it as a job (`radswift publish get` -> plugin -> `radswift
-publish put`), pulls `KEY/output/` into `<workdir>/results`, prints the plugin's summary
-and checks the job's status object says succeeded. The steps live in
-radswift.demo.runner; this module reads the options and the environment.
+It starts a real local Swift (or says why it cannot and uses a local store), builds the
+sample study, starts pfioh and pman in this process on loopback, and runs the example
+plugin (examples/pl-dicom-summary) on the study as a job through them with `radswift job
+run`'s core: push, the job's steps and the plugin's lines as they come, pull, verify.
+Then it says where index.html is and stops everything it started. The steps live in
+radswift.demo.runner; this module reads the options and the environment and prints.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from radswift.demo.backends import CHOICES, DemoBackend, choose, local_backend, podman_backend
-from radswift.demo.runner import DemoPlan, Steps, describe, run_demo
-from radswift.devswift import DEFAULT_CACHE_DIR, LocalSwift, default_venv_dir
+from radswift.cli.job_run import CliEvents, describe
+from radswift.demo.backends import CHOICES, choose, ensure_image, podman_environ
+from radswift.demo.example_plugin import PLUGIN_COMMAND, ensure_plugin_image, local_plugin_command
+from radswift.demo.runner import DemoPlan, run_demo
+from radswift.devswift import DEFAULT_CACHE_DIR, default_venv_dir
 from radswift.errors import ConfigError
 from radswift.jobs.local import LocalBackend
 from radswift.podcontract.emissary import source_path
-from radswift.store.factory import open_store
 
 
 def demo(
@@ -33,69 +37,63 @@ def demo(
         str, typer.Option(help=f"where the job runs: {' | '.join(CHOICES)}")
     ] = "auto",
     slices: Annotated[
-        int, typer.Option(min=1, help="CT slices in the sample study (512 KiB each)")
-    ] = 200,
-    key: Annotated[str, typer.Option(help="the job key (Swift container)")] = "radswift-demo",
+        int, typer.Option(min=1, help="CT slices in the sample study's synthetic series")
+    ] = 48,
     workdir: Annotated[
         Path | None, typer.Option(help="where Swift and the data live (default: a temporary dir)")
     ] = None,
 ) -> None:
-    """Run the demo plugin on a sample CT study as a job, through a real local Swift."""
-    steps = Steps(lambda text: typer.secho(text, err=True, bold=text.startswith("==>")))
+    """Run the example DICOM plugin on a sample study as a job through pfioh and pman."""
+    events = CliEvents(bars=None)
+    started = time.monotonic()
     with _workdir(workdir) as root:
-        plan = DemoPlan(key=key, slices=slices, root=root)
-        chosen = _backend(backend, root, steps)
-        started = steps.start(f"starting a local OpenStack Swift in {root / 'swift'}")
-        swift = LocalSwift.start(root / "swift", venv_dir=_swift_venv())
-        steps.done(started, f"Swift at {swift.url}")
-        try:
-            store = open_store(None, environ=swift.environ())
-            try:
-                summary = run_demo(store, chosen, plan, _credentials(swift), steps)
-            finally:
-                store.close()
-        finally:
-            swift.stop()
+        for stale in ("study", "results", "pman"):  # a reused --workdir: start clean
+            shutil.rmtree(root / stale, ignore_errors=True)
+        plan = _plan(backend, root, slices, events)
+        summary = run_demo(plan, events)
         for line in describe(summary):
             typer.echo(line)
-        kept = "" if workdir else " (temporary: pass --workdir DIR to keep the results)"
-        typer.echo(f"results     {plan.results}{kept}")
-    typer.secho("demo finished: the job ran on the sample study and succeeded", fg="green")
+        if not summary.succeeded:
+            typer.secho("demo failed: see the job's failing step above", fg="red", err=True)
+            raise typer.Exit(1)
+        kept = "" if workdir else " (a temporary directory: pass --workdir DIR to keep it)"
+        typer.echo(f"open      {plan.results / 'index.html'}{kept}")
+        seconds = time.monotonic() - started
+        typer.secho(f"demo finished in {seconds:.0f} s: the plugin ran as a job and its "
+                    f"results arrived verified", fg="green")  # fmt: skip
 
 
-def _backend(choice: str, root: Path, steps: Steps) -> DemoBackend:
-    started = steps.start("choosing the job backend")
+def _plan(choice: str, root: Path, slices: int, events: CliEvents) -> DemoPlan:
+    """The backend (podman when it works here, else local, saying which) and its plugin."""
     name, why = choose(choice, os.environ)
-    steps.done(started, f"{name} ({why})")
+    events.say(f"job backend: {name} ({why})")
+    common: dict[str, Any] = {"root": root, "slices": slices, "swift_venv": _swift_venv()}
     if name == "podman":
-        started = steps.start("preparing the radswift image the job's containers run")
-        chosen = podman_backend(root / "jobs", os.environ, steps.echo)
-        steps.done(started, f"{chosen.radswift_image}")
-        return chosen
-    backend = LocalBackend(root / "jobs", environ=os.environ, emissary=_emissary_cache())
-    started = steps.start("preparing the emissary, the processor's exit-code recorder")
+        env = podman_environ(os.environ)
+        radswift_image = ensure_image(env, events.say)
+        image = ensure_plugin_image(env, radswift_image, events.say)
+        return DemoPlan(**common, backend="podman", image=image,
+                        command=PLUGIN_COMMAND[:1], environ=env,
+                        backend_options={"radswift_image": radswift_image})  # fmt: skip
+    emissary = _emissary(events)
+    return DemoPlan(**common, backend="local", image="host",
+                    command=tuple(local_plugin_command()[:-2]), environ=dict(os.environ),
+                    backend_options={"emissary": emissary})  # fmt: skip
+
+
+def _emissary(events: CliEvents) -> Path:
+    """The emissary (the processor's exit-code recorder), built once with gcc."""
+    backend = LocalBackend(cache_dir() / "emissary", environ=os.environ, emissary=emissary_cache())
     try:
-        path = backend.ensure_emissary()
+        return backend.ensure_emissary()
     except ConfigError as err:
         raise ConfigError(f"{err.message} (Debian: apt-get install gcc libc6-dev)") from None
-    steps.done(started, str(path))
-    return local_backend(backend)
 
 
-def _emissary_cache() -> Path:
+def emissary_cache() -> Path:
     """The emissary built once per version of its source, kept in the cache directory."""
     digest = hashlib.sha256(source_path().read_bytes()).hexdigest()[:12]
-    return _cache() / "emissary" / f"radswift-emissary-{digest}"
-
-
-def _credentials(swift: LocalSwift) -> bytes:
-    """The ChRIS-style credentials file a job's Secret holds (tempauth, v1)."""
-    return (
-        "[AUTHORIZATION]\n"
-        f"osAuthUrl = {swift.auth_url}\n"
-        f"username = {swift.user}\n"
-        f"password = {swift.key}\n"
-    ).encode()
+    return cache_dir() / "emissary" / f"radswift-emissary-{digest}"
 
 
 @contextmanager
@@ -108,10 +106,10 @@ def _workdir(path: Path | None) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def _cache() -> Path:
+def cache_dir() -> Path:
     cache = os.environ.get("RADSWIFT_CACHE_DIR")
     return (Path(cache) if cache else DEFAULT_CACHE_DIR).expanduser()
 
 
 def _swift_venv() -> Path:
-    return default_venv_dir(_cache())
+    return default_venv_dir(cache_dir())

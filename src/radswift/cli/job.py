@@ -140,10 +140,13 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
 
 
 def _register_client() -> None:
-    """submit, status, logs, list, cancel, rm: the pman client (cli/job_client.py)."""
+    """submit, status, logs, list, cancel, rm: the pman client (cli/job_client.py); run:
+    a whole task through pman and pfioh (cli/job_run.py)."""
     from radswift.cli.job_client import register
+    from radswift.cli.job_run import run
 
     register(app)
+    app.command("run")(run)
 
 
 _register_client()

@@ -3,8 +3,8 @@
 `auto` picks podman when this process is root, podman answers `podman info`, and the
 checkout's image build script is there (the radswift image is built from the sources,
 ~3 min the first time); otherwise the local backend (host processes, no containers).
-With podman the processor image is the radswift image itself: it has Python and
-pydicom, so `python -m radswift.demo.plugin` runs in it unchanged.
+With podman, the radswift image runs the job's get and publish containers and is the
+base of the example plugin's image (radswift.demo.example_plugin).
 """
 
 from __future__ import annotations
@@ -14,31 +14,16 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from radswift.demo.images import IMAGE_REPOSITORY, remove_stale_images
 from radswift.errors import ConfigError
-from radswift.jobs.backend import JobBackend
-from radswift.jobs.local import LocalBackend, LocalJob
 
 REPO = Path(__file__).resolve().parents[3]  # src/radswift/demo/backends.py -> the checkout
 BUILD_SCRIPT = REPO / "deploy" / "scripts" / "build-image.sh"
 CONTAINERS_CONF = REPO / "deploy" / "podman" / "containers.conf"
 BUILD_TIMEOUT = 1800.0
 CHOICES = ("auto", "podman", "local")
-
-
-@dataclass(frozen=True, kw_only=True)
-class DemoBackend:
-    """A backend ready to run the demo job, and how the processor is started in it."""
-
-    name: str
-    backend: JobBackend[Any]
-    python: str  # the processor's Python (inside the image, or this interpreter)
-    processor_image: str
-    radswift_image: str | None = None
 
 
 def podman_environ(environ: Mapping[str, str]) -> dict[str, str]:
@@ -81,39 +66,6 @@ def choose(choice: str, environ: Mapping[str, str]) -> tuple[str, str]:
     if choice == "podman":
         raise ConfigError(problem)
     return "local", problem
-
-
-def local_backend(backend: LocalBackend) -> DemoBackend:
-    """The processor runs with this interpreter, on the host (there is no image)."""
-    return DemoBackend(name="local", backend=backend, python=sys.executable, processor_image="host")
-
-
-def podman_backend(
-    root: Path, environ: Mapping[str, str], say: Callable[[str], None]
-) -> DemoBackend:
-    from radswift.jobs.podman import PodmanBackend  # loads the kubernetes models: only here
-
-    env = podman_environ(environ)
-    image = ensure_image(env, say)
-    backend = PodmanBackend(root=root, environ=env)
-    return DemoBackend(
-        name="podman", backend=backend, python="python3", processor_image=image,
-        radswift_image=image,
-    )  # fmt: skip
-
-
-def forget_job(demo: DemoBackend, name: str) -> None:
-    """Remove what a previous run with the same job name left (a reused --workdir)."""
-    backend = demo.backend
-    if isinstance(backend, LocalBackend):
-        backend.cleanup(LocalJob(name=name, directory=backend.root / name))
-        return
-    from radswift.jobs.podman import PodmanBackend
-
-    if isinstance(backend, PodmanBackend):
-        for job in backend.jobs():
-            if job.name == name:
-                backend.cleanup(job)
 
 
 def image_tag() -> str:

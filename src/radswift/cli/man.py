@@ -13,15 +13,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from radswift.errors import ConfigError
+from radswift.errors import ConfigError, RadswiftError
 from radswift.services.man.settings import DEFAULT_IP, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from radswift.jobmanager import JobManager
+    from radswift.jobs.lifecycle import ManagedBackend
     from radswift.services.man import ManSettings
 
 DEFAULT_STORE_BASE = Path("/tmp/radswift-pfioh")  # the same default as pfioh: one data store
 DEFAULT_CREDENTIALS_FILE = Path("/etc/swift/swift-credentials.cfg")
+CLUSTER_BACKENDS = ("kubernetes", "openshift")
+"""Backends behind a cluster API, which must answer before pman listens."""
 
 MAN_HELP = "\n\n".join(
     (
@@ -219,6 +222,8 @@ def _manager(
             options={**options, "store": store},  # cluster backends read status objects
         ),
     )
+    if name in CLUSTER_BACKENDS:
+        _check_reachable(backend)
     config = ManagerConfig(
         max_running=max_running,
         store_url=None if swift else f"file://{base}",
@@ -228,6 +233,17 @@ def _manager(
     if clear_db:
         registry.clear()
     return JobManager(registry, backend, config=config, store=store)
+
+
+def _check_reachable(backend: ManagedBackend) -> None:
+    """The cluster API answers pman's list of its Jobs and pods (what the manager's start
+    does) before pman listens: an unreachable or refusing API is the CLI's one-line error
+    and exit code, not the traceback of a failed app startup."""
+    try:
+        list(backend.adopt())
+    except RadswiftError:
+        backend.close()
+        raise
 
 
 def _job_credentials(path: Path | None) -> bytes:

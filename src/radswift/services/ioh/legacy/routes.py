@@ -32,6 +32,7 @@ from radswift.services.ioh.legacy.transfer import (
 )
 from radswift.services.ioh.middleware import PROBE
 from radswift.services.ioh.multipart import boundary_of
+from radswift.services.ioh.settings import DEFAULT_BODY_IDLE_TIMEOUT
 
 MAX_CONTROL_BYTES = MAX_MESSAGE_BYTES + 64  # the message wrapped in {"payload": ...}
 router = APIRouter(prefix="/api/v1", tags=["legacy"])
@@ -47,7 +48,9 @@ async def legacy_post(request: Request) -> Response:
             reply = await ctx.with_body(request, lambda pipe: push_form(ctx, pipe, boundary))
             ctx.metrics.pushes.labels("ok").inc()
             return JSONResponse(reply)
-        body = await read_control_body(request)
+        body = await read_control_body(
+            request, idle=context_of(request).settings.tuning.body_idle_timeout
+        )
         reply = await _control(ctx, parse_control(body), request.headers.get("user-agent", ""))
         return JSONResponse(reply)
     except RadswiftError as err:
@@ -56,15 +59,17 @@ async def legacy_post(request: Request) -> Response:
         return _failed(request, err)
 
 
-async def read_control_body(request: Request, limit: int = MAX_CONTROL_BYTES) -> bytes:
+async def read_control_body(
+    request: Request, limit: int = MAX_CONTROL_BYTES, idle: float = DEFAULT_BODY_IDLE_TIMEOUT
+) -> bytes:
     """A control message's body, refused past `limit` bytes (by its Content-Length before
-    anything is read, and as it arrives when it has none). pman's legacy shell uses it too."""
+    anything is read, and as it arrives when it has none), and given up (408) when the
+    client sends nothing for `idle` seconds. pman's legacy shell uses it too."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         mark_unread_body(request)
         raise InvalidInput("the control message is too large", reason="bad_message", too_large=True)
     body = b""
-    idle = context_of(request).settings.tuning.body_idle_timeout
     async for chunk in idle_chunks(request.stream(), idle):
         body += chunk
         if len(body) > limit:

@@ -84,7 +84,7 @@ class JobRequest(BaseModel):
     @field_validator("jid", "input_key")
     @classmethod
     def _check_jid(cls, value: str | None) -> str | None:
-        if value is not None and not _JID.match(value):
+        if value is not None and not _JID.fullmatch(value):
             raise ValueError(
                 "use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
             )
@@ -93,28 +93,28 @@ class JobRequest(BaseModel):
     @field_validator("auid")
     @classmethod
     def _check_auid(cls, value: str) -> str:
-        if not _AUID.match(value):
+        if not _AUID.fullmatch(value):
             raise ValueError("use at most 128 letters, digits or ._@+-")
         return value
 
     @field_validator("image")
     @classmethod
     def _check_image(cls, value: str) -> str:
-        if not _IMAGE.match(value):
+        if not _IMAGE.fullmatch(value):
             raise ValueError("not an image reference")
         return value
 
     @field_validator("cpu_limit")
     @classmethod
     def _check_cpu(cls, value: str | None) -> str | None:
-        if value is not None and (not _CPU.match(value) or _is_zero(value)):
+        if value is not None and (not _CPU.fullmatch(value) or _is_zero(value)):
             raise ValueError("a positive CPU quantity, e.g. '500m' or '2'")
         return value
 
     @field_validator("memory_limit")
     @classmethod
     def _check_memory(cls, value: str | None) -> str | None:
-        if value is not None and (not _MEMORY.match(value) or _is_zero(value)):
+        if value is not None and (not _MEMORY.fullmatch(value) or _is_zero(value)):
             raise ValueError("a positive memory quantity, e.g. '512Mi' or '2Gi'")
         return value
 

@@ -102,7 +102,7 @@ class JobSpec:
             raise InvalidInput("the exitfile wait strategy needs the processor's command")
         quantities = (("cpu", self.cpu), ("memory", self.memory), ("share size", self.share_size))
         for what, value in quantities:
-            if value is not None and not _QUANTITY.match(value):
+            if value is not None and not _QUANTITY.fullmatch(value):
                 raise InvalidInput(f"the {what} {value!r} is not a Kubernetes quantity")
         if self.gpu < 0 or self.workers < 1:
             raise InvalidInput("gpu must be >= 0 and workers >= 1")
@@ -133,7 +133,7 @@ class JobSpec:
 
 def job_name(jid: str) -> str:
     """A DNS-1123 label for the jid: the jid itself if it is one, else slug + hash."""
-    if len(jid) <= MAX_JOB_NAME and _LABEL.match(jid):
+    if len(jid) <= MAX_JOB_NAME and _LABEL.fullmatch(jid):
         return jid
     digest = hashlib.sha256(jid.encode("utf-8")).hexdigest()[:10]
     slug = re.sub(r"[^a-z0-9]+", "-", jid.lower()).strip("-")[: MAX_JOB_NAME - 11].strip("-")
@@ -142,18 +142,18 @@ def job_name(jid: str) -> str:
 
 def label_value(jid: str) -> str:
     """The jid as a label value where it is one (63 chars of [-_.A-Za-z0-9]), else its job name."""
-    if len(jid) <= 63 and re.match(r"^[A-Za-z0-9]([-_.A-Za-z0-9]*[A-Za-z0-9])?$", jid):
+    if len(jid) <= 63 and re.fullmatch(r"^[A-Za-z0-9]([-_.A-Za-z0-9]*[A-Za-z0-9])?$", jid):
         return jid
     return job_name(jid)
 
 
 def _check_label(name: str) -> None:
-    if len(name) > 63 or not _LABEL.match(name):
+    if len(name) > 63 or not _LABEL.fullmatch(name):
         raise InvalidInput(f"{name!r} is not a valid Kubernetes name (DNS-1123 label)")
 
 
 def _check_env_name(key: str) -> None:
-    if not _ENV_NAME.match(key):
+    if not _ENV_NAME.fullmatch(key):
         raise InvalidInput(f"{key!r} is not a valid environment variable name")
     if key.startswith("RADSWIFT_"):
         raise InvalidInput(f"{key!r}: RADSWIFT_* variables are set by radswift itself")

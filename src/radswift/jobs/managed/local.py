@@ -116,6 +116,8 @@ class ManagedLocal:
             return iter(())
 
         def ended() -> bool:
+            if not directory.exists():  # the job was removed: nothing more will come
+                return True
             record = step_record(directory, step.value)
             return done_record(directory) is not None or bool(record and "finished_at" in record)
 

@@ -8,6 +8,10 @@ from pathlib import Path
 
 FOLLOW_POLL = 0.2
 CHUNK = 64 * 1024
+KEEPALIVE = 5.0
+"""A follow yields "" after this long without news, so its reader can notice a gone client."""
+MAX_TAIL_BYTES = 1024 * 1024
+"""A tail reads at most the log's last MiB (a 150 MB log is not read whole for 200 lines)."""
 
 
 def tail_text(text: str, lines: int | None) -> str:
@@ -28,13 +32,17 @@ def read_log(
     position = 0
     try:
         with path.open("rb") as fh:
-            data = fh.read()
+            size = fh.seek(0, 2)
+            start = 0 if tail is None else max(0, size - MAX_TAIL_BYTES)
+            fh.seek(start)
+            data = fh.read(size - start) if tail is None else fh.read(MAX_TAIL_BYTES)
             position = fh.tell()
         first = tail_text(data.decode(errors="replace"), tail)
         if first:
             yield first
     except FileNotFoundError:
         pass
+    quiet_since = time.monotonic()
     while follow:
         finished = ended()  # asked before reading, so nothing written before the end is lost
         try:
@@ -45,8 +53,12 @@ def read_log(
         except FileNotFoundError:
             data = b""
         if data:
+            quiet_since = time.monotonic()
             yield data.decode(errors="replace")
         elif finished:
             return
+        elif time.monotonic() - quiet_since >= KEEPALIVE:
+            quiet_since = time.monotonic()
+            yield ""
         else:
             time.sleep(FOLLOW_POLL)

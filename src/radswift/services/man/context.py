@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import anyio
 from fastapi import Request
 
+from radswift.errors import Overloaded
 from radswift.jobmanager import JobManager
 from radswift.services.man.metrics import ManMetrics
 from radswift.services.man.settings import ManSettings
 
 T = TypeVar("T")
+MAX_FOLLOWERS = 16
+"""`follow=true` log streams at once. Each holds a thread while it waits for new lines,
+so they get their own small limiter: stalled followers can never take the threads every
+other route needs (the default pool has 40); past the cap a follow is a 429."""
+_END = object()
 
 
 @dataclass
@@ -21,10 +27,30 @@ class ManContext:
     manager: JobManager
     settings: ManSettings
     metrics: ManMetrics
+    followers: anyio.CapacityLimiter = field(
+        default_factory=lambda: anyio.CapacityLimiter(MAX_FOLLOWERS)
+    )
 
     async def blocking(self, func: Callable[..., T], *args: object) -> T:
         """Run a manager call in a worker thread: it may touch the disk or the backend."""
         return await anyio.to_thread.run_sync(func, *args)
+
+    def follow(self, chunks: Iterator[str]) -> AsyncIterator[str]:
+        """Stream a followed log on the followers' own threads (see MAX_FOLLOWERS)."""
+        if self.followers.borrowed_tokens >= self.followers.total_tokens:
+            raise Overloaded(
+                f"{MAX_FOLLOWERS} log streams are followed already: try again later",
+                reason="too_many_followers",
+            )
+        return self._follow(chunks)
+
+    async def _follow(self, chunks: Iterator[str]) -> AsyncIterator[str]:
+        while True:
+            chunk = await anyio.to_thread.run_sync(next, chunks, _END, limiter=self.followers)
+            if chunk is _END:
+                return
+            if chunk:  # "" is read_log's keep-alive: a disconnect is noticed between chunks
+                yield str(chunk)
 
 
 def context_of(request: Request) -> ManContext:

@@ -42,7 +42,7 @@ async def list_jobs(
     auid: str | None = None,
     since: Annotated[datetime | None, Query(description="ISO 8601: created at or after")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> JobPage:
     ctx = context_of(request)
     query = JobQuery(
@@ -83,8 +83,8 @@ async def logs(
         raise InvalidInput("ask for either tail=N or full=true", reason="invalid_request")
     lines = None if full else (tail if tail is not None else ctx.settings.log_tail)
     chunks: Iterator[str] = await ctx.blocking(_open_logs, ctx.manager, jid, step, lines, follow)
-    if follow:  # a sync iterator: Starlette drives it from worker threads
-        return StreamingResponse(chunks, media_type="text/plain; charset=utf-8")
+    if follow:  # on the followers' own threads, never the pool every other route uses
+        return StreamingResponse(ctx.follow(chunks), media_type="text/plain; charset=utf-8")
     text = "".join(await ctx.blocking(list, chunks))
     return Response(text, media_type="text/plain; charset=utf-8")
 

@@ -23,6 +23,7 @@ from typing import Literal
 from radswift.archive import ArchiveLimits, OutEntry, tar_stream, zip_stream
 from radswift.archive.write import tar_size
 from radswift.errors import InvalidInput
+from radswift.names import validate_key
 from radswift.services.ioh.core.keys import area_objects
 from radswift.services.ioh.core.prefetch import Prefetcher
 from radswift.services.ioh.core.pull_bundle import area_bundle, bundle_archive
@@ -82,6 +83,7 @@ def open_area(
     on_bytes: Callable[[int], None] | None = None,
 ) -> AreaArchive:
     """As stream_area, with the archive's length for a plain tar (for Content-Length)."""
+    validate_key(key)  # before any store request: a hostile key is a 400, never a lookup
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown archive format {fmt!r}: use one of {', '.join(FORMATS)}")
     lease = ExitStack()

@@ -18,7 +18,6 @@ carrying on would store a corrupt bundle.
 from __future__ import annotations
 
 import bisect
-import io
 import os
 import stat
 from collections.abc import Iterable, Sequence
@@ -27,6 +26,7 @@ from typing import BinaryIO, cast
 
 from radswift.archive.model import OutEntry
 from radswift.archive.write import tar_header
+from radswift.store.ranged import SeekableWindow
 
 BLOCK = 512
 RECORD = 20 * BLOCK
@@ -105,7 +105,7 @@ class TarLayout:
         return bisect.bisect_right(self.starts, offset) - 1
 
 
-class TarView(io.RawIOBase):
+class TarView(SeekableWindow):
     """Bytes [start, start + length) of a TarLayout as a seekable read-only file.
 
     Positions are relative to the window; reading past its end returns b"". Not
@@ -126,21 +126,9 @@ class TarView(io.RawIOBase):
         """This view typed as the BinaryIO a store's put takes (it reads, seeks and tells)."""
         return cast(BinaryIO, self)
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._length}[whence]
-        if base + offset < 0:
-            raise ValueError("negative seek position")
-        self._pos = base + offset
-        return self._pos
+    @property
+    def _extent(self) -> int:
+        return self._length
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         """Fill `buffer` as far as the window allows, across pieces."""

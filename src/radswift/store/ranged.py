@@ -27,7 +27,34 @@ KEEP_BEHIND = 64 * 1024
 """Bytes kept before the position when the buffer grows (parsers seek back a little)."""
 
 
-class RangedFile(io.RawIOBase):
+class SeekableWindow(io.RawIOBase):
+    """A read-only raw file of `_extent` bytes whose position is `_pos`: the seeking that
+    RangedFile here and bundle.layout.TarView share; subclasses read (`readinto`)."""
+
+    _pos: int
+
+    @property
+    def _extent(self) -> int:
+        raise NotImplementedError
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._extent}[whence]
+        if base + offset < 0:
+            raise ValueError("negative seek position")
+        self._pos = base + offset
+        return self._pos
+
+
+class RangedFile(SeekableWindow):
     """Object `name` of `container` (of `size` bytes) as a file; see the module docstring."""
 
     def __init__(
@@ -57,21 +84,9 @@ class RangedFile(io.RawIOBase):
         """The object's name (parsers such as pydicom label what they read with it)."""
         return self._name
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        if base + offset < 0:
-            raise ValueError("negative seek position")
-        self._pos = base + offset
-        return self._pos
+    @property
+    def _extent(self) -> int:
+        return self._size
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         view = memoryview(buffer).cast("B")

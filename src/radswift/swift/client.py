@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 LISTING_LIMIT = 10_000
 """Swift's default maximum listing page."""
 
+SUPERSEDED = 202
+"""A PUT's status when a newer PUT of the same object had already landed."""
+
 
 @dataclass(frozen=True, slots=True)
 class PutResult:
@@ -232,6 +235,13 @@ class SwiftClient:
             raise exc.cause from None
         sent = upload.md5_hex()
         etag = etag_of(resp.headers)
+        if resp.status == SUPERSEDED and not etag:
+            # Swift answers 202 without an ETag when a newer PUT of the same name won the
+            # race (its object servers said 409 on the timestamp): this body was accepted
+            # and replaced at once. Nothing of ours is stored to discard, and deleting
+            # would remove the winner's body.
+            log.debug("%s superseded by a newer PUT of the same name", what)
+            return PutResult(sent, resp.headers)
         if etag != sent:
             self._discard(container, name)
             raise IntegrityError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 
 import pytest
@@ -17,6 +18,7 @@ from radswift.errors import (
     StorageUnavailable,
 )
 from radswift.swift import slo
+from radswift.swift.client import SwiftClient
 from radswift.swift.http import describe_connection_error, object_path
 from radswift.swift.retry import Retry
 from radswift.swift.transport import check_status
@@ -135,3 +137,44 @@ def test_client_errors_quote_swifts_short_reason() -> None:
 def test_success_passes_through() -> None:
     ok = response(204)
     assert check_status(ok, "DELETE k/o") is ok
+
+
+class ScriptedRequests:
+    """Stands in for the transport: answers each request with the next scripted response
+    and records what was asked."""
+
+    def __init__(self, *responses: urllib3.HTTPResponse) -> None:
+        self.responses = list(responses)
+        self.asked: list[tuple[str, str]] = []
+
+    def __call__(self, method: str, path: str, **kwargs: object) -> urllib3.HTTPResponse:
+        body = kwargs.get("body")
+        if callable(body):
+            for _ in body():  # send the body, as the transport would
+                pass
+        self.asked.append((method, path))
+        return self.responses.pop(0)
+
+
+def client_answering(*responses: urllib3.HTTPResponse) -> tuple[SwiftClient, ScriptedRequests]:
+    client = SwiftClient(auth=None, http=urllib3.PoolManager())  # type: ignore[arg-type]
+    script = ScriptedRequests(*responses)
+    client._request = script  # type: ignore[method-assign,assignment]
+    return client, script
+
+
+def test_a_put_superseded_by_a_newer_put_of_the_same_name_succeeds_and_deletes_nothing() -> None:
+    # Swift's proxy answers 202 with no ETag when its object servers already hold a newer
+    # timestamp (two writers raced); deleting would remove the winner's body.
+    client, script = client_answering(response(202, headers={"X-Trans-Id": "tx1"}))
+    client.put_object("k", "o", io.BytesIO(b"body"), 4)
+    assert script.asked == [("PUT", "/k/o")]
+
+
+def test_a_put_whose_stored_md5_differs_is_deleted_and_refused() -> None:
+    client, script = client_answering(
+        response(201, headers={"Etag": '"' + "0" * 32 + '"'}), response(204)
+    )
+    with pytest.raises(IntegrityError, match="Swift stored MD5 0000"):
+        client.put_object("k", "o", io.BytesIO(b"body"), 4)
+    assert script.asked == [("PUT", "/k/o"), ("DELETE", "/k/o")]

@@ -9,7 +9,7 @@ layout: the area as one tar object (push_bundle, pull_bundle; see radswift.bundl
 
 from radswift.services.ioh.core.claims import PushClaims, PushTicket
 from radswift.services.ioh.core.keys import delete_key, list_key
-from radswift.services.ioh.core.pull import stream_area
+from radswift.services.ioh.core.pull import open_area
 from radswift.services.ioh.core.push import PushEntry, PushResult, push_entries
 from radswift.services.ioh.core.push_bundle import push_bundle
 from radswift.services.ioh.core.resources import MemoryBudget, Resources
@@ -23,7 +23,7 @@ __all__ = [
     "Resources",
     "delete_key",
     "list_key",
+    "open_area",
     "push_bundle",
     "push_entries",
-    "stream_area",
 ]

@@ -46,31 +46,6 @@ class AreaArchive:
     size: int | None
 
 
-def stream_area(
-    store: ObjectStore,
-    key: str,
-    area: str,
-    *,
-    fmt: ArchiveFormat,
-    compress: bool,
-    resources: Resources,
-    limits: ArchiveLimits,
-    on_bytes: Callable[[int], None] | None = None,
-) -> Iterator[bytes]:
-    """The archive of `key`/`area` as chunks. NotFound (before any chunk) if no such key.
-    `limits`: the server's push limits (a bundle is read within them, see pull_bundle)."""
-    return open_area(
-        store,
-        key,
-        area,
-        fmt=fmt,
-        compress=compress,
-        resources=resources,
-        limits=limits,
-        on_bytes=on_bytes,
-    ).chunks
-
-
 def open_area(
     store: ObjectStore,
     key: str,
@@ -82,7 +57,9 @@ def open_area(
     limits: ArchiveLimits,
     on_bytes: Callable[[int], None] | None = None,
 ) -> AreaArchive:
-    """As stream_area, with the archive's length for a plain tar (for Content-Length)."""
+    """The archive of `key`/`area` as chunks, and its length for a plain tar (for
+    Content-Length). NotFound (before any chunk) if no such key. `limits`: the server's
+    push limits (a bundle is read within them, see pull_bundle)."""
     validate_key(key)  # before any store request: a hostile key is a 400, never a lookup
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown archive format {fmt!r}: use one of {', '.join(FORMATS)}")

@@ -14,7 +14,7 @@ from radswift.errors import InvalidInput
 from radswift.names import INPUT_PREFIX, MAX_OBJECT_NAME_BYTES, OUTPUT_PREFIX
 from radswift.services.ioh.bodypipe import BodyPipe
 from radswift.services.ioh.context import IohContext
-from radswift.services.ioh.core import PushResult, push_entries, stream_area
+from radswift.services.ioh.core import PushResult, open_area, push_entries
 from radswift.services.ioh.core.push_bundle import push_bundle
 from radswift.services.ioh.legacy.messages import meta_of, parse_literal, resolve_key, section
 from radswift.services.ioh.multipart import MultipartReader, Part
@@ -118,7 +118,7 @@ def pull_zip(ctx: IohContext, meta: Mapping[str, Any]) -> Iterator[bytes]:
     """The zip of the key's output/ (NotFound, before any byte, if there is no such key);
     a bundled output is unpacked into the zip (core/pull_bundle.py)."""
     key = resolve_key(section(meta, "remote"))
-    return stream_area(
+    return open_area(
         ctx.store,
         key,
         OUTPUT_PREFIX,
@@ -127,7 +127,7 @@ def pull_zip(ctx: IohContext, meta: Mapping[str, Any]) -> Iterator[bytes]:
         resources=ctx.resources,
         limits=ctx.settings.limits,
         on_bytes=ctx.metrics.bytes_out.inc,
-    )
+    ).chunks
 
 
 def get_message(query: Mapping[str, str]) -> tuple[str, dict[str, Any]]:

@@ -1,8 +1,9 @@
-"""FakeKubernetesAPI: a FAKE Kubernetes API server for pman's backend, on 127.0.0.1.
+"""FakeKubernetesAPI: a FAKE Kubernetes API server, on 127.0.0.1, for every test that
+needs one: pman's Kubernetes backend and the publisher's `kubernetes` wait strategy.
 
 Not Kubernetes, and never called integration with it. It serves exactly what
-radswift.jobs.kube uses, with the real paths and JSON shapes (objects built from the
-official client's models, see kube_workloads.py):
+radswift.jobs.kube and radswift.publisher.wait.kubernetes use, with the real paths and
+JSON shapes (objects built from the official client's models, see kube_workloads.py):
 
     /apis/batch/v1/namespaces/NS/jobs[/NAME]                 create get list watch patch delete
     /api/v1/namespaces/NS/pods                               list watch
@@ -14,8 +15,10 @@ server words it), `409 AlreadyExists` on a duplicate create, a count/jobs.batch 
 (403 "exceeded quota"), an admission hook for `422 Invalid`, `watch=true` as chunked
 event streams with resourceVersions and bookmarks, `410 Gone` after `compact()`, cut
 connections (`drop_watches`), and delete propagation (Background/Foreground delete the
-Job's pods and the claims it owns; Orphan keeps them). The watch and Status helpers are
-those of FakeKubeApi (kube_api.py), the publisher's fake.
+Job's pods and the claims it owns; Orphan keeps them). Jobs' pods are moved by the
+"kubelet" (`kubelet`, `exceed_deadline`); the publisher's tests add bare pods and end
+their processor (`add_pod`, `terminate`, `touch`, `delete_pod`) and make watches go
+silent like a half-open connection (`stall_watches`).
 """
 
 from __future__ import annotations
@@ -32,8 +35,7 @@ from typing import Any
 import yaml
 
 from fakes import kube_workloads as kw
-from fakes.kube_api import _matches, _status
-from fakes.kube_cluster_http import Seen, handler_for
+from fakes.kube_cluster_http import Seen, api_status, handler_for
 
 Obj = dict[str, Any]
 GROUPS = {"jobs": "batch", "pods": "", "pods/log": "", "persistentvolumeclaims": ""}
@@ -58,6 +60,7 @@ class _State:
     events: list[tuple[int, str, str, Obj]] = field(default_factory=list)
     compacted: int = 0
     drops: int = 0
+    stalled: bool = False
     logs: dict[tuple[str, str], str] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
 
@@ -74,6 +77,8 @@ class FakeKubernetesAPI:
         self.admission: Callable[[Obj], str | None] | None = None
         """Returns a message to refuse a created object with 422 Invalid."""
         self.gone_as_http = False
+        """410 for a compacted version: False as an ERROR event in a 200 stream (what the
+        API server does for watches), True as an HTTP 410 response."""
         self.state = _State()
         self.cond = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(self))
@@ -119,6 +124,24 @@ class FakeKubernetesAPI:
         with self.cond:
             return list(self.state.seen)
 
+    @property
+    def requests(self) -> list[Seen]:
+        """The lists and watches of pods (not the log reads), in the order they came."""
+        pods = f"/api/v1/namespaces/{self.namespace}/pods"
+        return [s for s in self.seen if s.path == pods]
+
+    @property
+    def resource_version(self) -> str:
+        """The newest resourceVersion (what a list would answer now)."""
+        with self.cond:
+            return str(self.state.rv)
+
+    def wait_for_watchers(self, count: int, timeout: float = 10.0) -> None:
+        """Block until `count` authorized watches of pods have arrived in total."""
+        self.wait_for(
+            lambda: sum(r.watch and r.authorized for r in self.requests) >= count, timeout
+        )
+
     def objects(self, resource: str) -> dict[str, Obj]:
         with self.cond:
             return copy.deepcopy(self.state.objects[resource])
@@ -147,6 +170,12 @@ class FakeKubernetesAPI:
             self.state.drops += 1
             self.cond.notify_all()
 
+    def stall_watches(self, stalled: bool = True) -> None:
+        """Watches go silent (a half-open connection): no events, no end, whatever the timeout."""
+        with self.cond:
+            self.state.stalled = stalled
+            self.cond.notify_all()
+
     def compact(self) -> None:
         """Forget history: a watch from any earlier resourceVersion gets 410 Gone."""
         with self.cond:
@@ -173,6 +202,33 @@ class FakeKubernetesAPI:
         with self.cond:
             self._delete_pods(job)
             self._update_job(job, deadline=True)
+
+    # --- bare pods, without a Job (what the publisher's wait watches) ----------------------
+    def add_pod(self, name: str, *, job: str = "job", index: int | None = None) -> None:
+        """A running pod of `job`, worker `index` of an Indexed Job if given."""
+        with self.cond:
+            self.change("pods", "ADDED", kw.bare_pod(name, self.namespace, job=job, index=index))
+
+    def terminate(
+        self, name: str, *, exit_code: int = 0, reason: str | None = None, log: str = ""
+    ) -> None:
+        """The pod's processor container terminated with `exit_code`, having printed `log`."""
+        with self.cond:
+            self.state.logs[(name, "processor")] = log
+            pod = copy.deepcopy(self.state.objects["pods"][name])
+            kw.processor_terminated(pod, exit_code, reason)
+            self.change("pods", "MODIFIED", pod)
+
+    def touch(self, name: str) -> None:
+        """An unrelated change to the pod (a new resourceVersion, nothing terminated)."""
+        with self.cond:
+            pod = copy.deepcopy(self.state.objects["pods"][name])
+            pod["metadata"].setdefault("annotations", {})["touched"] = kw.serialize(kw.now())
+            self.change("pods", "MODIFIED", pod)
+
+    def delete_pod(self, name: str) -> None:
+        with self.cond:
+            self.change("pods", "DELETED", copy.deepcopy(self.state.objects["pods"][name]))
 
     def write_log(self, pod: str, container: str, text: str) -> None:
         with self.cond:
@@ -261,11 +317,11 @@ class FakeKubernetesAPI:
                 f'{subject} is forbidden: User "{self.user}" cannot {verb} resource '
                 f'"{resource}" in API group "{group}" in the namespace "{self.namespace}"'
             )
-            return 403, _status(403, "Forbidden", message)
+            return 403, api_status(403, "Forbidden", message)
         if verb != "create" or body is None:
             return None
         if name in self.state.objects[resource]:
-            return 409, _status(409, "AlreadyExists", f"{subject} already exists")
+            return 409, api_status(409, "AlreadyExists", f"{subject} already exists")
         if resource == "jobs" and self.quota_jobs is not None:
             used = len(self.state.objects["jobs"])
             if used >= self.quota_jobs:
@@ -274,17 +330,14 @@ class FakeKubernetesAPI:
                     f"count/jobs.batch=1, used: count/jobs.batch={used}, "
                     f"limited: count/jobs.batch={self.quota_jobs}"
                 )
-                return 403, _status(403, "Forbidden", message)
+                return 403, api_status(403, "Forbidden", message)
         invalid = self.admission(body) if self.admission else None
         if invalid:
             kind = body.get("kind", "Object")
-            return 422, _status(
+            return 422, api_status(
                 422, "Invalid", f'{kind}.{group or "core"} "{name}" is invalid: {invalid}'
             )
         return None
-
-    def matches(self, obj: Obj, params: dict[str, str]) -> bool:
-        return _matches(obj, params)
 
 
 def _merge(target: Obj, patch: Obj) -> None:

@@ -1,4 +1,5 @@
-"""The HTTP side of FakeKubernetesAPI (kube_cluster.py): routing, lists, watches, logs."""
+"""The HTTP side of FakeKubernetesAPI (kube_cluster.py): routing, lists, watches, logs,
+and the API server's Status objects and selectors."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from fakes import kube_workloads as kw
-from fakes.kube_api import _status
 
 if TYPE_CHECKING:
     from fakes.kube_cluster import FakeKubernetesAPI
@@ -40,9 +40,46 @@ class Seen:
     params: dict[str, str]
     status: int = 0
 
+    @property
+    def watch(self) -> bool:
+        return self.params.get("watch") in ("true", "1")
+
+    @property
+    def authorized(self) -> bool:
+        """The bearer token was accepted (False too while the request is being checked)."""
+        return self.status not in (0, 401)
+
+
+def api_status(code: int, reason: str, message: str) -> Obj:
+    """A `Status` object, as the API server answers a refused request."""
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+
+
+def matches(obj: Obj, params: dict[str, str]) -> bool:
+    """The field selector `metadata.name=` and label selectors `k=v[,k=v]` of a list or watch."""
+    field_sel = params.get("fieldSelector", "")
+    if field_sel:
+        key, _, value = field_sel.partition("=")
+        if key != "metadata.name" or obj["metadata"]["name"] != value:
+            return False
+    labels = obj["metadata"].get("labels", {})
+    for term in filter(None, params.get("labelSelector", "").split(",")):
+        key, _, value = term.partition("=")
+        if labels.get(key) != value:
+            return False
+    return True
+
 
 def gone_status(since: int) -> Obj:
-    return _status(410, "Expired", f"too old resource version: {since}")
+    return api_status(410, "Expired", f"too old resource version: {since}")
 
 
 def handler_for(api: FakeKubernetesAPI) -> type[BaseHTTPRequestHandler]:
@@ -74,11 +111,11 @@ def handler_for(api: FakeKubernetesAPI) -> type[BaseHTTPRequestHandler]:
             route = _ROUTE.match(url.path)
             if self.headers.get("Authorization") != f"Bearer {api.token}":
                 seen.status = 401
-                return self._json(401, _status(401, "Unauthorized", "Unauthorized"))
+                return self._json(401, api_status(401, "Unauthorized", "Unauthorized"))
             if route is None or route["ns"] != api.namespace:
                 seen.status = 404
                 return self._json(
-                    404, _status(404, "NotFound", f"the server could not find {url.path}")
+                    404, api_status(404, "NotFound", f"the server could not find {url.path}")
                 )
             resource = route["resource"] + ("/log" if route["sub"] else "")
             name = route["name"]
@@ -114,7 +151,7 @@ def handler_for(api: FakeKubernetesAPI) -> type[BaseHTTPRequestHandler]:
                 if obj is None:
                     qualified = "jobs.batch" if resource == "jobs" else resource
                     return self._json(
-                        404, _status(404, "NotFound", f'{qualified} "{name}" not found')
+                        404, api_status(404, "NotFound", f'{qualified} "{name}" not found')
                     )
                 if verb == "get":
                     return self._json(200, copy.deepcopy(obj))
@@ -158,7 +195,7 @@ def handler_for(api: FakeKubernetesAPI) -> type[BaseHTTPRequestHandler]:
                 items = [
                     copy.deepcopy(o)
                     for o in api.state.objects[resource].values()
-                    if api.matches(o, params)
+                    if matches(o, params)
                 ]
                 rv = api.state.rv
             self._json(
@@ -207,6 +244,8 @@ def handler_for(api: FakeKubernetesAPI) -> type[BaseHTTPRequestHandler]:
         ) -> None:
             while True:
                 with api.cond:
+                    while api.state.stalled and api.state.drops == drops:
+                        api.cond.wait(timeout=0.5)  # a half-open connection: silence
                     pending = [e for e in api.state.events if e[0] > since]
                     if not pending and api.state.drops == drops:
                         api.cond.wait(timeout=max(0.0, min(0.5, end - time.monotonic())))
@@ -215,7 +254,7 @@ def handler_for(api: FakeKubernetesAPI) -> type[BaseHTTPRequestHandler]:
                         return self._abort()
                 for rv, kind_of, kind, obj in pending:
                     since = rv
-                    if kind_of == resource and api.matches(obj, params):
+                    if kind_of == resource and matches(obj, params):
                         self._chunk(json.dumps({"type": kind, "object": obj}).encode() + b"\n")
                 if time.monotonic() >= end:
                     return self._finish()
@@ -231,10 +270,10 @@ def handler_for(api: FakeKubernetesAPI) -> type[BaseHTTPRequestHandler]:
                 pod = api.state.objects["pods"].get(pod_name)
                 state = kw.container_state(pod, container) if pod else None
             if pod is None:
-                return self._json(404, _status(404, "NotFound", f'pods "{pod_name}" not found'))
+                return self._json(404, api_status(404, "NotFound", f'pods "{pod_name}" not found'))
             if state in (None, "waiting"):
                 message = f'container "{container}" in pod "{pod_name}" is waiting to start'
-                return self._json(400, _status(400, "BadRequest", message))
+                return self._json(400, api_status(400, "BadRequest", message))
             self._start_chunked("text/plain")
             sent = 0
             with suppress(BrokenPipeError, ConnectionResetError):

@@ -18,6 +18,7 @@ from kubernetes.client import ApiClient
 from kubernetes.client import models as k
 
 INDEX_KEY = "batch.kubernetes.io/job-completion-index"
+CONTAINERS = ("processor", "publish")
 Obj = dict[str, Any]
 
 
@@ -72,13 +73,33 @@ def job_pods(job: Obj) -> list[Obj]:
             k.V1PodStatus(
                 phase="Pending",
                 init_container_statuses=[_waiting("get", pod, "PodInitializing")],
-                container_statuses=[
-                    _waiting(c, pod, "PodInitializing") for c in ("processor", "publish")
-                ],
+                container_statuses=[_waiting(c, pod, "PodInitializing") for c in CONTAINERS],
             )
         )
         pods.append(pod)
     return pods
+
+
+def bare_pod(name: str, namespace: str, *, job: str, index: int | None) -> Obj:
+    """A Running pod of `job` (worker `index` of an Indexed Job), made without its Job:
+    what the publisher's wait watches, with the processor and publish containers running."""
+    labels = {"job-name": job}
+    annotations: dict[str, str] = {}
+    if index is not None:
+        labels[INDEX_KEY] = annotations[INDEX_KEY] = str(index)
+    meta = k.V1ObjectMeta(
+        name=name,
+        namespace=namespace,
+        labels=labels,
+        annotations=annotations,
+        uid=f"uid-{name}",
+        creation_timestamp=now(),
+    )
+    pod = serialize(k.V1Pod(api_version="v1", kind="Pod", metadata=meta))
+    pod["spec"] = {"containers": [{"name": c, "image": f"img/{c}"} for c in CONTAINERS]}
+    pod["status"] = {"phase": "Running", "startTime": serialize(now())}
+    pod["status"]["containerStatuses"] = [_running(c, pod) for c in CONTAINERS]
+    return pod
 
 
 def _image(pod: Obj, container: str) -> str:
@@ -149,7 +170,7 @@ def running(pod: Obj) -> None:
     pod["status"]["phase"] = "Running"
     pod["status"].setdefault("startTime", serialize(now()))
     pod["status"]["initContainerStatuses"] = [_terminated("get", pod, 0, None)]
-    pod["status"]["containerStatuses"] = [_running(c, pod) for c in ("processor", "publish")]
+    pod["status"]["containerStatuses"] = [_running(c, pod) for c in CONTAINERS]
 
 
 def init_failed(pod: Obj, exit_code: int) -> None:
@@ -157,7 +178,17 @@ def init_failed(pod: Obj, exit_code: int) -> None:
     pod["status"]["initContainerStatuses"] = [_terminated("get", pod, exit_code, None)]
 
 
-def terminated(pod: Obj, *, processor: int, publish: int, processor_reason: str | None) -> None:
+def processor_terminated(pod: Obj, exit_code: int, reason: str | None) -> None:
+    """Only the processor ended (the publish container still runs, the pod too)."""
+    pod["status"]["containerStatuses"] = [
+        _terminated("processor", pod, exit_code, reason) if cs["name"] == "processor" else cs
+        for cs in pod["status"]["containerStatuses"]
+    ]
+
+
+def terminated(
+    pod: Obj, *, processor: int, publish: int = 0, processor_reason: str | None = None
+) -> None:
     pod["status"]["containerStatuses"] = [
         _terminated("processor", pod, processor, processor_reason),
         _terminated("publish", pod, publish, None),
@@ -177,7 +208,7 @@ def pull_failing(pod: Obj, container: str) -> None:
                 message if c == container else None,
             )
         )
-        for c in ("processor", "publish")
+        for c in CONTAINERS
     ]
 
 

@@ -4,7 +4,7 @@ Each scenario runs against the real local Swift (credentials from a v1 credentia
 file, as the pod's Secret provides them) and against the local-directory store
 (RADSWIFT_STORE=file://...). The processor is a real process started through the
 real emissary that get installed; put waits for it with the exitfile strategy, or
-with the kubernetes strategy against FakeKubeApi (a fake API server, not Kubernetes).
+with the kubernetes strategy against FakeKubernetesAPI (a fake API server, not Kubernetes).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes.kube_api import FakeKubeApi
+from fakes.kube_cluster import FakeKubernetesAPI
 from radswift.publisher.status import read_status
 from radswift.store import ObjectStore, open_store
 
@@ -223,7 +223,7 @@ def test_put_waits_on_the_kubernetes_api_then_publishes(
     pod.put_input({"a.dcm": b"A"})
     assert pod.run("get").returncode == 0
     token = tmp_path / "token"
-    with FakeKubeApi() as api:
+    with FakeKubernetesAPI() as api:
         token.write_text(api.token)
         api.add_pod("job-x-0")
         put = pod.start(

@@ -290,9 +290,9 @@ def test_multi_worker_uploads_once_after_every_processor(
 def test_multi_worker_on_kubernetes_uploads_once_after_all_three_pods(
     store: RecordingStore, tmp_path: Path
 ) -> None:
-    from fakes.kube_api import FakeKubeApi
+    from fakes.kube_cluster import FakeKubernetesAPI
 
-    with FakeKubeApi() as api:
+    with FakeKubernetesAPI() as api:
         token = tmp_path / "token"
         token.write_text(api.token)
         env = {

@@ -1,4 +1,4 @@
-"""The `kubernetes` wait strategy, against FakeKubeApi (a fake API server, not Kubernetes).
+"""The `kubernetes` wait strategy, against FakeKubernetesAPI (a fake API server, not Kubernetes).
 
 It must LIST once, then WATCH from the list's resourceVersion; resume a dropped watch
 from the last version seen; re-LIST after 410 Gone; report the processor's exit code
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes.kube_api import FakeKubeApi
+from fakes.kube_cluster import FakeKubernetesAPI
 from radswift.errors import DeadlineExceeded, WaitFailed
 from radswift.publisher.config import KubeConnection
 from radswift.publisher.wait.base import Deadline, ProcessorOutcome
@@ -23,13 +23,13 @@ from radswift.publisher.wait.kubernetes import KubernetesWait
 
 
 @pytest.fixture
-def api() -> Iterator[FakeKubeApi]:
-    with FakeKubeApi() as fake:
+def api() -> Iterator[FakeKubernetesAPI]:
+    with FakeKubernetesAPI() as fake:
         yield fake
 
 
 def strategy(
-    api: FakeKubeApi,
+    api: FakeKubernetesAPI,
     tmp_path: Path,
     *,
     pod: str = "job-0",
@@ -90,9 +90,10 @@ class Waiting:
 
 
 def test_a_completed_processor_is_seen_through_one_list_and_a_watch(
-    api: FakeKubeApi, tmp_path: Path
+    api: FakeKubernetesAPI, tmp_path: Path
 ) -> None:
     api.add_pod("job-0")
+    listed = api.resource_version
     waiting = Waiting(strategy(api, tmp_path).wait, [0])
     api.wait_for_watchers(1)
     assert waiting.running
@@ -104,11 +105,11 @@ def test_a_completed_processor_is_seen_through_one_list_and_a_watch(
     watches = [r for r in api.requests if r.watch]
     assert len(lists) == 1 and len(watches) == 1  # a watch, not a poll
     assert watches[0].params["fieldSelector"] == "metadata.name=job-0"
-    assert watches[0].params["resourceVersion"] == "101"
+    assert watches[0].params["resourceVersion"] == listed
 
 
 def test_the_end_of_the_processors_log_comes_with_its_outcome(
-    api: FakeKubeApi, tmp_path: Path
+    api: FakeKubernetesAPI, tmp_path: Path
 ) -> None:
     api.add_pod("job-0")
     log = "".join(f"line {i}\n" for i in range(1, 201)) + "Traceback: bad slice\n"
@@ -118,7 +119,9 @@ def test_the_end_of_the_processors_log_comes_with_its_outcome(
     assert len(outcome.log_tail.splitlines()) == 50  # bounded
 
 
-def test_a_processor_that_already_ended_needs_no_watch(api: FakeKubeApi, tmp_path: Path) -> None:
+def test_a_processor_that_already_ended_needs_no_watch(
+    api: FakeKubernetesAPI, tmp_path: Path
+) -> None:
     api.add_pod("job-0")
     api.terminate("job-0", exit_code=3, reason="Error")
     found: dict[int, ProcessorOutcome] = {}
@@ -128,7 +131,7 @@ def test_a_processor_that_already_ended_needs_no_watch(api: FakeKubeApi, tmp_pat
 
 
 def test_a_failed_processor_reports_its_exit_code_and_reason(
-    api: FakeKubeApi, tmp_path: Path
+    api: FakeKubernetesAPI, tmp_path: Path
 ) -> None:
     api.add_pod("job-0")
     waiting = Waiting(strategy(api, tmp_path).wait, [0])
@@ -139,24 +142,28 @@ def test_a_failed_processor_reports_its_exit_code_and_reason(
 
 
 def test_a_dropped_watch_resumes_from_the_last_resource_version(
-    api: FakeKubeApi, tmp_path: Path
+    api: FakeKubernetesAPI, tmp_path: Path
 ) -> None:
     api.add_pod("job-0")
+    listed = api.resource_version
     waiting = Waiting(strategy(api, tmp_path).wait, [0])
     api.wait_for_watchers(1)
-    api.touch("job-0")  # resourceVersion 102 reaches the client
+    api.touch("job-0")  # a newer resourceVersion reaches the client
+    touched = api.resource_version
     time.sleep(0.3)
     api.drop_watches()
     api.wait_for_watchers(2)
     api.terminate("job-0", exit_code=0)
     assert waiting.result()[0].exit_code == 0
     watches = [r for r in api.requests if r.watch]
-    assert [w.params["resourceVersion"] for w in watches[:2]] == ["101", "102"]
+    assert [w.params["resourceVersion"] for w in watches[:2]] == [listed, touched]
     assert sum(not r.watch for r in api.requests) == 1  # resumed, not re-listed
 
 
 @pytest.mark.parametrize("as_http", [False, True], ids=["error-event", "http-status"])
-def test_410_gone_makes_it_list_again(api: FakeKubeApi, tmp_path: Path, as_http: bool) -> None:
+def test_410_gone_makes_it_list_again(
+    api: FakeKubernetesAPI, tmp_path: Path, as_http: bool
+) -> None:
     api.gone_as_http = as_http
     api.add_pod("job-0")
     waiting = Waiting(strategy(api, tmp_path).wait, [0])
@@ -170,7 +177,7 @@ def test_410_gone_makes_it_list_again(api: FakeKubeApi, tmp_path: Path, as_http:
 
 
 def test_a_processor_changed_while_the_watch_was_down_is_not_missed(
-    api: FakeKubeApi, tmp_path: Path
+    api: FakeKubernetesAPI, tmp_path: Path
 ) -> None:
     api.add_pod("job-0")
     waiting = Waiting(strategy(api, tmp_path).wait, [0])
@@ -180,7 +187,7 @@ def test_a_processor_changed_while_the_watch_was_down_is_not_missed(
     assert waiting.result()[0].exit_code == 2
 
 
-def test_the_deadline_gives_up_with_a_clear_error(api: FakeKubeApi, tmp_path: Path) -> None:
+def test_the_deadline_gives_up_with_a_clear_error(api: FakeKubernetesAPI, tmp_path: Path) -> None:
     api.add_pod("job-0")
     started = time.monotonic()
     with pytest.raises(DeadlineExceeded, match="deadline passed"):
@@ -189,7 +196,7 @@ def test_the_deadline_gives_up_with_a_clear_error(api: FakeKubeApi, tmp_path: Pa
 
 
 def test_multi_worker_returns_only_after_every_processor_ended(
-    api: FakeKubeApi, tmp_path: Path
+    api: FakeKubernetesAPI, tmp_path: Path
 ) -> None:
     for i in range(3):
         api.add_pod(f"job-{i}", index=i)
@@ -207,7 +214,7 @@ def test_multi_worker_returns_only_after_every_processor_ended(
     assert api.requests[0].params["labelSelector"] == "job-name=job"
 
 
-def test_a_deleted_pod_counts_as_a_failed_processor(api: FakeKubeApi, tmp_path: Path) -> None:
+def test_a_deleted_pod_counts_as_a_failed_processor(api: FakeKubernetesAPI, tmp_path: Path) -> None:
     api.add_pod("job-0")
     waiting = Waiting(strategy(api, tmp_path).wait, [0])
     api.wait_for_watchers(1)
@@ -217,7 +224,7 @@ def test_a_deleted_pod_counts_as_a_failed_processor(api: FakeKubeApi, tmp_path: 
 
 
 def test_a_rejected_token_fails_at_once_without_showing_it(
-    api: FakeKubeApi, tmp_path: Path
+    api: FakeKubernetesAPI, tmp_path: Path
 ) -> None:
     api.add_pod("job-0")
     with pytest.raises(WaitFailed) as info:
@@ -227,7 +234,7 @@ def test_a_rejected_token_fails_at_once_without_showing_it(
     assert len(api.requests) == 1
 
 
-def test_a_rotated_token_is_read_again(api: FakeKubeApi, tmp_path: Path) -> None:
+def test_a_rotated_token_is_read_again(api: FakeKubernetesAPI, tmp_path: Path) -> None:
     api.add_pod("job-0")
     wait = strategy(api, tmp_path)
     waiting = Waiting(wait.wait, [0])
@@ -241,7 +248,7 @@ def test_a_rotated_token_is_read_again(api: FakeKubeApi, tmp_path: Path) -> None
 
 
 def test_a_silent_watch_is_abandoned_after_its_read_timeout(
-    api: FakeKubeApi, tmp_path: Path
+    api: FakeKubernetesAPI, tmp_path: Path
 ) -> None:
     api.add_pod("job-0")
     api.stall_watches()  # a half-open connection: no events, no end
@@ -253,7 +260,7 @@ def test_a_silent_watch_is_abandoned_after_its_read_timeout(
     assert waiting.result()[0].exit_code == 0
 
 
-def test_a_kubeconfig_can_replace_in_cluster_config(api: FakeKubeApi, tmp_path: Path) -> None:
+def test_a_kubeconfig_can_replace_in_cluster_config(api: FakeKubernetesAPI, tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(
         "apiVersion: v1\nkind: Config\ncurrent-context: fake\n"

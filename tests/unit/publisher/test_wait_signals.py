@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes.kube_api import FakeKubeApi
+from fakes.kube_cluster import FakeKubernetesAPI
 from radswift.publisher.config import KubeConnection
 from radswift.publisher.wait.base import Deadline, WaitInterrupted
 from radswift.publisher.wait.kubernetes import KubernetesWait
@@ -23,7 +23,7 @@ from radswift.publisher.wait.signals import InterruptibleWait
 
 def test_sigterm_ends_a_blocked_watch_and_restores_the_handler(tmp_path: Path) -> None:
     before = signal.getsignal(signal.SIGTERM)
-    with FakeKubeApi() as api:
+    with FakeKubernetesAPI() as api:
         api.add_pod("job-0")
         token = tmp_path / "token"
         token.write_text(api.token)

@@ -197,6 +197,25 @@ class FakeKubernetesAPI:
                 self.change("pods", "MODIFIED", pod)
             self._update_job(job)
 
+    def containers_exit(
+        self,
+        job: str,
+        *,
+        processor: int = 0,
+        publish: int = 0,
+        reason: str | None = None,
+        workers: list[int] | None = None,
+    ) -> None:
+        """The kubelet: the processor (`reason`, e.g. OOMKilled) and publish containers of
+        the job's pods (or of `workers`) exited with these codes."""
+        self.kubelet(
+            job,
+            lambda pod: kw.terminated(
+                pod, processor=processor, publish=publish, processor_reason=reason
+            ),
+            workers=workers,
+        )
+
     def exceed_deadline(self, job: str) -> None:
         """activeDeadlineSeconds passed: the controller fails the Job and deletes its pods."""
         with self.cond:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from kube_helpers import Recorder
+from kube_helpers import Jobs, Recorder
 
 from fakes.kube_cluster import FakeKubernetesAPI
 from radswift.jobs.kube import KubernetesBackend, kubernetes_backend
@@ -61,3 +61,11 @@ def backend(
     b.start(recorder)
     assert b.wait_synced()
     return b
+
+
+@pytest.fixture
+def jobs(
+    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder, store: LocalStore
+) -> Jobs:
+    """Jobs on the started `backend`, told as their life goes (kube_helpers.Jobs)."""
+    return Jobs(cluster, backend, recorder, store)

@@ -1,10 +1,15 @@
-"""What the Kubernetes-backend tests share: a recording listener, specs, status objects."""
+"""What the Kubernetes-backend tests share: a recording listener, specs, status objects,
+and a job's life told step by step (Jobs)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
+from fakes import kube_workloads as kw
+from fakes.kube_cluster import FakeKubernetesAPI
+from radswift.jobs.kube import KubernetesBackend
 from radswift.jobs.lifecycle import JobState, Observation
 from radswift.jobs.spec import JobSpec, WaitStrategy
 from radswift.publisher.status import status_document, write_status
@@ -60,3 +65,53 @@ def publish_status(store: LocalStore, jid: str, state: str, **extra: object) -> 
     """What the publisher's put writes last: the status object."""
     store.ensure_container(jid)
     write_status(store, jid, status_document(jid, state, extra=extra))
+
+
+class Jobs:
+    """A job's life as a test tells it, through the backend under test and the fake
+    cluster's kubelet: submitted, its pods running, its containers exiting, the publisher's
+    status object written; and the states the backend reported to its listener."""
+
+    def __init__(
+        self,
+        cluster: FakeKubernetesAPI,
+        backend: KubernetesBackend,
+        recorder: Recorder,
+        store: LocalStore,
+    ) -> None:
+        self.cluster = cluster
+        self.backend = backend
+        self.recorder = recorder
+        self.store = store
+
+    def submit(self, jid: str, **spec_options: Any) -> None:
+        self.backend.submit(spec(jid, **spec_options))
+
+    def run(self, jid: str, **spec_options: Any) -> None:
+        """Submitted, and the kubelet runs its pods (the backend may not have seen it yet)."""
+        self.submit(jid, **spec_options)
+        self.cluster.kubelet(jid, kw.running)
+
+    def started(self, jid: str, **spec_options: Any) -> Observation:
+        """Submitted, its pods running, and the backend reported it started."""
+        self.run(jid, **spec_options)
+        return self.wait(jid, JobState.STARTED)
+
+    def publishes(self, jid: str, state: str, **extra: object) -> None:
+        publish_status(self.store, jid, state, **extra)
+
+    def exit(
+        self,
+        jid: str,
+        *,
+        processor: int = 0,
+        publish: int = 0,
+        reason: str | None = None,
+        workers: list[int] | None = None,
+    ) -> None:
+        self.cluster.containers_exit(
+            jid, processor=processor, publish=publish, reason=reason, workers=workers
+        )
+
+    def wait(self, jid: str, state: JobState) -> Observation:
+        return self.recorder.wait_state(jid, state)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kube_helpers import Recorder, publish_status, spec
+from kube_helpers import Jobs, Recorder, publish_status, spec
 
 from fakes import kube_workloads as kw
 from fakes.kube_cluster import FakeKubernetesAPI
@@ -29,13 +29,9 @@ def test_a_new_backend_adopts_running_and_finished_jobs_with_their_submit_docume
     cluster.kubelet("running-1", kw.running)
     cluster.kubelet("done-1", kw.running)
     publish_status(store, "done-1", "succeeded")
-    cluster.kubelet(
-        "done-1", lambda p: kw.terminated(p, processor=0, publish=0, processor_reason=None)
-    )
+    cluster.containers_exit("done-1", processor=0, publish=0)
     cluster.kubelet("failed-1", kw.running)
-    cluster.kubelet(
-        "failed-1", lambda p: kw.terminated(p, processor=2, publish=1, processor_reason=None)
-    )
+    cluster.containers_exit("failed-1", processor=2, publish=1)
     with cluster.cond:  # a Job of someone else in the namespace is not pman's
         template = {"metadata": {}, "spec": {"containers": []}}
         other = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "other"}}
@@ -88,17 +84,14 @@ def test_remove_deletes_the_job_its_pods_and_its_claim(
 
 
 def test_the_reaper_removes_only_jobs_finished_longer_ago_than_the_retention(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder, store: LocalStore
+    cluster: FakeKubernetesAPI, backend: KubernetesBackend, jobs: Jobs
 ) -> None:
     for jid in ("old", "running"):
-        backend.submit(spec(jid))
-        cluster.kubelet(jid, kw.running)
-    publish_status(store, "old", "succeeded")
-    cluster.kubelet(
-        "old", lambda p: kw.terminated(p, processor=0, publish=0, processor_reason=None)
-    )
-    finished = recorder.wait_state("old", JobState.SUCCEEDED).finished_at
-    recorder.wait_state("running", JobState.STARTED)
+        jobs.run(jid)
+    jobs.publishes("old", "succeeded")
+    jobs.exit("old", processor=0, publish=0)
+    finished = jobs.wait("old", JobState.SUCCEEDED).finished_at
+    jobs.wait("running", JobState.STARTED)
     assert finished is not None
     assert backend.reap(retention_seconds=3600, now=finished + 60) == []
     assert backend.reap(retention_seconds=3600, now=finished + 3601) == ["old"]

@@ -49,9 +49,7 @@ def test_a_followed_log_streams_until_the_step_ends(
     cluster.write_log(pod, "processor", "epoch 2\n")
     cluster.wait_for(lambda: "".join(chunks) == "epoch 1\nepoch 2\n")
     assert reader.is_alive()  # still following: the processor runs
-    cluster.kubelet(
-        "follow", lambda p: kw.terminated(p, processor=0, publish=0, processor_reason=None)
-    )
+    cluster.containers_exit("follow", processor=0, publish=0)
     reader.join(10)
     assert not reader.is_alive()
 

@@ -6,36 +6,38 @@ learns everything from its watches, and tells the listener."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from kube_helpers import Recorder, publish_status, spec
+from kube_helpers import Jobs, Recorder, spec
 
 from fakes import kube_workloads as kw
 from fakes.kube_cluster import FakeKubernetesAPI
 from radswift.jobs.kube import KubernetesBackend
 from radswift.jobs.lifecycle import JobState, Step
 from radswift.jobs.spec import JobSpec
-from radswift.store.local import LocalStore
 
 
 def test_a_job_is_notstarted_while_pending_then_started_then_succeeded(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder, store: LocalStore
+    cluster: FakeKubernetesAPI, backend: KubernetesBackend, jobs: Jobs
 ) -> None:
     backend.submit(spec("study-1"), submitted={"jid": "study-1"}, spec_hash="abc")
-    recorder.wait_state("study-1", JobState.NOTSTARTED)
+    jobs.wait("study-1", JobState.NOTSTARTED)
     assert backend.observe("study-1").state is JobState.NOTSTARTED
     cluster.kubelet("study-1", kw.init_running)
     cluster.kubelet("study-1", kw.running)
-    started = recorder.wait_state("study-1", JobState.STARTED)
+    started = jobs.wait("study-1", JobState.STARTED)
     assert started.steps["get"]["state"] == "terminated"
     assert started.steps["processor"]["state"] == "running"
-    publish_status(store, "study-1", "succeeded")
-    cluster.kubelet(
-        "study-1", lambda p: kw.terminated(p, processor=0, publish=0, processor_reason=None)
-    )
-    done = recorder.wait_state("study-1", JobState.SUCCEEDED)
+    jobs.publishes("study-1", "succeeded")
+    jobs.exit("study-1", processor=0, publish=0)
+    done = jobs.wait("study-1", JobState.SUCCEEDED)
     assert done.finished_at is not None and done.exit_code == 0
-    assert recorder.states("study-1") == [JobState.NOTSTARTED, JobState.STARTED, JobState.SUCCEEDED]
+    assert jobs.recorder.states("study-1") == [
+        JobState.NOTSTARTED,
+        JobState.STARTED,
+        JobState.SUCCEEDED,
+    ]
     assert backend.observe("study-1").state is JobState.SUCCEEDED
 
 
@@ -57,7 +59,7 @@ def test_the_job_is_created_labelled_and_annotated_as_pmans_in_its_namespace(
 
 
 def test_the_jobs_radswift_containers_use_the_image_the_backend_is_given(
-    cluster: FakeKubernetesAPI, make_backend
+    cluster: FakeKubernetesAPI, make_backend: Callable[..., KubernetesBackend]
 ) -> None:
     backend = make_backend(radswift_image="registry.example.org/radswift:0.1.0")
     backend.submit(spec("pulled"))
@@ -77,16 +79,11 @@ def test_submitting_a_jid_twice_is_a_no_op(
     assert len(cluster.pods_of("study-3")) == 1
 
 
-def test_a_processor_exit_code_fails_the_job_with_that_code(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder, store: LocalStore
-) -> None:
-    backend.submit(spec("exit-3"))
-    cluster.kubelet("exit-3", kw.running)
-    publish_status(store, "exit-3", "failed", exit_code=3)
-    cluster.kubelet(
-        "exit-3", lambda p: kw.terminated(p, processor=3, publish=1, processor_reason=None)
-    )
-    failed = recorder.wait_state("exit-3", JobState.FAILED)
+def test_a_processor_exit_code_fails_the_job_with_that_code(jobs: Jobs) -> None:
+    jobs.run("exit-3")
+    jobs.publishes("exit-3", "failed", exit_code=3)
+    jobs.exit("exit-3", processor=3, publish=1)
+    failed = jobs.wait("exit-3", JobState.FAILED)
     assert (failed.failed_step, failed.reason, failed.exit_code) == (
         Step.PROCESSOR,
         "exit code 3",
@@ -94,23 +91,11 @@ def test_a_processor_exit_code_fails_the_job_with_that_code(
     )
 
 
-def test_one_failing_worker_of_three_fails_the_job_with_its_exit_code(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
-) -> None:
-    backend.submit(spec("three", workers=3))
-    cluster.kubelet("three", kw.running)
-    recorder.wait_state("three", JobState.STARTED)
-    cluster.kubelet(
-        "three",
-        lambda p: kw.terminated(p, processor=0, publish=0, processor_reason=None),
-        workers=[0, 1],
-    )
-    cluster.kubelet(
-        "three",
-        lambda p: kw.terminated(p, processor=5, publish=0, processor_reason=None),
-        workers=[2],
-    )
-    failed = recorder.wait_state("three", JobState.FAILED)
+def test_one_failing_worker_of_three_fails_the_job_with_its_exit_code(jobs: Jobs) -> None:
+    jobs.started("three", workers=3)
+    jobs.exit("three", processor=0, publish=0, workers=[0, 1])
+    jobs.exit("three", processor=5, publish=0, workers=[2])
+    failed = jobs.wait("three", JobState.FAILED)
     assert (failed.failed_step, failed.reason, failed.exit_code) == (
         Step.PROCESSOR,
         "exit code 5",
@@ -118,57 +103,40 @@ def test_one_failing_worker_of_three_fails_the_job_with_its_exit_code(
     )
 
 
-def test_an_oom_killed_processor_says_oomkilled(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
-) -> None:
-    backend.submit(spec("oom"))
-    cluster.kubelet("oom", kw.running)
-    cluster.kubelet(
-        "oom", lambda p: kw.terminated(p, processor=137, publish=1, processor_reason="OOMKilled")
-    )
-    failed = recorder.wait_state("oom", JobState.FAILED)
+def test_an_oom_killed_processor_says_oomkilled(jobs: Jobs) -> None:
+    jobs.run("oom")
+    jobs.exit("oom", processor=137, publish=1, reason="OOMKilled")
+    failed = jobs.wait("oom", JobState.FAILED)
     assert (failed.failed_step, failed.reason) == (Step.PROCESSOR, "OOMKilled")
 
 
-def test_a_failed_get_fails_the_job_at_step_get(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
-) -> None:
-    backend.submit(spec("no-input"))
+def test_a_failed_get_fails_the_job_at_step_get(cluster: FakeKubernetesAPI, jobs: Jobs) -> None:
+    jobs.submit("no-input")
     cluster.kubelet("no-input", lambda p: kw.init_failed(p, 3))
-    failed = recorder.wait_state("no-input", JobState.FAILED)
+    failed = jobs.wait("no-input", JobState.FAILED)
     assert (failed.failed_step, failed.reason, failed.exit_code) == (Step.GET, "exit code 3", 3)
 
 
 def test_the_deadline_passing_says_deadline_exceeded(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
+    cluster: FakeKubernetesAPI, jobs: Jobs
 ) -> None:
-    backend.submit(spec("slow"))
-    cluster.kubelet("slow", kw.running)
-    recorder.wait_state("slow", JobState.STARTED)
+    jobs.started("slow")
     cluster.exceed_deadline("slow")
-    assert recorder.wait_state("slow", JobState.FAILED).reason == "DeadlineExceeded"
+    assert jobs.wait("slow", JobState.FAILED).reason == "DeadlineExceeded"
 
 
-def test_an_evicted_pod_says_evicted(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
-) -> None:
-    backend.submit(spec("evicted"))
-    cluster.kubelet("evicted", kw.running)
+def test_an_evicted_pod_says_evicted(cluster: FakeKubernetesAPI, jobs: Jobs) -> None:
+    jobs.run("evicted")
     cluster.kubelet("evicted", kw.evicted)
-    failed = recorder.wait_state("evicted", JobState.FAILED)
+    failed = jobs.wait("evicted", JobState.FAILED)
     assert failed.reason == "Evicted" and "low on resource" in (failed.detail or "")
 
 
-def test_the_publishers_upload_failure_fails_the_job_at_step_publish(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder, store: LocalStore
-) -> None:
-    backend.submit(spec("upload"))
-    cluster.kubelet("upload", kw.running)
-    publish_status(store, "upload", "upload-failed", message="Swift said 507")
-    cluster.kubelet(
-        "upload", lambda p: kw.terminated(p, processor=0, publish=1, processor_reason=None)
-    )
-    failed = recorder.wait_state("upload", JobState.FAILED)
+def test_the_publishers_upload_failure_fails_the_job_at_step_publish(jobs: Jobs) -> None:
+    jobs.run("upload")
+    jobs.publishes("upload", "upload-failed", message="Swift said 507")
+    jobs.exit("upload", processor=0, publish=1)
+    failed = jobs.wait("upload", JobState.FAILED)
     assert (failed.failed_step, failed.reason, failed.detail) == (
         Step.PUBLISH,
         "upload-failed",
@@ -177,27 +145,24 @@ def test_the_publishers_upload_failure_fails_the_job_at_step_publish(
 
 
 def test_a_complete_job_whose_status_object_is_not_succeeded_is_not_a_success(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
+    jobs: Jobs,
 ) -> None:
-    backend.submit(spec("silent"))
-    cluster.kubelet("silent", kw.running)
-    cluster.kubelet(
-        "silent", lambda p: kw.terminated(p, processor=0, publish=0, processor_reason=None)
-    )
-    failed = recorder.wait_state("silent", JobState.FAILED)
+    jobs.run("silent")
+    jobs.exit("silent", processor=0, publish=0)
+    failed = jobs.wait("silent", JobState.FAILED)
     assert (failed.failed_step, failed.reason) == (Step.PUBLISH, "no status object")
 
 
 def test_backoff_limit_exceeded_without_a_known_cause_is_reported_as_such(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
+    cluster: FakeKubernetesAPI, jobs: Jobs
 ) -> None:
-    backend.submit(spec("vanished"))
+    jobs.submit("vanished")
     cluster.kubelet("vanished", lambda p: p["status"].update(phase="Failed"))
-    assert recorder.wait_state("vanished", JobState.FAILED).reason == "BackoffLimitExceeded"
+    assert jobs.wait("vanished", JobState.FAILED).reason == "BackoffLimitExceeded"
 
 
 def test_an_image_that_cannot_be_pulled_fails_the_job_after_the_grace_time_and_stops_it(
-    cluster: FakeKubernetesAPI, make_backend, recorder: Recorder
+    cluster: FakeKubernetesAPI, make_backend: Callable[..., KubernetesBackend], recorder: Recorder
 ) -> None:
     backend = make_backend(pull_grace=0.5)
     backend.start(recorder)
@@ -211,25 +176,21 @@ def test_an_image_that_cannot_be_pulled_fails_the_job_after_the_grace_time_and_s
 
 
 def test_a_cancelled_job_ends_finished_with_error_cancelled(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
+    cluster: FakeKubernetesAPI, backend: KubernetesBackend, jobs: Jobs
 ) -> None:
-    backend.submit(spec("cancel-me"))
-    cluster.kubelet("cancel-me", kw.running)
-    recorder.wait_state("cancel-me", JobState.STARTED)
+    jobs.started("cancel-me")
     backend.cancel("cancel-me")
-    assert recorder.wait_state("cancel-me", JobState.FAILED).reason == "cancelled"
+    assert jobs.wait("cancel-me", JobState.FAILED).reason == "cancelled"
     assert cluster.pods_of("cancel-me") == []
 
 
 def test_a_job_deleted_behind_pmans_back_is_never_started_forever(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
+    cluster: FakeKubernetesAPI, backend: KubernetesBackend, jobs: Jobs
 ) -> None:
-    backend.submit(spec("deleted"))
-    cluster.kubelet("deleted", kw.running)
-    recorder.wait_state("deleted", JobState.STARTED)
+    jobs.started("deleted")
     with cluster.cond:
         cluster.delete("jobs", "deleted", "Background")
-    assert recorder.wait_state("deleted", JobState.FAILED).reason == "deleted"
+    assert jobs.wait("deleted", JobState.FAILED).reason == "deleted"
     assert backend.observe("deleted").state is JobState.UNDEFINED
 
 
@@ -243,7 +204,7 @@ class _SpecOnAnotherKey(JobSpec):
 
 
 def test_the_status_object_is_read_from_the_jobs_key_not_its_jid(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder, store: LocalStore
+    cluster: FakeKubernetesAPI, backend: KubernetesBackend, jobs: Jobs
 ) -> None:
     backend.submit(_SpecOnAnotherKey(jid="run-7", image="img", command=("x",)))
     assert (
@@ -251,8 +212,6 @@ def test_the_status_object_is_read_from_the_jobs_key_not_its_jid(
         == "shared-study"
     )
     cluster.kubelet("run-7", kw.running)
-    publish_status(store, "shared-study", "succeeded")
-    cluster.kubelet(
-        "run-7", lambda p: kw.terminated(p, processor=0, publish=0, processor_reason=None)
-    )
-    recorder.wait_state("run-7", JobState.SUCCEEDED)
+    jobs.publishes("shared-study", "succeeded")
+    jobs.exit("run-7", processor=0, publish=0)
+    jobs.wait("run-7", JobState.SUCCEEDED)

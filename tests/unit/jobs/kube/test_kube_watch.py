@@ -5,13 +5,12 @@ Against FakeKubernetesAPI (a fake API server, not Kubernetes)."""
 
 from __future__ import annotations
 
-from kube_helpers import Recorder, publish_status, spec
+from kube_helpers import Jobs, Recorder, spec
 
 from fakes import kube_workloads as kw
 from fakes.kube_cluster import FakeKubernetesAPI
 from radswift.jobs.kube import KubernetesBackend
 from radswift.jobs.lifecycle import JobState
-from radswift.store.local import LocalStore
 
 
 def _watches(cluster: FakeKubernetesAPI, resource: str) -> list[dict[str, str]]:
@@ -37,19 +36,15 @@ def test_a_cut_watch_resumes_from_the_last_resource_version_without_relisting(
 
 
 def test_410_gone_in_the_stream_relists_and_nothing_is_missed(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder, store: LocalStore
+    cluster: FakeKubernetesAPI, backend: KubernetesBackend, jobs: Jobs
 ) -> None:
-    backend.submit(spec("gone"))
-    cluster.kubelet("gone", kw.running)
-    recorder.wait_state("gone", JobState.STARTED)
+    jobs.started("gone")
     lists_before = backend.job_informer.lists
     cluster.compact()
     cluster.drop_watches()  # reconnecting from the compacted version gets an ERROR 410 event
-    publish_status(store, "gone", "succeeded")
-    cluster.kubelet(
-        "gone", lambda p: kw.terminated(p, processor=0, publish=0, processor_reason=None)
-    )
-    recorder.wait_state("gone", JobState.SUCCEEDED)
+    jobs.publishes("gone", "succeeded")
+    jobs.exit("gone", processor=0, publish=0)
+    jobs.wait("gone", JobState.SUCCEEDED)
     cluster.wait_for(lambda: backend.job_informer.lists > lists_before)
 
 
@@ -84,26 +79,22 @@ def test_watches_reconnect_after_the_api_refuses_them_for_a_while(
 
 
 def test_a_job_deleted_while_the_watch_was_down_is_noticed_at_the_relist(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
+    cluster: FakeKubernetesAPI, jobs: Jobs
 ) -> None:
-    backend.submit(spec("lost"))
-    cluster.kubelet("lost", kw.running)
-    recorder.wait_state("lost", JobState.STARTED)
+    jobs.started("lost")
     cluster.compact()
     with cluster.cond:  # no watch event reaches the backend: its version is compacted away
         cluster.state.events.clear()
         cluster.delete("jobs", "lost", "Background")
         cluster.state.events.clear()
     cluster.drop_watches()
-    assert recorder.wait_state("lost", JobState.FAILED).reason == "deleted"
+    assert jobs.wait("lost", JobState.FAILED).reason == "deleted"
 
 
 def test_observe_answers_from_the_watches_without_a_request_per_call(
-    cluster: FakeKubernetesAPI, backend: KubernetesBackend, recorder: Recorder
+    cluster: FakeKubernetesAPI, backend: KubernetesBackend, jobs: Jobs
 ) -> None:
-    backend.submit(spec("quiet"))
-    cluster.kubelet("quiet", kw.running)
-    recorder.wait_state("quiet", JobState.STARTED)
+    jobs.started("quiet")
     before = len(cluster.seen)
     states = {backend.observe("quiet").state for _ in range(100)}
     assert states == {JobState.STARTED}

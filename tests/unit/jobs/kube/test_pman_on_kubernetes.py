@@ -164,7 +164,7 @@ def test_a_job_submitted_through_the_api_runs_in_the_cluster_and_succeeds(
     cluster.kubelet(name, kw.running)
     until(lambda: job_view(pman_app, "study-ok")["status"] == "started", why="started")
     publish_status(store, "study-ok", "succeeded")
-    cluster.kubelet(name, lambda p: kw.terminated(p, processor=0, publish=0, processor_reason=None))
+    cluster.containers_exit(name, processor=0, publish=0)
     view = wait_finished(pman_app, "study-ok")
     assert view["status"] == "finishedSuccessfully", view
     assert view["exit_code"] == 0 and view["failed_step"] is None
@@ -179,7 +179,7 @@ def test_a_processor_exiting_3_finishes_with_error_in_the_processor_step(
     until(lambda: cluster.pods_of(name), why="the Job's pod exists")
     cluster.kubelet(name, kw.running)
     publish_status(store, "study-exit-3", "failed", exit_code=3)
-    cluster.kubelet(name, lambda p: kw.terminated(p, processor=3, publish=1, processor_reason=None))
+    cluster.containers_exit(name, processor=3, publish=1)
     view = wait_finished(pman_app, "study-exit-3")
     assert view["status"] == "finishedWithError", view
     assert (view["failed_step"], view["exit_code"]) == ("processor", 3), view
@@ -254,9 +254,7 @@ def test_the_pman_command_serves_the_kubernetes_backend(
                 publish_status(store, "cli-job", "succeeded")
             finally:
                 store.close()
-            cluster.kubelet(
-                name, lambda p: kw.terminated(p, processor=0, publish=0, processor_reason=None)
-            )
+            cluster.containers_exit(name, processor=0, publish=0)
             done = until(
                 lambda: (
                     (r := client.get("/api/v1/jobs/cli-job").json())["status"] in FINISHED and r

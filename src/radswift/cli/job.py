@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from radswift.cli.options import Cpu, Env, Gpu, Memory, ProcessorImage, Workers
 from radswift.errors import InvalidInput
 from radswift.jobs.spec import (
     DEFAULT_ACTIVE_DEADLINE_SECONDS,
@@ -40,17 +41,17 @@ app = typer.Typer(
 @app.command()
 def manifest(
     jid: Annotated[str, typer.Option("--jid", help="The job id: the Swift key holding input/.")],
-    image: Annotated[str, typer.Option("--image", help="The processor's image.")],
+    image: ProcessorImage,
     command: Annotated[
         list[str] | None, typer.Argument(help="The processor's command and arguments, after --.")
     ] = None,
     platform: Annotated[Platform, typer.Option(help="Where the manifests go.")] = (
         Platform.KUBERNETES
     ),
-    cpu: Annotated[str | None, typer.Option(help="CPU request = limit, e.g. 2000m.")] = None,
-    memory: Annotated[str | None, typer.Option(help="Memory request = limit, e.g. 1Gi.")] = None,
-    gpu: Annotated[int, typer.Option(help="NVIDIA GPUs (nvidia.com/gpu limit).")] = 0,
-    workers: Annotated[int, typer.Option(help="Parallel processor pods (Indexed Job).")] = 1,
+    cpu: Cpu = None,
+    memory: Memory = None,
+    gpu: Gpu = 0,
+    workers: Workers = 1,
     namespace: Annotated[str, typer.Option(help="The namespace.")] = DEFAULT_NAMESPACE,
     wait: Annotated[
         WaitStrategy, typer.Option(help="How publish learns that the processor finished.")
@@ -59,9 +60,7 @@ def manifest(
         OutputLayout,
         typer.Option(help="How publish stores the outputs: one object per file, or one tar."),
     ] = OutputLayout.OBJECTS,
-    env: Annotated[
-        list[str] | None, typer.Option("--env", "-e", help="NAME=VALUE for the processor.")
-    ] = None,
+    env: Env = None,
     radswift_image: Annotated[
         str | None,
         typer.Option(

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from radswift.cli.job import parse_env
+from radswift.cli.options import Cpu, Env, Gpu, Memory, ProcessorImage, Workers
 from radswift.client.man import ManClient
 from radswift.errors import InvalidInput
 
@@ -43,7 +44,7 @@ def register(app: typer.Typer) -> None:
 
 def submit(
     jid: Annotated[str, typer.Option("--jid", help="The job id (and key, by default).")],
-    image: Annotated[str, typer.Option("--image", help="The processor's image.")],
+    image: ProcessorImage,
     command: Annotated[
         list[str], typer.Argument(help="After --: the plugin's executable and its arguments.")
     ],
@@ -51,12 +52,12 @@ def submit(
     token: TokenOption = None,
     kind: Annotated[str, typer.Option("--type", help="ds | fs | ts (ChRIS plugin type).")] = "ds",
     input_key: Annotated[str | None, typer.Option(help="The key holding input/.")] = None,
-    cpu: Annotated[str | None, typer.Option(help="CPU limit, e.g. 1000m.")] = None,
-    memory: Annotated[str | None, typer.Option(help="Memory limit, e.g. 1Gi.")] = None,
-    gpu: Annotated[int, typer.Option(help="GPUs.")] = 0,
-    workers: Annotated[int, typer.Option(help="Parallel processors.")] = 1,
+    cpu: Cpu = None,
+    memory: Memory = None,
+    gpu: Gpu = 0,
+    workers: Workers = 1,
     auid: Annotated[str, typer.Option(help="Who submits (ChRIS user).")] = "",
-    env: Annotated[list[str] | None, typer.Option("--env", "-e", help="NAME=VALUE.")] = None,
+    env: Env = None,
     output_layout: Annotated[str, typer.Option(help="objects | bundle.")] = "objects",
     as_json: JsonOption = False,
 ) -> None:

@@ -13,6 +13,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from radswift.cli.options import (
+    ListenIp,
+    StoreBase,
+    SwiftCredentials,
+    SwiftStorage,
+    TokenAuth,
+    TokenPath,
+    Verbosity,
+)
 from radswift.errors import ConfigError, RadswiftError
 from radswift.services.man.settings import DEFAULT_IP, DEFAULT_PORT
 
@@ -56,7 +65,7 @@ def _state_dir() -> Path:
 
 
 def man(
-    ip: Annotated[str, typer.Option("--ip", help="Address to listen on.")] = DEFAULT_IP,
+    ip: ListenIp = DEFAULT_IP,
     port: Annotated[int, typer.Option("--port", help="Port (0: any free one).")] = DEFAULT_PORT,
     backend: Annotated[
         str, typer.Option("--backend", help="local | podman | kubernetes | openshift.")
@@ -75,16 +84,11 @@ def man(
             "--jobs-dir", help="The backend's job directories (default: beside the registry)."
         ),
     ] = None,
-    store_base: Annotated[
-        Path, typer.Option("--storeBase", help="Local store directory (without --swift-storage).")
-    ] = DEFAULT_STORE_BASE,
-    swift_storage: Annotated[bool, typer.Option("--swift-storage", help="Keys in Swift.")] = False,
-    swift_credentials: Annotated[
-        Path | None,
-        typer.Option("--swift-credentials", show_default=False, help="Swift credentials file."),
-    ] = None,
-    token_auth: Annotated[bool, typer.Option("--enableTokenAuth", help="Require a token.")] = False,
-    token_path: Annotated[Path | None, typer.Option("--tokenPath", help="Token file.")] = None,
+    store_base: StoreBase = DEFAULT_STORE_BASE,
+    swift_storage: SwiftStorage = False,
+    swift_credentials: SwiftCredentials = None,
+    token_auth: TokenAuth = False,
+    token_path: TokenPath = None,
     max_running: Annotated[
         int | None,
         typer.Option(
@@ -142,7 +146,7 @@ def man(
     container_env: Annotated[
         str | None, typer.Option("--container-env", help="Legacy: the backend.")
     ] = None,
-    verbosity: Annotated[int, typer.Option("--verbosity", "-v", help="0 quiet .. 2 debug.")] = 0,
+    verbosity: Verbosity = 0,
     _rawmode: Annotated[str | None, typer.Option("--rawmode", hidden=True)] = None,
     _http: Annotated[bool, typer.Option("--http", hidden=True)] = False,
     _listeners: Annotated[str | None, typer.Option("--listeners", hidden=True)] = None,

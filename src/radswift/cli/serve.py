@@ -26,6 +26,15 @@ from radswift.archive.limits import (
     ArchiveLimits,
 )
 from radswift.bundle import LAYOUTS, Layout
+from radswift.cli.options import (
+    ListenIp,
+    StoreBase,
+    SwiftCredentials,
+    SwiftStorage,
+    TokenAuth,
+    TokenPath,
+    Verbosity,
+)
 from radswift.services.ioh.settings import (
     DEFAULT_BODY_IDLE_TIMEOUT,
     DEFAULT_IP,
@@ -62,31 +71,21 @@ IOH_HELP = "\n\n".join(
 
 
 def ioh(
-    ip: Annotated[str, typer.Option("--ip", help="Address to listen on.")] = DEFAULT_IP,
+    ip: ListenIp = DEFAULT_IP,
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = DEFAULT_PORT,
     forever: Annotated[bool, typer.Option("--forever", help="Keep serving.")] = False,
-    store_base: Annotated[
-        Path, typer.Option("--storeBase", help="Local store directory (without --swift-storage).")
-    ] = DEFAULT_STORE_BASE,
+    store_base: StoreBase = DEFAULT_STORE_BASE,
     http_response: Annotated[
         bool, typer.Option("--httpResponse", help="Legacy; no effect.")
     ] = False,
     create_dirs: Annotated[
         bool, typer.Option("--createDirsAsNeeded", help="Legacy; no effect.")
     ] = False,
-    swift_storage: Annotated[bool, typer.Option("--swift-storage", help="Store in Swift.")] = False,
-    swift_credentials: Annotated[
-        Path | None,
-        typer.Option(
-            "--swift-credentials",
-            show_default=False,
-            help="Swift credentials file (ChRIS format); default: the ST_*/OS_* environment, "
-            "else /etc/swift/swift-credentials.cfg.",
-        ),
-    ] = None,
-    token_auth: Annotated[bool, typer.Option("--enableTokenAuth", help="Require a token.")] = False,
-    token_path: Annotated[Path | None, typer.Option("--tokenPath", help="Token file.")] = None,
-    verbosity: Annotated[int, typer.Option("--verbosity", "-v", help="0 quiet .. 2 debug.")] = 0,
+    swift_storage: SwiftStorage = False,
+    swift_credentials: SwiftCredentials = None,
+    token_auth: TokenAuth = False,
+    token_path: TokenPath = None,
+    verbosity: Verbosity = 0,
     max_entries: Annotated[
         int, typer.Option(help="Most entries in one push.")
     ] = DEFAULT_MAX_ENTRIES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import socket
 import subprocess
@@ -117,16 +118,6 @@ def wait_healthy(url: str, proc: subprocess.Popen[str] | None = None) -> None:
     raise RuntimeError("pfioh did not become healthy")
 
 
-def make_tree(root: Path, files: dict[str, bytes], empty_dirs: tuple[str, ...] = ()) -> Path:
-    for rel, data in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    for rel in empty_dirs:
-        (root / rel).mkdir(parents=True, exist_ok=True)
-    return root
-
-
 def tree_digest(root: Path) -> dict[str, str]:
     """relative path -> md5 for files, "dir" for empty directories."""
     out: dict[str, str] = {}
@@ -181,3 +172,42 @@ def listing(url: str, key: str, headers: dict[str, str] | None = None) -> dict[s
         return None
     response.raise_for_status()
     return {o["name"]: o["etag"] for o in response.json()["objects"]}
+
+
+def run_pfurl(pfurl: str, url: str, msg: dict[str, object], cwd: Path, *extra: str) -> str:
+    """The real `pfurl` POSTing `msg` to pfioh's legacy /api/v1/cmd (from `cwd`); its stdout."""
+    host = url.removeprefix("http://")
+    done = subprocess.run(
+        [
+            pfurl,
+            "--verb",
+            "POST",
+            *extra,
+            "--quiet",
+            "--http",
+            f"{host}/api/v1/cmd",
+            "--msg",
+            json.dumps(msg),
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def transfer_msg(action: str, key: str, local: Path) -> dict[str, object]:
+    """A pushPath/pullPath message as ChRIS sends it: zip, unpacked, local dir created."""
+    return {
+        "action": action,
+        "meta": {
+            "remote": {"key": key},
+            "local": {"path": str(local), "createDir": True},
+            "transport": {
+                "mechanism": "compress",
+                "compress": {"archive": "zip", "unpack": True, "cleanup": True},
+            },
+        },
+    }

@@ -27,7 +27,6 @@ from bundle_helpers import (
     until,
 )
 from pfioh_helpers import (
-    make_tree,
     new_key,
     serve,
     tar_bytes,
@@ -41,6 +40,7 @@ from radswift.client.ioh import IohClient
 from radswift.names import segments_container
 from radswift.services.ioh import IohSettings, Tuning
 from radswift.store.base import ObjectStore
+from trees import make_tree
 
 
 @pytest.fixture

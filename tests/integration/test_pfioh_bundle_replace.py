@@ -28,7 +28,7 @@ from bundle_helpers import (
     raw_upload,
     until,
 )
-from pfioh_helpers import make_tree, new_key, serve, tar_bytes, tree_digest
+from pfioh_helpers import new_key, serve, tar_bytes, tree_digest
 
 from radswift.archive.limits import ArchiveLimits
 from radswift.errors import StorageError
@@ -36,6 +36,7 @@ from radswift.services.ioh import IohSettings
 from radswift.services.ioh.core import pull_bundle
 from radswift.store.base import ObjectStore
 from radswift.store.local import LocalStore
+from trees import make_tree
 
 OLD = {f"old/{i:02d}.dcm": bytes([i]) * 40_000 for i in range(8)}
 NEW = {"new/a.dcm": b"A" * 300_000, "new/b.dcm": b"B" * 1000}

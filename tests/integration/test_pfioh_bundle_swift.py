@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
 import tarfile
 import time
 from collections.abc import Iterator
@@ -28,12 +27,13 @@ from bundle_helpers import (
     raw_upload,
 )
 from pfioh_helpers import (
-    make_tree,
     new_key,
     open_backend,
     pfioh_process,
+    run_pfurl,
     serve,
     tar_bytes,
+    transfer_msg,
     tree_digest,
 )
 from swiftclient.client import Connection
@@ -43,6 +43,7 @@ from radswift.generation import generations_prefix
 from radswift.names import segments_container
 from radswift.services.ioh import IohSettings, Tuning
 from radswift.store.base import ObjectStore
+from trees import make_tree
 
 
 @pytest.fixture
@@ -158,37 +159,10 @@ def test_in_swift_an_interrupted_bundle_push_leaves_nothing(
 # -- the legacy protocol --------------------------------------------------------------
 
 
-def run_pfurl(pfurl: str, url: str, action: str, key: str, local: Path) -> dict[str, Any]:
-    msg = {
-        "action": action,
-        "meta": {
-            "remote": {"key": key},
-            "local": {"path": str(local), "createDir": True},
-            "transport": {
-                "mechanism": "compress",
-                "compress": {"archive": "zip", "unpack": True, "cleanup": True},
-            },
-        },
-    }
-    done = subprocess.run(
-        [
-            pfurl,
-            "--verb",
-            "POST",
-            "--quiet",
-            "--http",
-            f"{url.removeprefix('http://')}/api/v1/cmd",
-            "--msg",
-            json.dumps(msg),
-        ],
-        cwd=local.parent,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    reply: dict[str, Any] = json.loads(done.stdout)["stdout"]
+def pfurl_transfer(pfurl: str, url: str, action: str, key: str, local: Path) -> dict[str, Any]:
+    """pfurl's pushPath or pullPath of `local`; pfioh's reply."""
+    out = run_pfurl(pfurl, url, transfer_msg(action, key, local), local.parent)
+    reply: dict[str, Any] = json.loads(out)["stdout"]
     return reply
 
 
@@ -198,10 +172,10 @@ def test_pfurl_pushes_and_pulls_through_a_pfioh_started_with_layout_bundle(
     args = ["--forever", "--layout", "bundle", "--storeBase", str(tmp_path / "store")]
     with pfioh_process(args) as url:
         key = new_key()
-        reply = run_pfurl(pfurl, url, "pushPath", key, source)
+        reply = pfurl_transfer(pfurl, url, "pushPath", key, source)
         assert reply["compress"]["remoteServer"]["status"] is True, reply
         assert list(names(url, key)) == [BUNDLE]
-        run_pfurl(pfurl, url, "pushPath", key, source)  # a second push replaces the first
+        pfurl_transfer(pfurl, url, "pushPath", key, source)  # a second push replaces the first
         assert list(names(url, key)) == [BUNDLE]
         # the job's results, bundled too; pfurl pulls them as its zip
         output = httpx.post(
@@ -211,5 +185,5 @@ def test_pfurl_pushes_and_pulls_through_a_pfioh_started_with_layout_bundle(
             headers={"Content-Type": "application/x-tar"},
         )
         assert output.json()["layout"] == "bundle"
-        assert run_pfurl(pfurl, url, "pullPath", key, tmp_path / "out")["status"] is True
+        assert pfurl_transfer(pfurl, url, "pullPath", key, tmp_path / "out")["status"] is True
     assert tree_digest(tmp_path / "out") == tree_digest(source)

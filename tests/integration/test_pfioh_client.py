@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pfioh_helpers import BACKENDS, make_tree, new_key, open_backend, serve, tree_digest
+from pfioh_helpers import BACKENDS, new_key, open_backend, serve, tree_digest
 
 from radswift.cli.app import run_app
 from radswift.cli.main import app
@@ -16,6 +16,7 @@ from radswift.client.ioh import IohClient
 from radswift.errors import Conflict, NotFound, UnsafeArchive
 from radswift.services.ioh import IohSettings
 from radswift.store.base import ObjectStore
+from trees import make_tree
 
 TREE = {"ct/001.dcm": os.urandom(200_000), "ct/002.dcm": os.urandom(1000), "a.txt": b"a"}
 

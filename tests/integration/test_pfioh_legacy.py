@@ -22,7 +22,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pfioh_helpers import listing, make_tree, new_key, pfioh_process, tree_digest
+from pfioh_helpers import (
+    listing,
+    new_key,
+    pfioh_process,
+    run_pfurl,
+    transfer_msg,
+    tree_digest,
+)
+
+from trees import make_tree
 
 TREE = {
     "series/img001.dcm": os.urandom(300_000),
@@ -53,43 +62,6 @@ def server(
         args += ["--storeBase", str(tmp_path_factory.mktemp("pfioh") / "store")]
     with pfioh_process(args, env) as url:
         yield url
-
-
-def run_pfurl(pfurl: str, url: str, msg: dict[str, object], cwd: Path, *extra: str) -> str:
-    host = url.removeprefix("http://")
-    done = subprocess.run(
-        [
-            pfurl,
-            "--verb",
-            "POST",
-            *extra,
-            "--quiet",
-            "--http",
-            f"{host}/api/v1/cmd",
-            "--msg",
-            json.dumps(msg),
-        ],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def transfer_msg(action: str, key: str, local: Path) -> dict[str, object]:
-    return {
-        "action": action,
-        "meta": {
-            "remote": {"key": key},
-            "local": {"path": str(local), "createDir": True},
-            "transport": {
-                "mechanism": "compress",
-                "compress": {"archive": "zip", "unpack": True, "cleanup": True},
-            },
-        },
-    }
 
 
 def test_pfurl_hello(pfurl: str, server: str, tmp_path: Path) -> None:

@@ -28,12 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pfioh_helpers import free_port, make_tree, pfioh_process, tree_digest
+from pfioh_helpers import free_port, pfioh_process, tree_digest
 from pman_support import Pman
 from swiftclient.client import Connection
 
 from radswift.devswift import LocalSwift
 from radswift.jobs.local import LocalBackend
+from trees import make_tree
 
 pytestmark = [
     pytest.mark.swift,

@@ -37,6 +37,7 @@ from radswift.publisher.status import read_status
 from radswift.publisher.wait import NoWait
 from radswift.store import ObjectStore, open_store
 from radswift.transfer import TransferOptions
+from trees import make_tree, tree_of
 
 pytestmark = pytest.mark.swift
 
@@ -78,26 +79,6 @@ def key(store: ObjectStore) -> str:
 def config(tmp_path: Path, key: str, **env: str) -> PublisherConfig:
     base = {"RADSWIFT_KEY": key, "RADSWIFT_SHARE": str(tmp_path / "share"), "RADSWIFT_WAIT": "none"}
     return PublisherConfig.from_env({**base, **env})
-
-
-def make_tree(root: Path, files: dict[str, bytes], empty_dirs: tuple[str, ...] = ()) -> None:
-    for rel, data in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(data)
-    for rel in empty_dirs:
-        (root / rel).mkdir(parents=True, exist_ok=True)
-
-
-def tree_of(root: Path) -> dict[str, bytes | None]:
-    """Every file (its bytes) and empty directory (None) under root."""
-    found: dict[str, bytes | None] = {}
-    for path in root.rglob("*"):
-        rel = path.relative_to(root).as_posix()
-        if path.is_file():
-            found[rel] = path.read_bytes()
-        elif not any(path.iterdir()):
-            found[rel] = None
-    return found
 
 
 EXPECTED = {**TREE, **dict.fromkeys(EMPTY_DIRS)}

@@ -107,3 +107,17 @@ class ChunkReader:
                 return b""
         data, self._current = self._current[:n], self._current[n:]
         return bytes(data)
+
+
+class UnseekableSink(io.RawIOBase):
+    """A sink zipfile cannot seek in, so it writes sizes in data descriptors (as streamers do)."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: bytes) -> int:  # type: ignore[override]
+        self.buf += b
+        return len(b)

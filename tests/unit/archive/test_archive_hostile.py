@@ -18,6 +18,7 @@ import pytest
 from archive_support import (
     FORMATS,
     Consumed,
+    UnseekableSink,
     build,
     consume,
     file_entry,
@@ -183,7 +184,7 @@ def test_entry_count_cap(fmt: Format) -> None:
 def test_a_zip_without_declared_sizes_is_capped_while_streaming() -> None:
     # A data-descriptor zip declares nothing up front: only counting the bytes can stop it.
     data = bytes(range(256)) * (20 * 1024)  # 5 MiB
-    sink = _UnseekableSink()
+    sink = UnseekableSink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("undeclared.bin", data)
     got = consume(bytes(sink.buf), limits=ArchiveLimits(max_entry_bytes=MIB))
@@ -262,18 +263,6 @@ def test_unknown_and_empty_input_is_invalid() -> None:
     failed(consume(b"hello, not an archive" * 30), "unrecognized archive format")
     failed(consume(b""), "empty")
     failed(consume(gzip.compress(b"not a tar" * 100)), "tar")
-
-
-class _UnseekableSink(io.RawIOBase):
-    def __init__(self) -> None:
-        self.buf = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, b: bytes) -> int:  # type: ignore[override]
-        self.buf += b
-        return len(b)
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ import pytest
 from archive_support import (
     FORMATS,
     ChunkReader,
+    UnseekableSink,
     build,
     consume,
     dir_entry,
@@ -98,22 +99,8 @@ def test_compressed_zip_round_trips() -> None:
     assert consume(blob).files == {"zeros.bin": bytes(100_000), "r.bin": BIG}
 
 
-class _Unseekable(io.RawIOBase):
-    """A sink zipfile cannot seek in, so it writes sizes in data descriptors (as streamers do)."""
-
-    def __init__(self) -> None:
-        self.buf = bytearray()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, b: bytes) -> int:  # type: ignore[override]
-        self.buf += b
-        return len(b)
-
-
 def test_zip_with_data_descriptors_from_a_streaming_writer_is_read() -> None:
-    sink = _Unseekable()
+    sink = UnseekableSink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("dd/a.txt", b"hello " * 1000)
     got = consume(bytes(sink.buf), "zip")
@@ -219,7 +206,7 @@ def test_gnu_long_names_are_read() -> None:
 
 
 def test_zip_sizes_deferred_to_a_data_descriptor_are_none() -> None:
-    sink = _Unseekable()
+    sink = UnseekableSink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("later.txt", b"x" * 100)
     entries = list(iter_archive(io.BytesIO(bytes(sink.buf)), "zip", ArchiveLimits()))

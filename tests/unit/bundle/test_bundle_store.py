@@ -12,11 +12,13 @@ import io
 import os
 import tarfile
 from collections.abc import Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
 import pytest
 
+import trees
 from radswift.bundle import BYTES_META, FILES_META, bundle_object
 from radswift.bundle.read import iter_bundle, unpack_bundle
 from radswift.bundle.write import write_bundle
@@ -24,6 +26,7 @@ from radswift.errors import IntegrityError, InvalidInput, TransferError, UnsafeA
 from radswift.names import segments_container
 from radswift.store.base import ObjectInfo
 from radswift.store.local import LocalStore
+from trees import tree_of
 
 KEY = "study-1"
 NAME = bundle_object("output/")
@@ -36,27 +39,9 @@ def store(tmp_path: Path) -> Iterator[LocalStore]:
     local.close()
 
 
-def make_tree(root: Path, files: Mapping[str, bytes], empty_dirs: tuple[str, ...] = ()) -> Path:
-    for rel, data in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        os.utime(path, (1_600_000_000, 1_600_000_000))
-    for rel in empty_dirs:
-        (root / rel).mkdir(parents=True)
-    return root
-
-
-def tree_of(root: Path) -> dict[str, bytes | None]:
-    """Every file (its bytes) and empty directory (None) under root."""
-    found: dict[str, bytes | None] = {}
-    for path in root.rglob("*"):
-        rel = path.relative_to(root).as_posix()
-        if path.is_file():
-            found[rel] = path.read_bytes()
-        elif not any(path.iterdir()):
-            found[rel] = None
-    return found
+MTIME = 1_600_000_000
+make_tree = partial(trees.make_tree, mtime=MTIME)
+"""Every file of a tree made here has one known mtime (the bundle keeps mtimes)."""
 
 
 FILES = {
@@ -93,7 +78,7 @@ def test_unpacking_gives_back_the_tree_byte_for_byte_with_mtimes(
     result = unpack_bundle(store, KEY, NAME, dest)
     assert tree_of(dest) == tree_of(src)
     assert sorted(result.files) == sorted(FILES) and result.bytes == 5000 + 700 + 7
-    assert (dest / "a/one.dcm").stat().st_mtime == 1_600_000_000
+    assert (dest / "a/one.dcm").stat().st_mtime == MTIME
 
 
 def test_iter_bundle_yields_the_entries_as_the_archive_reader_does(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,3 +62,13 @@ def keystone_swift(
         yield stack
     finally:
         stack.stop()
+
+
+# --- the network --------------------------------------------------------------------------
+@pytest.fixture
+def dead_port() -> Iterator[int]:
+    """A loopback port bound but not listening: connecting is refused at once, and nobody
+    else can take it while the test runs."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]

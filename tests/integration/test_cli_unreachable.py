@@ -9,11 +9,9 @@ usage error (exit 2). Nothing listens on the ports used here, so no Swift is nee
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,15 +24,6 @@ TOKEN = "tk-distinctive-8086-plugh"
 FAST_ENOUGH = 10.0
 """Seconds a one-attempt run may take at most: the interpreter starting on a loaded,
 shared machine; refusal itself is immediate."""
-
-
-@pytest.fixture
-def dead_port() -> Iterator[int]:
-    """A loopback port bound but not listening: connecting is refused at once, and nobody
-    else can take it while the test runs."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:

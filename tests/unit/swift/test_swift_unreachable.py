@@ -31,15 +31,6 @@ QUICK = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02)
 KNOB = "(--retries or RADSWIFT_RETRIES)"
 
 
-@pytest.fixture
-def dead_port() -> Iterator[int]:
-    """A loopback port bound but not listening: connecting is refused at once, and nobody
-    else can take it while the test runs."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
-
-
 @contextmanager
 def raw_server(handle: Callable[[socket.socket], None]) -> Iterator[int]:
     """A loopback TCP server calling `handle` on every connection; yields its port."""

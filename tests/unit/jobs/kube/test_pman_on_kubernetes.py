@@ -268,14 +268,6 @@ def test_the_pman_command_serves_the_kubernetes_backend(
     assert "Traceback" not in log.read_text(errors="replace")
 
 
-@pytest.fixture
-def dead_port() -> Iterator[int]:
-    """A loopback port bound but not listening: connecting is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield sock.getsockname()[1]
-
-
 def test_pman_with_an_unreachable_api_says_so_in_one_line_without_a_traceback(
     dead_port: int, tmp_path: Path
 ) -> None:

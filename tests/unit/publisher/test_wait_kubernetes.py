@@ -89,13 +89,19 @@ class Waiting:
         return self._thread.is_alive()
 
 
+def watching(api: FakeKubernetesAPI, tmp_path: Path) -> Waiting:
+    """Pod job-0 runs, and a wait for its processor watches it (its list done)."""
+    api.add_pod("job-0")
+    waiting = Waiting(strategy(api, tmp_path).wait, [0])
+    api.wait_for_watchers(1)
+    return waiting
+
+
 def test_a_completed_processor_is_seen_through_one_list_and_a_watch(
     api: FakeKubernetesAPI, tmp_path: Path
 ) -> None:
-    api.add_pod("job-0")
-    listed = api.resource_version
-    waiting = Waiting(strategy(api, tmp_path).wait, [0])
-    api.wait_for_watchers(1)
+    waiting = watching(api, tmp_path)
+    listed = api.resource_version  # what the list answered: nothing changed since
     assert waiting.running
     api.terminate("job-0", exit_code=0)
     outcome = waiting.result()[0]
@@ -133,9 +139,7 @@ def test_a_processor_that_already_ended_needs_no_watch(
 def test_a_failed_processor_reports_its_exit_code_and_reason(
     api: FakeKubernetesAPI, tmp_path: Path
 ) -> None:
-    api.add_pod("job-0")
-    waiting = Waiting(strategy(api, tmp_path).wait, [0])
-    api.wait_for_watchers(1)
+    waiting = watching(api, tmp_path)
     api.terminate("job-0", exit_code=137, reason="OOMKilled")
     outcome = waiting.result()[0]
     assert (outcome.exit_code, outcome.reason, outcome.succeeded) == (137, "OOMKilled", False)
@@ -144,10 +148,8 @@ def test_a_failed_processor_reports_its_exit_code_and_reason(
 def test_a_dropped_watch_resumes_from_the_last_resource_version(
     api: FakeKubernetesAPI, tmp_path: Path
 ) -> None:
-    api.add_pod("job-0")
-    listed = api.resource_version
-    waiting = Waiting(strategy(api, tmp_path).wait, [0])
-    api.wait_for_watchers(1)
+    waiting = watching(api, tmp_path)
+    listed = api.resource_version  # what the list answered: nothing changed since
     api.touch("job-0")  # a newer resourceVersion reaches the client
     touched = api.resource_version
     time.sleep(0.3)
@@ -165,9 +167,7 @@ def test_410_gone_makes_it_list_again(
     api: FakeKubernetesAPI, tmp_path: Path, as_http: bool
 ) -> None:
     api.gone_as_http = as_http
-    api.add_pod("job-0")
-    waiting = Waiting(strategy(api, tmp_path).wait, [0])
-    api.wait_for_watchers(1)
+    waiting = watching(api, tmp_path)
     api.compact()
     api.drop_watches()  # the resumed watch asks for a compacted version: 410
     api.wait_for_watchers(3)  # dropped one, the 410 one, the one after the re-list
@@ -179,9 +179,7 @@ def test_410_gone_makes_it_list_again(
 def test_a_processor_changed_while_the_watch_was_down_is_not_missed(
     api: FakeKubernetesAPI, tmp_path: Path
 ) -> None:
-    api.add_pod("job-0")
-    waiting = Waiting(strategy(api, tmp_path).wait, [0])
-    api.wait_for_watchers(1)
+    waiting = watching(api, tmp_path)
     api.drop_watches()
     api.terminate("job-0", exit_code=2)  # happens between the drop and the resumed watch
     assert waiting.result()[0].exit_code == 2
@@ -215,9 +213,7 @@ def test_multi_worker_returns_only_after_every_processor_ended(
 
 
 def test_a_deleted_pod_counts_as_a_failed_processor(api: FakeKubernetesAPI, tmp_path: Path) -> None:
-    api.add_pod("job-0")
-    waiting = Waiting(strategy(api, tmp_path).wait, [0])
-    api.wait_for_watchers(1)
+    waiting = watching(api, tmp_path)
     api.delete_pod("job-0")
     outcome = waiting.result()[0]
     assert (outcome.exit_code, outcome.reason) == (-1, "PodDeleted")
@@ -235,10 +231,7 @@ def test_a_rejected_token_fails_at_once_without_showing_it(
 
 
 def test_a_rotated_token_is_read_again(api: FakeKubernetesAPI, tmp_path: Path) -> None:
-    api.add_pod("job-0")
-    wait = strategy(api, tmp_path)
-    waiting = Waiting(wait.wait, [0])
-    api.wait_for_watchers(1)
+    waiting = watching(api, tmp_path)
     api.token = "rotated-token"
     (tmp_path / "token").write_text("rotated-token")
     api.drop_watches()

@@ -11,10 +11,10 @@ from __future__ import annotations
 import io
 import os
 import tarfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -144,20 +144,11 @@ class LocalStoreWithABusyWriter(LocalStore):
     victim: Path
 
     def put_object(
-        self,
-        container: str,
-        name: str,
-        body: BinaryIO,
-        size: int,
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
+        self, container: str, name: str, body: BinaryIO, size: int, **options: Any
     ) -> ObjectInfo:
         with self.victim.open("ab") as out:
             out.write(b"late line\n")
-        return super().put_object(
-            container, name, body, size, content_type=content_type, metadata=metadata
-        )
+        return super().put_object(container, name, body, size, **options)
 
 
 def test_a_file_growing_during_the_write_fails_it_and_stores_nothing(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -139,14 +139,7 @@ class LocalStoreThatSwapsAFile(LocalStore):
     swap: str
 
     def put_object(
-        self,
-        container: str,
-        name: str,
-        body: BinaryIO,
-        size: int,
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
+        self, container: str, name: str, body: BinaryIO, size: int, **options: Any
     ) -> ObjectInfo:
         if self.victim.exists() or self.victim.is_symlink():
             self.victim.unlink()
@@ -156,9 +149,7 @@ class LocalStoreThatSwapsAFile(LocalStore):
                 self.victim.symlink_to(self.victim.with_name("other.dcm"))
             else:
                 self.victim.write_bytes(b"grown " * 10)
-        return super().put_object(
-            container, name, body, size, content_type=content_type, metadata=metadata
-        )
+        return super().put_object(container, name, body, size, **options)
 
 
 @pytest.mark.timeout(30)

@@ -8,17 +8,13 @@ failures. Tempauth is tested against the real local Swift in tests/integration.
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from keystoneauth1 import exceptions as ks
 
+from fakes.keystone import SECRET, FakeKeystone, password_creds
 from radswift.errors import AuthenticationError, CredentialsError, StorageUnavailable
 from radswift.swift.auth import (
     KeystoneAuthenticator,
@@ -27,124 +23,20 @@ from radswift.swift.auth import (
     translate_keystone_error,
     versioned_auth_url,
 )
-from radswift.swift.credentials import SwiftCredentials, credentials_from_environ
+from radswift.swift.credentials import credentials_from_environ
 from radswift.swift.http import Unreachable
-
-SECRET = "pa55-w0rd"
-
-
-class FakeKeystone(ThreadingHTTPServer):
-    """Answers v3 token requests: 401 unless the password/secret is SECRET."""
-
-    issued: int = 0
-    bodies: list[dict[str, Any]]
-
-
-def _catalog() -> list[dict[str, Any]]:
-    def endpoint(region: str, interface: str) -> dict[str, str]:
-        url = f"http://swift-{region.lower()}-{interface}:8080/v1/AUTH_p"
-        return {"region": region, "region_id": region, "interface": interface, "url": url}
-
-    endpoints = [endpoint(r, i) for r in ("RegionOne", "RegionTwo") for i in ("public", "internal")]
-    return [{"type": "object-store", "name": "swift", "endpoints": endpoints}]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: FakeKeystone
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.bodies.append(body)
-        identity = body["auth"]["identity"]
-        method = identity["methods"][0]
-        given = (
-            identity["password"]["user"]["password"]
-            if method == "password"
-            else identity["application_credential"]["secret"]
-        )
-        if given != SECRET:
-            self._reply(
-                401,
-                {
-                    "error": {
-                        "code": 401,
-                        "message": "The request you have made requires authentication.",
-                    }
-                },
-            )
-            return
-        self.server.issued += 1
-        expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-        token = {
-            "token": {
-                "methods": [method],
-                "expires_at": expires,
-                "issued_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z"),
-                "user": {
-                    "id": "u1",
-                    "name": "alice",
-                    "domain": {"id": "default", "name": "Default"},
-                },
-                "project": {
-                    "id": "p1",
-                    "name": "radiology",
-                    "domain": {"id": "default", "name": "Default"},
-                },
-                "catalog": _catalog(),
-            }
-        }
-        self._reply(201, token, token_id=f"tok-{self.server.issued}")
-
-    def _reply(self, status: int, body: dict[str, Any], token_id: str | None = None) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        if token_id:
-            self.send_header("X-Subject-Token", token_id)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *_: Any) -> None:
-        pass
 
 
 @pytest.fixture
 def fake_keystone() -> Iterator[FakeKeystone]:
-    server = FakeKeystone(("127.0.0.1", 0), _Handler)
-    server.bodies = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with FakeKeystone() as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def password_creds(url: str, password: str = SECRET, **extra: str) -> SwiftCredentials:
-    env = {
-        "OS_AUTH_URL": url,
-        "OS_USERNAME": "alice",
-        "OS_PASSWORD": password,
-        "OS_PROJECT_NAME": "radiology",
-        **extra,
-    }
-    creds = credentials_from_environ(env)
-    assert creds is not None
-    return creds
-
-
-def url_of(server: FakeKeystone) -> str:
-    return f"http://127.0.0.1:{server.server_address[1]}/v3"
 
 
 def test_password_auth_picks_the_object_store_of_the_region_and_interface(
     fake_keystone: FakeKeystone,
 ) -> None:
-    creds = password_creds(
-        url_of(fake_keystone), OS_REGION_NAME="RegionTwo", OS_INTERFACE="internal"
-    )
+    creds = password_creds(fake_keystone.url, OS_REGION_NAME="RegionTwo", OS_INTERFACE="internal")
     endpoint = KeystoneAuthenticator(creds, timeout=5).endpoint()
     assert endpoint.storage_url == "http://swift-regiontwo-internal:8080/v1/AUTH_p"
     assert endpoint.token == "tok-1"
@@ -154,7 +46,7 @@ def test_password_auth_picks_the_object_store_of_the_region_and_interface(
 
 
 def test_tokens_are_reused_until_invalidated_after_a_401(fake_keystone: FakeKeystone) -> None:
-    auth = KeystoneAuthenticator(password_creds(url_of(fake_keystone)), timeout=5)
+    auth = KeystoneAuthenticator(password_creds(fake_keystone.url), timeout=5)
     first = auth.endpoint()
     assert auth.endpoint().token == first.token
     assert auth.invalidate(first.token)
@@ -166,7 +58,7 @@ def test_tokens_are_reused_until_invalidated_after_a_401(fake_keystone: FakeKeys
 
 def test_application_credentials_authenticate(fake_keystone: FakeKeystone) -> None:
     env = {
-        "OS_AUTH_URL": url_of(fake_keystone),
+        "OS_AUTH_URL": fake_keystone.url,
         "OS_APPLICATION_CREDENTIAL_ID": "app-1",
         "OS_APPLICATION_CREDENTIAL_SECRET": SECRET,
     }
@@ -180,7 +72,7 @@ def test_application_credentials_authenticate(fake_keystone: FakeKeystone) -> No
 def test_wrong_password_is_one_clear_error_without_the_password(
     fake_keystone: FakeKeystone,
 ) -> None:
-    creds = password_creds(url_of(fake_keystone), password="wrong-Secret-123")
+    creds = password_creds(fake_keystone.url, password="wrong-Secret-123")
     with pytest.raises(AuthenticationError) as caught:
         KeystoneAuthenticator(creds, timeout=5).endpoint()
     message = str(caught.value)
@@ -190,7 +82,7 @@ def test_wrong_password_is_one_clear_error_without_the_password(
 
 
 def test_unknown_region_is_a_configuration_error(fake_keystone: FakeKeystone) -> None:
-    creds = password_creds(url_of(fake_keystone), OS_REGION_NAME="Mars")
+    creds = password_creds(fake_keystone.url, OS_REGION_NAME="Mars")
     with pytest.raises(CredentialsError, match=r"no object-store endpoint.*'Mars'"):
         KeystoneAuthenticator(creds, timeout=5).endpoint()
 

@@ -9,16 +9,14 @@ Keystone (clearly not Keystone) whose catalog points at a dead object-store endp
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
+from fakes.keystone import FakeKeystone, endpoint, password_creds
 from radswift.errors import StorageUnavailable
 from radswift.swift.client import SwiftClient
 from radswift.swift.credentials import SwiftCredentials, credentials_from_environ
@@ -167,67 +165,12 @@ def test_tls_to_a_plain_http_port_is_a_tls_error() -> None:
     assert_no_secret(error.message)
 
 
-class FakeKeystone(ThreadingHTTPServer):
-    """Not Keystone: issues a token whose catalog's object-store endpoint is `storage_url`."""
-
-    storage_url = ""
-
-
-class _KeystoneHandler(BaseHTTPRequestHandler):
-    server: FakeKeystone
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        endpoint = {"interface": "public", "region": "R1", "region_id": "R1"}
-        catalog = [
-            {"type": "object-store", "endpoints": [{**endpoint, "url": self.server.storage_url}]}
-        ]
-        body = json.dumps(
-            {
-                "token": {
-                    "methods": ["password"],
-                    "expires_at": "2999-01-01T00:00:00.000000Z",
-                    "user": {"id": "u1", "name": "alice", "domain": {"id": "default"}},
-                    "project": {"id": "p1", "name": "radiology", "domain": {"id": "default"}},
-                    "catalog": catalog,
-                }
-            }
-        ).encode()
-        self.send_response(201)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("X-Subject-Token", TOKEN)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: Any) -> None:
-        pass
-
-
-def keystone_creds(auth_url: str) -> SwiftCredentials:
-    env = {
-        "OS_AUTH_URL": auth_url,
-        "OS_USERNAME": "alice",
-        "OS_PASSWORD": PASSWORD,
-        "OS_PROJECT_NAME": "radiology",
-    }
-    creds = credentials_from_environ(env)
-    assert creds is not None
-    return creds
-
-
 def test_a_dead_catalog_endpoint_says_where_the_storage_url_came_from(dead_port: int) -> None:
-    keystone = FakeKeystone(("127.0.0.1", 0), _KeystoneHandler)
     dead = dead_port
-    keystone.storage_url = f"http://127.0.0.1:{dead}/v1/AUTH_p1"
-    thread = threading.Thread(target=keystone.serve_forever, daemon=True)
-    thread.start()
-    kport = keystone.server_address[1]
-    try:
-        error = failure_of(keystone_creds(f"http://127.0.0.1:{kport}/v3"))
-    finally:
-        keystone.shutdown()
-        keystone.server_close()
+    storage = endpoint("R1", "public", f"http://127.0.0.1:{dead}/v1/AUTH_p1")
+    with FakeKeystone(secret=PASSWORD, endpoints=[storage], token_prefix=TOKEN) as keystone:
+        kport = keystone.server_address[1]
+        error = failure_of(password_creds(keystone.url, PASSWORD))
     assert error.message.startswith(
         f"cannot reach Swift at http://127.0.0.1:{dead} (connection refused) after 2 attempts"
     )
@@ -239,7 +182,7 @@ def test_a_dead_catalog_endpoint_says_where_the_storage_url_came_from(dead_port:
 
 def test_an_unreachable_keystone_names_os_auth_url(dead_port: int) -> None:
     port = dead_port
-    error = failure_of(keystone_creds(f"http://127.0.0.1:{port}/v3"))
+    error = failure_of(password_creds(f"http://127.0.0.1:{port}/v3", PASSWORD))
     assert error.message.startswith(
         f"cannot reach Keystone at http://127.0.0.1:{port} (connection refused) after 2 attempts"
     )

@@ -123,44 +123,38 @@ def _waiting(
     )
 
 
-def _running(container: str, pod: Obj) -> Obj:
+def _started(container: str, pod: Obj, state: k.V1ContainerState, *, running: bool) -> Obj:
+    """The status of a container that got as far as starting (its image pulled)."""
     return serialize(
         k.V1ContainerStatus(
             name=container,
             image=_image(pod, container),
             image_id=f"{_image(pod, container)}@sha256:0",
-            ready=True,
+            ready=running,
             restart_count=0,
-            started=True,
+            started=running,
             container_id=f"containerd://{container}",
-            state=k.V1ContainerState(running=k.V1ContainerStateRunning(started_at=now())),
+            state=state,
         )
     )
+
+
+def _running(container: str, pod: Obj) -> Obj:
+    state = k.V1ContainerState(running=k.V1ContainerStateRunning(started_at=now()))
+    return _started(container, pod, state, running=True)
 
 
 def _terminated(container: str, pod: Obj, exit_code: int, reason: str | None) -> Obj:
-    return serialize(
-        k.V1ContainerStatus(
-            name=container,
-            image=_image(pod, container),
-            image_id=f"{_image(pod, container)}@sha256:0",
-            ready=False,
-            restart_count=0,
-            started=False,
-            container_id=f"containerd://{container}",
-            state=k.V1ContainerState(
-                terminated=k.V1ContainerStateTerminated(
-                    exit_code=exit_code,
-                    reason=reason or ("Completed" if exit_code == 0 else "Error"),
-                    started_at=now(),
-                    finished_at=now(),
-                )
-            ),
-        )
+    ended = k.V1ContainerStateTerminated(
+        exit_code=exit_code,
+        reason=reason or ("Completed" if exit_code == 0 else "Error"),
+        started_at=now(),
+        finished_at=now(),
     )
+    return _started(container, pod, k.V1ContainerState(terminated=ended), running=False)
 
 
-# --- the kubelet: what tests make happen to a pod (each returns the new pod) -----------------
+# --- the kubelet: what tests make happen to a pod (each changes the pod in place) ----------
 def init_running(pod: Obj) -> None:
     pod["status"]["initContainerStatuses"] = [_running("get", pod)]
     pod["status"]["startTime"] = serialize(now())

@@ -20,6 +20,8 @@ from typing import Any
 
 import httpx
 
+from radswift.jobs.local import LocalBackend
+
 PMAN = str(Path(sys.executable).parent / "pman")
 FINISHED = ("finishedSuccessfully", "finishedWithError")
 
@@ -45,6 +47,22 @@ class Pman:
         pman = cls(directory, list(args), {**os.environ, **(env or {})})
         pman.launch()
         return pman
+
+    @classmethod
+    def local(
+        cls,
+        directory: Path,
+        *args: str,
+        store: Path | None = None,
+        isolation: str = "none",
+        emissary: Path | None = None,
+    ) -> Pman:
+        """pman on the local backend and a local store (default DIRECTORY/store), with the
+        emissary built into DIRECTORY/emissary unless one is given."""
+        if emissary is None:
+            emissary = LocalBackend(directory / "emissary", environ={}).ensure_emissary()
+        return cls.start(directory, "--storeBase", str(store or directory / "store"),
+                         "--isolation", isolation, "--emissary", str(emissary), *args)  # fmt: skip
 
     def launch(self) -> None:
         argv = [PMAN, "--port", "0", "--db", str(self.directory / "registry.db"),

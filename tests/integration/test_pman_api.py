@@ -28,14 +28,9 @@ def emissary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return LocalBackend(tmp_path_factory.mktemp("emissary"), environ={}).ensure_emissary()
 
 
-def start(directory: Path, emissary: Path, *args: str) -> Pman:
-    return Pman.start(directory, "--storeBase", str(directory / "store"), "--isolation",
-                      "none", "--emissary", str(emissary), *args)  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def pman(tmp_path_factory: pytest.TempPathFactory, emissary: Path) -> Iterator[Pman]:
-    server = start(tmp_path_factory.mktemp("pman-api"), emissary)
+    server = Pman.local(tmp_path_factory.mktemp("pman-api"), emissary=emissary)
     yield server
     server.close()
 
@@ -215,7 +210,7 @@ def test_metrics_count_jobs_by_state_and_time_their_steps(pman: Pman) -> None:
 def test_beyond_max_running_jobs_wait_in_order_and_a_queued_one_cancels_at_once(
     tmp_path: Path, emissary: Path
 ) -> None:
-    pman = start(tmp_path / "queued", emissary, "--max-running", "1")
+    pman = Pman.local(tmp_path / "queued", "--max-running", "1", emissary=emissary)
     try:
         jids = [new_jid(f"q{i}") for i in range(4)]
         for jid in jids:
@@ -237,7 +232,9 @@ def test_beyond_max_running_jobs_wait_in_order_and_a_queued_one_cancels_at_once(
 def test_token_auth_is_pfiohs(tmp_path: Path, emissary: Path) -> None:
     tokens = tmp_path / "tokens.cfg"
     tokens.write_text("[AUTH TOKENS]\nchris = secret-token-1\n")
-    pman = start(tmp_path / "auth", emissary, "--enableTokenAuth", "--tokenPath", str(tokens))
+    pman = Pman.local(
+        tmp_path / "auth", "--enableTokenAuth", "--tokenPath", str(tokens), emissary=emissary
+    )
     try:
         url = f"{pman.url}/api/v1/jobs"
         assert pman.client.get(url).status_code == 400

@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 from pman_support import Pman, new_jid
 
-from radswift.jobs.local import LocalBackend
-
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc builds the emissary")
 
 RADSWIFT = str(Path(sys.executable).parent / "radswift")
@@ -23,10 +21,7 @@ RADSWIFT = str(Path(sys.executable).parent / "radswift")
 
 @pytest.fixture(scope="module")
 def pman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pman]:
-    directory = tmp_path_factory.mktemp("pman-client")
-    emissary = LocalBackend(directory / "e", environ={}).ensure_emissary()
-    server = Pman.start(directory, "--storeBase", str(directory / "store"), "--isolation",
-                        "none", "--emissary", str(emissary))  # fmt: skip
+    server = Pman.local(tmp_path_factory.mktemp("pman-client"))
     yield server
     server.close()
 

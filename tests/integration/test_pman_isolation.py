@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from pman_support import Pman, new_jid, script_job
 
-from radswift.jobs.local import LocalBackend
 from radswift.store.local import LocalStore
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc builds the emissary")
@@ -38,9 +37,7 @@ def pman(tmp_path: Path) -> Iterator[Pman]:
                            capture_output=True, text=True, check=False)  # fmt: skip
     if probe.returncode != 0:
         pytest.skip(f"bwrap cannot run here: {probe.stderr.strip()}")
-    emissary = LocalBackend(tmp_path / "e", environ={}).ensure_emissary()
-    server = Pman.start(tmp_path / "pman", "--storeBase", str(tmp_path / "store"),
-                        "--isolation", "bubblewrap", "--emissary", str(emissary))  # fmt: skip
+    server = Pman.local(tmp_path / "pman", store=tmp_path / "store", isolation="bubblewrap")
     yield server
     server.close()
 

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from pman_support import Pman, new_jid
 
-from radswift.jobs.local import LocalBackend
 from radswift.store.local import LocalStore
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc builds the emissary")
@@ -29,10 +28,7 @@ FINISHED = ("finishedSuccessfully", "finishedWithError")
 
 @pytest.fixture(scope="module")
 def pman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pman]:
-    directory = tmp_path_factory.mktemp("pman-legacy")
-    emissary = LocalBackend(directory / "emissary", environ={}).ensure_emissary()
-    server = Pman.start(directory, "--storeBase", str(directory / "store"), "--isolation",
-                        "none", "--emissary", str(emissary))  # fmt: skip
+    server = Pman.local(tmp_path_factory.mktemp("pman-legacy"))
     yield server
     server.close()
 

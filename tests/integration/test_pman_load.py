@@ -13,8 +13,6 @@ import httpx
 import pytest
 from pman_support import FINISHED, Pman, new_jid, script_job
 
-from radswift.jobs.local import LocalBackend
-
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc builds the emissary"),
@@ -25,10 +23,7 @@ DEADLINE = 600.0
 
 
 def test_200_jobs_submitted_at_once_all_reach_their_right_final_state(tmp_path: Path) -> None:
-    emissary = LocalBackend(tmp_path / "e", environ={}).ensure_emissary()
-    pman = Pman.start(tmp_path / "pman", "--storeBase", str(tmp_path / "store"),
-                      "--isolation", "none", "--emissary", str(emissary),
-                      "--max-running", "8")  # fmt: skip
+    pman = Pman.local(tmp_path / "pman", "--max-running", "8", store=tmp_path / "store")
     try:
         jobs = {new_jid(f"n{i}"): i % 3 for i in range(JOBS)}  # exit code 0, 1 or 2
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from pman_support import Pman, new_jid, script_job
 
-from radswift.jobs.local import LocalBackend
 from radswift.store.local import LocalStore
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc builds the emissary")
@@ -35,10 +34,8 @@ def output(store: LocalStore, key: str, name: str) -> bytes:
 
 
 def test_a_restarted_pman_knows_every_job_and_finishes_the_running_ones(tmp_path: Path) -> None:
-    emissary = LocalBackend(tmp_path / "e", environ={}).ensure_emissary()
     store_dir = tmp_path / "store"
-    pman = Pman.start(tmp_path / "pman", "--storeBase", str(store_dir), "--isolation", "none",
-                      "--emissary", str(emissary), "--max-running", "3")  # fmt: skip
+    pman = Pman.local(tmp_path / "pman", "--max-running", "3", store=store_dir)
     try:
         done, survivor, victim, queued = (new_jid(n) for n in ("done", "surv", "vict", "queue"))
         pman.submit(**script_job(done, "echo a > /share/outgoing/a.txt", type="fs"))
@@ -79,10 +76,7 @@ def test_a_restarted_pman_knows_every_job_and_finishes_the_running_ones(tmp_path
 
 
 def test_clear_db_forgets_every_job(tmp_path: Path) -> None:
-    emissary = LocalBackend(tmp_path / "e", environ={}).ensure_emissary()
-    args = ("--storeBase", str(tmp_path / "store"), "--isolation", "none",
-            "--emissary", str(emissary))  # fmt: skip
-    pman = Pman.start(tmp_path / "pman", *args)
+    pman = Pman.local(tmp_path / "pman", store=tmp_path / "store")
     jid = new_jid()
     pman.submit(**script_job(jid, "true", type="fs"))
     pman.wait(jid)
@@ -98,10 +92,8 @@ def test_clear_db_forgets_every_job(tmp_path: Path) -> None:
 def test_sigterm_stops_pman_gracefully_and_its_running_job_finishes_after_a_restart(
     tmp_path: Path,
 ) -> None:
-    emissary = LocalBackend(tmp_path / "e", environ={}).ensure_emissary()
     store_dir = tmp_path / "store"
-    pman = Pman.start(tmp_path / "pman", "--storeBase", str(store_dir), "--isolation", "none",
-                      "--emissary", str(emissary))  # fmt: skip
+    pman = Pman.local(tmp_path / "pman", store=store_dir)
     try:
         jid = new_jid("term")
         script = "echo started; sleep 2; echo after > /share/outgoing/after.txt"

@@ -13,15 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from radswift.cli.options import (
-    ListenIp,
-    StoreBase,
-    SwiftCredentials,
-    SwiftStorage,
-    TokenAuth,
-    TokenPath,
-    Verbosity,
-)
+from radswift.cli import options as opt
 from radswift.errors import ConfigError, RadswiftError
 from radswift.services.man.settings import DEFAULT_IP, DEFAULT_PORT
 
@@ -65,7 +57,7 @@ def _state_dir() -> Path:
 
 
 def man(
-    ip: ListenIp = DEFAULT_IP,
+    ip: opt.ListenIp = DEFAULT_IP,
     port: Annotated[int, typer.Option("--port", help="Port (0: any free one).")] = DEFAULT_PORT,
     backend: Annotated[
         str, typer.Option("--backend", help="local | podman | kubernetes | openshift.")
@@ -84,11 +76,11 @@ def man(
             "--jobs-dir", help="The backend's job directories (default: beside the registry)."
         ),
     ] = None,
-    store_base: StoreBase = DEFAULT_STORE_BASE,
-    swift_storage: SwiftStorage = False,
-    swift_credentials: SwiftCredentials = None,
-    token_auth: TokenAuth = False,
-    token_path: TokenPath = None,
+    store_base: opt.StoreBase = DEFAULT_STORE_BASE,
+    swift_storage: opt.SwiftStorage = False,
+    swift_credentials: opt.SwiftCredentials = None,
+    token_auth: opt.TokenAuth = False,
+    token_path: opt.TokenPath = None,
     max_running: Annotated[
         int | None,
         typer.Option(
@@ -146,7 +138,7 @@ def man(
     container_env: Annotated[
         str | None, typer.Option("--container-env", help="Legacy: the backend.")
     ] = None,
-    verbosity: Verbosity = 0,
+    verbosity: opt.Verbosity = 0,
     _rawmode: Annotated[str | None, typer.Option("--rawmode", hidden=True)] = None,
     _http: Annotated[bool, typer.Option("--http", hidden=True)] = False,
     _listeners: Annotated[str | None, typer.Option("--listeners", hidden=True)] = None,

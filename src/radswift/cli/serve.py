@@ -26,15 +26,7 @@ from radswift.archive.limits import (
     ArchiveLimits,
 )
 from radswift.bundle import LAYOUTS, Layout
-from radswift.cli.options import (
-    ListenIp,
-    StoreBase,
-    SwiftCredentials,
-    SwiftStorage,
-    TokenAuth,
-    TokenPath,
-    Verbosity,
-)
+from radswift.cli import options as opt
 from radswift.services.ioh.settings import (
     DEFAULT_BODY_IDLE_TIMEOUT,
     DEFAULT_IP,
@@ -71,21 +63,21 @@ IOH_HELP = "\n\n".join(
 
 
 def ioh(
-    ip: ListenIp = DEFAULT_IP,
+    ip: opt.ListenIp = DEFAULT_IP,
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = DEFAULT_PORT,
     forever: Annotated[bool, typer.Option("--forever", help="Keep serving.")] = False,
-    store_base: StoreBase = DEFAULT_STORE_BASE,
+    store_base: opt.StoreBase = DEFAULT_STORE_BASE,
     http_response: Annotated[
         bool, typer.Option("--httpResponse", help="Legacy; no effect.")
     ] = False,
     create_dirs: Annotated[
         bool, typer.Option("--createDirsAsNeeded", help="Legacy; no effect.")
     ] = False,
-    swift_storage: SwiftStorage = False,
-    swift_credentials: SwiftCredentials = None,
-    token_auth: TokenAuth = False,
-    token_path: TokenPath = None,
-    verbosity: Verbosity = 0,
+    swift_storage: opt.SwiftStorage = False,
+    swift_credentials: opt.SwiftCredentials = None,
+    token_auth: opt.TokenAuth = False,
+    token_path: opt.TokenPath = None,
+    verbosity: opt.Verbosity = 0,
     max_entries: Annotated[
         int, typer.Option(help="Most entries in one push.")
     ] = DEFAULT_MAX_ENTRIES,

@@ -100,18 +100,10 @@ class Jobs:
     def publishes(self, jid: str, state: str, **extra: object) -> None:
         publish_status(self.store, jid, state, **extra)
 
-    def exit(
-        self,
-        jid: str,
-        *,
-        processor: int = 0,
-        publish: int = 0,
-        reason: str | None = None,
-        workers: list[int] | None = None,
-    ) -> None:
-        self.cluster.containers_exit(
-            jid, processor=processor, publish=publish, reason=reason, workers=workers
-        )
+    def exit(self, jid: str, **codes: Any) -> None:
+        """Its containers exit: processor=, publish=, reason=, workers= as the fake
+        cluster's containers_exit takes them."""
+        self.cluster.containers_exit(jid, **codes)
 
     def wait(self, jid: str, state: JobState) -> Observation:
         return self.recorder.wait_state(jid, state)

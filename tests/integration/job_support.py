@@ -5,9 +5,21 @@ in this folder's conftest.py)."""
 from __future__ import annotations
 
 import json
+import os
 import uuid
 
 from swiftclient.client import Connection
+
+COPY_ALL = "cp -r /share/incoming/. /share/outgoing/ && echo done > /share/outgoing/log.txt"
+"""The processor's command in most job tests: all of the input becomes the output, plus log.txt."""
+STUDY = {
+    "series 1/IM-0001.dcm": b"DICM" + os.urandom(70_000),
+    "series 1/IM-0002.dcm": b"DICM" + os.urandom(1_000),
+    "brain.nii": os.urandom(300_000),
+    "empty.txt": b"",
+    "naïve — 患者.txt": b"non-ASCII\n",
+}
+"""A small study with the names that break naive code: spaces, non-ASCII, an empty file."""
 
 
 def new_key(kind: str) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import job_support
 import pytest
-from job_support import objects, put_input, status
+from job_support import COPY_ALL, STUDY, objects, put_input, status
 from swiftclient.client import Connection
 
 from radswift.devswift import LocalSwift
@@ -33,16 +33,8 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is needed to build the emissary"),
 ]
 
-COPY_ALL = "cp -r /share/incoming/. /share/outgoing/ && echo done > /share/outgoing/log.txt"
 JOB_TIMEOUT = 60.0
 LEAKY = "OS_PASSWORD"  # a credential variable of the caller, never passed to any step
-STUDY = {
-    "series 1/IM-0001.dcm": b"DICM" + os.urandom(70_000),
-    "series 1/IM-0002.dcm": b"DICM" + os.urandom(1_000),
-    "brain.nii": os.urandom(300_000),
-    "empty.txt": b"",
-    "naïve — 患者.txt": b"non-ASCII\n",
-}
 
 
 @pytest.fixture(scope="module")

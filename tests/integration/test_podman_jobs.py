@@ -19,7 +19,7 @@ from pathlib import Path
 
 import job_support
 import pytest
-from job_support import objects, put_input, status
+from job_support import COPY_ALL, STUDY, objects, put_input, status
 from swiftclient.client import Connection
 
 from radswift.demo.backends import source_hash
@@ -34,7 +34,6 @@ pytestmark = [pytest.mark.podman, pytest.mark.swift, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 CONTAINERS_CONF = REPO / "deploy" / "podman" / "containers.conf"
 PROCESSOR_IMAGE = "localhost/radswift-busybox:latest"
-COPY_ALL = "cp -r /share/incoming/. /share/outgoing/ && echo done > /share/outgoing/log.txt"
 JOB_TIMEOUT = 120.0
 
 
@@ -134,15 +133,6 @@ def run_job(
 def explain(backend: PodmanBackend, job: PodmanJob, result: JobResult) -> str:
     logs = "\n".join(f"--- {c}:\n{backend.logs(job, c)}" for c in ("get", "processor", "publish"))
     return f"{result}\n{logs}"
-
-
-STUDY = {
-    "series 1/IM-0001.dcm": b"DICM" + os.urandom(70_000),
-    "series 1/IM-0002.dcm": b"DICM" + os.urandom(1_000),
-    "brain.nii": os.urandom(300_000),
-    "empty.txt": b"",
-    "naïve — 患者.txt": b"non-ASCII\n",
-}
 
 
 def test_a_job_fetches_its_input_processes_it_and_publishes_it_byte_for_byte(

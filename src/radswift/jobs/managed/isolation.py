@@ -23,7 +23,6 @@ not used yet: it is recorded as not applied. Recorded per job in `<job>/isolatio
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -33,14 +32,13 @@ from typing import Any
 
 from radswift.errors import ConfigError
 from radswift.jobs.backend import STEPS
+from radswift.jobs.quantity import memory_bytes
 from radswift.jobs.spec import JobSpec
 from radswift.podcontract.share import read_marker, write_marker
 
 MODES = ("auto", "none", "bubblewrap")
 RECORD = "isolation.json"
 PRIVATE_TOP = ("dev", "proc", "tmp")
-_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-          "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -157,7 +155,7 @@ def _probe(bwrap: str | None) -> str | None:
 
 
 def _bytes(quantity: str) -> int:
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([A-Za-z]*)", quantity)
-    if match is None or match.group(2) not in _UNITS:
-        raise ConfigError(f"cannot read the memory quantity {quantity!r}")
-    return int(float(match.group(1)) * _UNITS[match.group(2)])
+    try:
+        return memory_bytes(quantity)
+    except ValueError as err:
+        raise ConfigError(f"cannot read the memory quantity {quantity!r}") from err

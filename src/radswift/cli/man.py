@@ -40,6 +40,10 @@ MAN_HELP = "\n\n".join(
         " else the ST_* environment, else /etc/swift/swift-credentials.cfg; jobs get the same"
         f" credentials as a file); without it a local store in --storeBase (default"
         f" {DEFAULT_STORE_BASE}, pfioh's default too).",
+        "Limits a job may ask for: memory_limit 1Mi to 1Ti, cpu_limit 1m to 256 (256000m),"
+        " gpu_limit 0 to 16 (only on kubernetes/openshift: local and podman have no GPUs to"
+        " give, a 422); anything else is a 4xx and nothing is registered. The local backend"
+        " applies memory as an rlimit and records CPU as not applied (see docs/security.md).",
         "Token auth: --enableTokenAuth --tokenPath F, exactly as pfioh.",
         "Flags of the original pman: --DBpath is --db; --clearDB forgets every job at start;"
         " --container-env podman|local selects the backend (other values are refused);"

@@ -89,7 +89,10 @@ def test_limits_a_research_platform_uses_are_accepted_up_to_the_bounds(
     assert request(**change).document()[next(iter(change))] == next(iter(change.values()))
 
 
-def test_the_bounds_are_documented_in_the_openapi_schema() -> None:
+def test_the_bounds_are_documented_in_the_openapi_schema_and_pmans_help() -> None:
+    from radswift.cli.man import MAN_HELP
+
+    assert all(bound in MAN_HELP for bound in ("1Ti", "256000m", "422"))
     fields = JobRequest.model_json_schema()["properties"]
     assert "1Ti" in fields["memory_limit"]["description"]
     assert "256000m" in fields["cpu_limit"]["description"]

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from radswift.jobs.lifecycle import JobState, Observation
+from radswift.jobs.local import LocalBackend
+from radswift.jobs.local_run import step_record
 from radswift.jobs.managed import BackendConfig, open_backend
 from radswift.jobs.spec import JobSpec
 from radswift.store.local import LocalStore
@@ -47,3 +50,25 @@ def test_a_job_past_its_deadline_is_stopped_published_and_says_deadline(tmp_path
     assert backend.observe("never-submitted").state is JobState.UNDEFINED
     backend.remove("slow-job")
     assert not (tmp_path / "jobs" / "slow-job").exists()
+
+
+def test_a_driver_whose_job_directory_is_removed_under_it_ends_quietly_and_recreates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crashes: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashes.append(args.exc_value))
+    backend = LocalBackend(tmp_path / "jobs", environ={}, steps_in_process=True)
+    spec = JobSpec(jid="removed-job", image="host", command=["sleep", "1"], wait="exitfile",
+                   store=f"file://{tmp_path / 'store'}", allow_empty_input=True)  # fmt: skip
+    job = backend.run(spec)
+    runner = backend.runner(job.name)
+    assert runner is not None
+    while step_record(job.directory, "processor") is None:  # get is done, the processor runs
+        time.sleep(0.01)
+
+    shutil.rmtree(job.directory)  # the processor then ends, and publish would run
+    runner.thread.join(60)
+
+    assert not runner.thread.is_alive()
+    assert crashes == []
+    assert not job.directory.exists()

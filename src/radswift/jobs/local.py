@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -47,7 +46,14 @@ from pathlib import Path
 
 from radswift.errors import InvalidInput, JobError, Unsupported
 from radswift.jobs.backend import STEPS, JobResult
-from radswift.jobs.local_run import StepDef, StepRunner, Wrapper, load_steps, save_steps
+from radswift.jobs.local_run import (
+    StepDef,
+    StepRunner,
+    Wrapper,
+    load_steps,
+    remove_job_directory,
+    save_steps,
+)
 from radswift.jobs.spec import JobSpec, WaitStrategy
 from radswift.podcontract.emissary import build_emissary
 from radswift.podcontract.env import PodEnv
@@ -173,14 +179,13 @@ class LocalBackend:
             return ""
 
     def cleanup(self, job: LocalJob) -> None:
-        """Stop whatever still runs, then delete the job's directory (credentials included)."""
+        """Kill whatever still runs, then delete the job's directory (credentials included).
+        A driver still busy (an in-process step) is abandoned: it removes what it leaves
+        behind when it ends (radswift.jobs.local_run)."""
         run = self._runs.pop(job.name, None)
         if run is not None and run.thread.is_alive():
-            run.stop(0.0)
-        credentials = job.directory / "credentials"
-        if credentials.is_dir():
-            credentials.chmod(0o700)  # a 0500 directory's files cannot be unlinked
-        shutil.rmtree(job.directory, ignore_errors=True)
+            run.abandon()
+        remove_job_directory(job.directory)
 
     def ensure_emissary(self) -> Path:
         """The emissary binary's path, built first if missing (ConfigError without gcc)."""

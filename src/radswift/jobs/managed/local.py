@@ -32,6 +32,8 @@ from radswift.podcontract.share import ShareLayout, write_marker
 
 DETAIL_CHARS = 2000
 LOST = "processes-died"
+REMOVE_WAIT = 30.0
+"""Seconds a remove waits for a cancelled job's steps to end before it deletes under them."""
 
 
 def from_config(config: BackendConfig) -> ManagedLocal:
@@ -139,14 +141,23 @@ class ManagedLocal:
         ).start()
 
     def remove(self, jid: str) -> None:
-        self.backend.cleanup(self.backend.job(job_name(jid)))
+        """Cancel the job if it runs, wait (at most REMOVE_WAIT s) for its steps to end,
+        then delete its directory. A submit of it in progress finishes first (the lock), so
+        its driver is seen; one still busy after the wait is abandoned (LocalBackend.cleanup)."""
+        name = job_name(jid)
+        with self._lock:
+            runner = self.backend.runner(name)
+        if runner is not None and runner.thread.is_alive():
+            self.cancel(jid)
+            runner.thread.join(REMOVE_WAIT)
+        self.backend.cleanup(self.backend.job(name))
 
     def _notifier(self, jid: str) -> Any:
         directory = self.root / job_name(jid)
 
         def changed() -> None:
             listener = self._listener
-            if listener is not None:
+            if listener is not None and has_meta(directory):  # not once removed
                 listener(jid, observe_directory(directory))
 
         return changed

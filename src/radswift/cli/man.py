@@ -182,6 +182,7 @@ def man(
             "namespace": namespace,
             "kubeconfig": kubeconfig,
             "retention_seconds": retention,
+            "hidden": _service_files(registry_path, token_path, swift_credentials, swift_storage),
         },
     )
     from radswift.services.man import ManSettings
@@ -190,6 +191,19 @@ def man(
         tokens=settings_tokens, backend=name, storage="swift" if swift_storage else "local"
     )
     _serve(manager, settings, ip, port, verbosity)
+
+
+def _service_files(
+    registry: Path, token: Path | None, credentials: Path | None, swift: bool
+) -> list[Path]:
+    """pman's own files, which no job step may read (local backend in bubblewrap)."""
+    files = [registry, registry.with_name(f"{registry.name}-wal")]
+    files.append(registry.with_name(f"{registry.name}-shm"))
+    if token is not None:
+        files.append(token)
+    if swift:
+        files.append(credentials or DEFAULT_CREDENTIALS_FILE)
+    return [path.expanduser().absolute() for path in files]
 
 
 def _backend_name(value: str) -> str:

@@ -44,7 +44,8 @@ REMOVE_WAIT = 30.0
 
 
 def from_config(config: BackendConfig) -> ManagedLocal:
-    isolation = choose_isolation(str(config.options.get("isolation", "auto")))
+    hidden = [Path(path).expanduser().absolute() for path in config.options.get("hidden") or ()]
+    isolation = choose_isolation(str(config.options.get("isolation", "auto")), hidden)
     emissary = config.options.get("emissary")
     backend = LocalBackend(
         config.root,

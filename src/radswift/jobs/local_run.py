@@ -20,10 +20,12 @@ get.failed; processor: the emissary's exit-code file; publish: put.done's state)
 that died without saying how it ended, or whose process is gone and never recorded an
 end, is `lost` (exit code None).
 
-A job removed while its driver still runs (`abandon`: an in-process step cannot be
-killed; or its directory deleted under it) is abandoned: from then on the driver starts
-no step, writes nothing (no marker would recreate the directory), logs to /dev/null,
-tells no one, and removes whatever its last step left behind when it ends.
+A job whose directory goes away while its driver runs (removed by its service, which
+`abandon`s the driver, since an in-process step cannot be killed; or deleted under it)
+is over: from then on the driver starts no step, writes nothing (a marker would
+recreate the directory), logs to /dev/null, and removes whatever its last step left
+behind when it ends. Only a driver deleted under (not abandoned) still says it ended,
+so that its service records the job as finished.
 """
 
 from __future__ import annotations
@@ -139,7 +141,9 @@ class StepRunner:
         self._lock = threading.Lock()
         self._stopping = False
         self.abandoned = False
-        """The job was removed: write nothing more, remove leftovers at the end."""
+        """Its service removed the job: say nothing more (see `removed`)."""
+        self.removed = False
+        """The directory is gone: start and write nothing, remove leftovers at the end."""
         self.thread = threading.Thread(
             target=self._drive, name=f"job-{directory.name}", daemon=True
         )
@@ -164,7 +168,7 @@ class StepRunner:
             done = {"codes": self.codes, "lost": self.lost, "finished_at": time.time()}
             self._mark(self.directory / DONE_FILE, done)
             self._changed()
-            if self.abandoned:
+            if self.removed:
                 remove_job_directory(self.directory)
 
     def _begin(self, step: str) -> bool:
@@ -320,22 +324,22 @@ class StepRunner:
 
     def _mark(self, path: Path, record: Mapping[str, Any]) -> None:
         """write_marker, unless the job was removed (it would recreate its directory)."""
-        if self.abandoned or not self.directory.is_dir():
+        if self._gone():
             return
         with contextlib.suppress(FileNotFoundError):  # removed meanwhile
             write_marker(path, record)
 
     def _open_log(self, step: str) -> IO[bytes]:
-        if not self.abandoned:
+        if not self._gone():
             with contextlib.suppress(FileNotFoundError):
                 return self.log(step).open("ab")
         return open(os.devnull, "ab")  # the caller closes it
 
     def _gone(self) -> bool:
-        """The job was removed (abandoned, or its directory deleted): start nothing more."""
-        if not self.abandoned and not self.directory.is_dir():
-            self.abandoned = True
-        return self.abandoned
+        """The job's directory is gone (or going): start and write nothing more."""
+        if not self.removed and not self.directory.is_dir():
+            self.removed = True
+        return self.removed
 
     def _changed(self) -> None:
         if not self.abandoned:
@@ -344,7 +348,7 @@ class StepRunner:
     def abandon(self) -> None:
         """The job is being removed under a driver that still runs: SIGKILL its processes;
         the driver writes and says nothing more and removes the directory when it ends."""
-        self.abandoned = True
+        self.abandoned = self.removed = True
         self.signal(signal.SIGKILL)
 
     def stop(self, grace: float) -> None:

@@ -39,6 +39,7 @@ from radswift.podcontract.share import ShareLayout, write_marker
 
 DETAIL_CHARS = 2000
 LOST = "processes-died"
+REMOVED = "job-directory-removed"
 REMOVE_WAIT = 30.0
 """Seconds a remove waits for a cancelled job's steps to end before it deletes under them."""
 
@@ -139,8 +140,13 @@ class ManagedLocal(DirectoryBackend):
 
         def changed() -> None:
             listener = self._listener
-            if listener is not None and has_meta(directory):  # not once removed
+            if listener is None:
+                return
+            if has_meta(directory):
                 listener(jid, observe_directory(directory))
+            else:  # deleted under its driver (pman's own remove says nothing)
+                listener(jid, Observation(state=JobState.FAILED, reason=REMOVED, detail=(
+                    "the job's directory was deleted while it ran")))  # fmt: skip
 
         return changed
 

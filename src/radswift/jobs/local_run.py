@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from radswift.jobs.backend import STEPS
+from radswift.jobs.local_spawn import spawn_step
 from radswift.podcontract.share import ShareLayout, read_marker, utc_now, write_marker
 
 GET, PROCESSOR, PUBLISH = STEPS
@@ -203,7 +204,7 @@ class StepRunner:
             self._write(step, {"starting": True})
             with self._open_log(step) as log:
                 try:
-                    proc = _spawn(argv, spec.env, self.directory / "tmp", log, step == PUBLISH)
+                    proc = spawn_step(argv, spec.env, self.directory / "tmp", log, step == PUBLISH)
                 except OSError as err:  # as a container whose command cannot be executed
                     log.write(f"cannot start {argv[0]}: {err.strerror}\n".encode())
                     proc = None
@@ -391,26 +392,3 @@ def _read(path: Path) -> dict[str, Any] | None:
         return read_marker(path)
     except (ValueError, OSError):
         return None
-
-
-def _spawn(
-    argv: Sequence[str], env: Mapping[str, str], cwd: Path, log: IO[bytes], hold_sigterm: bool
-) -> subprocess.Popen[bytes]:
-    """Start a step in its own session (stopped as one process group). Publish starts
-    with SIGTERM blocked: one sent before it installed its handler stays pending until it
-    has (radswift.publisher.wait.signals unblocks it), instead of killing it unpublished.
-    The mask is this thread's, inherited by the child; the parent's handling is unchanged."""
-    held = {signal.SIGTERM, signal.SIGINT} if hold_sigterm else set()
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        return subprocess.Popen(
-            list(argv),
-            env=dict(env),
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -9,6 +9,7 @@ that uses them: that layer translates them into one of these.
     │   └── CredentialsError           Swift credentials missing or malformed
     ├── InvalidInput                   a request or argument is wrong (HTTP 400/413/422)
     │   ├── InvalidName                key / object name breaks Swift's rules
+    │   ├── Unsupported                valid, but not something this backend can do (HTTP 422)
     │   └── UnsafeArchive              entry escapes its target, a link, a bomb (HTTP 400/413)
     ├── StorageError                   the object store failed
     │   ├── AuthenticationError        credentials rejected (HTTP 401 from auth)
@@ -72,6 +73,13 @@ class InvalidInput(RadswiftError):
 
 class InvalidName(InvalidInput):
     """A key (container) or object name breaks Swift's naming rules."""
+
+
+class Unsupported(InvalidInput):
+    """A well-formed request that the chosen backend cannot honour (e.g. GPUs on a backend
+    without any): the message names the backend."""
+
+    http_status = 422
 
 
 class UnsafeArchive(InvalidInput):

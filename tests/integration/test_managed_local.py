@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from radswift.jobs.lifecycle import JobState, Observation
+from radswift.jobs.local_run import step_record
 from radswift.jobs.managed import BackendConfig, open_backend
 from radswift.jobs.spec import JobSpec
 from radswift.store.local import LocalStore
@@ -47,3 +49,29 @@ def test_a_job_past_its_deadline_is_stopped_published_and_says_deadline(tmp_path
     assert backend.observe("never-submitted").state is JobState.UNDEFINED
     backend.remove("slow-job")
     assert not (tmp_path / "jobs" / "slow-job").exists()
+
+
+def test_a_job_whose_directory_is_deleted_under_its_driver_ends_failed_without_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crashes: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashes.append(args.exc_value))
+    managed = open_backend("local", BackendConfig(root=tmp_path / "jobs", environ={},
+                                                  options={"isolation": "none"}))  # fmt: skip
+    seen: list[Observation] = []
+    managed.start(lambda jid, observation: seen.append(observation))
+    spec = JobSpec(jid="removed-job", image="host", command=["sleep", "1"], wait="exitfile",
+                   store=f"file://{tmp_path / 'store'}", allow_empty_input=True)  # fmt: skip
+    managed.submit(spec)
+    directory = tmp_path / "jobs" / "removed-job"
+    while step_record(directory, "processor") is None:  # get is done, the processor runs
+        time.sleep(0.01)
+    driver = managed.backend.runner("removed-job")  # type: ignore[attr-defined]
+
+    shutil.rmtree(directory)  # the processor then ends, and publish would run
+    driver.thread.join(60)
+
+    assert not driver.thread.is_alive()
+    assert crashes == []
+    assert not directory.exists()
+    assert (seen[-1].state, seen[-1].reason) == (JobState.FAILED, "job-directory-removed")

@@ -68,6 +68,10 @@ def test_health_and_the_openapi_page_are_served(pman: Pman) -> None:
         {"cpu_limit": 2},
         {"number_of_workers": 0},
         {"gpu_limit": -1},
+        {"memory_limit": "999999999Ti"},
+        {"memory_limit": "0"},
+        {"cpu_limit": "100000"},
+        {"cpu_limit": "256001m"},
         {"type": "xs"},
         {"entrypoint": []},
         {"image": "bad image"},
@@ -87,6 +91,18 @@ def test_bad_input_is_a_4xx_with_a_json_reason_and_nothing_is_registered(
     assert 400 <= reply.status_code < 500, reply.text
     body = reply.json()
     assert set(body) == {"error", "detail"} and body["detail"]
+    assert total(pman) == before
+
+
+def test_a_gpu_job_on_the_local_backend_is_a_422_naming_it_and_nothing_is_registered(
+    pman: Pman,
+) -> None:
+    before = total(pman)
+    reply = pman.submit(**script_job(new_jid("gpu"), "true", gpu_limit=1))
+
+    assert reply.status_code == 422, reply.text
+    assert reply.json()["error"] == "unsupported_by_backend"
+    assert "local backend" in reply.json()["detail"]
     assert total(pman) == before
 
 

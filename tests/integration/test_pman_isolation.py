@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pman_support import Pman, new_jid, script_job
 
+from radswift.jobs.local import LocalBackend
 from radswift.store.local import LocalStore
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc builds the emissary")
@@ -30,14 +32,22 @@ ls /share > /share/outgoing/share.txt
 
 
 @pytest.fixture
-def pman(tmp_path: Path) -> Iterator[Pman]:
+def emissary(tmp_path: Path) -> Path:
+    """The emissary, where bubblewrap runs (skipped elsewhere)."""
     if shutil.which("bwrap") is None:
         pytest.skip("bwrap is not installed (Debian package bubblewrap)")
     probe = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--unshare-net", "true"],
                            capture_output=True, text=True, check=False)  # fmt: skip
     if probe.returncode != 0:
         pytest.skip(f"bwrap cannot run here: {probe.stderr.strip()}")
-    server = Pman.local(tmp_path / "pman", store=tmp_path / "store", isolation="bubblewrap")
+    return LocalBackend(tmp_path / "e", environ={}).ensure_emissary()
+
+
+@pytest.fixture
+def pman(tmp_path: Path, emissary: Path) -> Iterator[Pman]:
+    server = Pman.local(
+        tmp_path / "pman", store=tmp_path / "store", isolation="bubblewrap", emissary=emissary
+    )
     yield server
     server.close()
 
@@ -69,3 +79,35 @@ def test_the_processor_is_fenced_in_and_the_job_still_publishes(pman: Pman) -> N
     assert read(store, jid, "net.txt") == "unreachable\n"
     assert read(store, jid, "ulimit.txt") == f"{512 * 1024}\n"  # KiB
     assert {"incoming", "outgoing"} <= set(read(store, jid, "share.txt").split())
+
+
+@pytest.fixture
+def outside_tmp() -> Iterator[Path]:
+    """A directory outside /tmp (which bubblewrap replaces anyway), as ~/.local/state is."""
+    path = Path(tempfile.mkdtemp(prefix="radswift-test-", dir="/var/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_pmans_token_file_and_registry_cannot_be_read_in_bubblewrap(
+    emissary: Path, outside_tmp: Path
+) -> None:
+    tmp_path = outside_tmp
+    token = "tok-" + new_jid()
+    (tmp_path / "token").write_text(token + "\n")
+    server = Pman.start(tmp_path / "pman-auth", "--storeBase", str(tmp_path / "store"),
+                        "--isolation", "bubblewrap", "--emissary", str(emissary),
+                        "--enableTokenAuth", "--tokenPath", str(tmp_path / "token"))  # fmt: skip
+    server.client.headers["Authorization"] = f"Bearer {token}"
+    registry = server.directory / "registry.db"
+    jid = new_jid("nosy")
+    script = f"cat {tmp_path / 'token'} {registry} > /share/outgoing/seen.txt; true"
+    try:
+        assert server.submit(**script_job(jid, script, type="fs")).status_code == 201
+        job = server.wait(jid)
+    finally:
+        server.close()
+
+    assert job["status"] == "finishedSuccessfully", job
+    assert registry.read_bytes().startswith(b"SQLite format")  # what it would have seen
+    assert read(LocalStore(tmp_path / "store"), jid, "seen.txt") == ""

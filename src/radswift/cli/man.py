@@ -41,6 +41,10 @@ MAN_HELP = "\n\n".join(
         " else the ST_* environment, else /etc/swift/swift-credentials.cfg; jobs get the same"
         f" credentials as a file); without it a local store in --storeBase (default"
         f" {DEFAULT_STORE_BASE}, pfioh's default too).",
+        "Limits a job may ask for: memory_limit 1Mi to 1Ti, cpu_limit 1m to 256 (256000m),"
+        " gpu_limit 0 to 16 (only on kubernetes/openshift: local and podman have no GPUs to"
+        " give, a 422); anything else is a 4xx and nothing is registered. The local backend"
+        " applies memory as an rlimit and records CPU as not applied (see docs/security.md).",
         "Token auth: --enableTokenAuth --tokenPath F, exactly as pfioh.",
         "Flags of the original pman: --DBpath is --db; --clearDB forgets every job at start;"
         " --container-env podman|local selects the backend (other values are refused);"
@@ -174,6 +178,7 @@ def man(
             "namespace": namespace,
             "kubeconfig": kubeconfig,
             "retention_seconds": retention,
+            "hidden": _service_files(registry_path, token_path, swift_credentials, swift_storage),
         },
     )
     from radswift.services.man import ManSettings
@@ -182,6 +187,19 @@ def man(
         tokens=settings_tokens, backend=name, storage="swift" if swift_storage else "local"
     )
     _serve(manager, settings, ip, port, verbosity)
+
+
+def _service_files(
+    registry: Path, token: Path | None, credentials: Path | None, swift: bool
+) -> list[Path]:
+    """pman's own files, which no job step may read (local backend in bubblewrap)."""
+    files = [registry, registry.with_name(f"{registry.name}-wal")]
+    files.append(registry.with_name(f"{registry.name}-shm"))
+    if token is not None:
+        files.append(token)
+    if swift:
+        files.append(credentials or DEFAULT_CREDENTIALS_FILE)
+    return [path.expanduser().absolute() for path in files]
 
 
 def _backend_name(value: str) -> str:

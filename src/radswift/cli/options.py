@@ -36,11 +36,15 @@ Verbosity = Annotated[int, typer.Option("--verbosity", "-v", help="0 quiet .. 2 
 
 # --- the processor of a job (cli/job.py, cli/job_client.py) ---------------------------------
 ProcessorImage = Annotated[str, typer.Option("--image", help="The processor's image.")]
-Cpu = Annotated[str | None, typer.Option(help="The processor's CPU (request = limit), e.g. 2000m.")]
-Memory = Annotated[
-    str | None, typer.Option(help="The processor's memory (request = limit), e.g. 1Gi.")
+Cpu = Annotated[
+    str | None, typer.Option(help="The processor's CPU (request = limit), 1m to 256, e.g. 2000m.")
 ]
-Gpu = Annotated[int, typer.Option(help="NVIDIA GPUs (nvidia.com/gpu limit).")]
+Memory = Annotated[
+    str | None, typer.Option(help="The processor's memory (request = limit), 1Mi to 1Ti, e.g. 1Gi.")
+]
+Gpu = Annotated[
+    int, typer.Option(help="NVIDIA GPUs (nvidia.com/gpu limit), 0-16; kubernetes/openshift only.")
+]
 Workers = Annotated[int, typer.Option(help="Parallel processors (an Indexed Job's pods).")]
 Env = Annotated[
     list[str] | None,

@@ -143,12 +143,13 @@ class JobManager:
         return self.registry.get(jid)
 
     def remove(self, jid: str, *, purge: bool = False) -> None:
-        """Stop the job if it runs, delete what the backend made for it and forget it;
-        `purge` deletes the key's objects too."""
+        """Forget the job, then stop it if it runs and delete what the backend made for it;
+        `purge` deletes the key's objects too. Forgotten first: a launch of it under way
+        sees that when it returns, and removes what it started (_launch)."""
         record = self.registry.get(jid)
+        self.registry.delete(jid)
         if record.dispatched:
             self.backend.remove(jid)
-        self.registry.delete(jid)
         if purge:
             self._purge(record.key)
         self._poke()
@@ -244,6 +245,9 @@ class JobManager:
                 submitted=record.submitted,
                 spec_hash=record.spec_hash,
             )
+            if self.registry.find(record.jid) is None:  # deleted while it was being started
+                threading.Thread(target=self.backend.remove, args=(record.jid,), daemon=True,
+                                 name=f"remove-{record.jid}").start()  # fmt: skip
         except (RadswiftError, ValueError, OSError) as err:
             message = getattr(err, "message", str(err))
             log.warning("job %s could not be started: %s", record.jid, message)

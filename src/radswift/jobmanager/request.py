@@ -4,8 +4,14 @@ The registry stores `request.document()` (every field, defaults filled in) and i
 `spec_hash()`: submitting a jid again with the same document is the same job; with
 another document it is a conflict. Every front end (the REST API, the ChRIS pman
 shape, the legacy protocol) maps its input onto this one model, so validation lives
-here once: unknown fields, a hostile jid, limits that are not quantities are refused
-before anything is registered.
+here once: unknown fields, a hostile jid, limits that are not quantities or are out of
+bounds are refused before anything is registered.
+
+Bounds a research platform accepts (one processor, one node): memory from 1 MiB to
+1 TiB (`MIN_MEMORY`..`MAX_MEMORY`), CPU from 1m to 256 cores (`MAX_CPU_MILLIS`, i.e.
+'256' or '256000m'), at most 16 GPUs and 64 workers. Whether a backend can give what
+is asked (GPUs on the local backend: no) is the backend's `check`, also before
+registering.
 
 The processor's command follows the ChRIS plugin convention, as pman builds it:
 `entrypoint + args + [/share/incoming (ds plugins only)] + [/share/outgoing]`.
@@ -16,10 +22,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from radswift.jobs.quantity import cpu_millis, memory_bytes
 from radswift.jobs.spec import JobSpec, OutputLayout, WaitStrategy
 
 INCOMING = "/share/incoming"
@@ -28,6 +36,11 @@ MAX_WORKERS = 64
 MAX_GPUS = 16
 MAX_ARGS = 1000
 MAX_TEXT = 4096
+MIN_MEMORY = 2**20  # 1 MiB: no processor starts in less
+MAX_MEMORY = 2**40  # 1 TiB
+MAX_CPU_MILLIS = 256_000  # 256 cores
+MEMORY_HELP = "Memory, e.g. '512Mi' or '2Gi': from 1Mi to 1Ti."
+CPU_HELP = "CPU, e.g. '500m' or '2': from 1m to 256 (256000m)."
 
 _JID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _AUID = re.compile(r"^[A-Za-z0-9._@+-]{0,128}$")
@@ -61,9 +74,15 @@ class JobRequest(BaseModel):
         max_length=256,
         description="The processor's environment (no secrets).",
     )
-    cpu_limit: str | None = Field(default=None, description="CPU, e.g. '1000m' or '2'.")
-    memory_limit: str | None = Field(default=None, description="Memory, e.g. '512Mi'.")
-    gpu_limit: int = Field(default=0, ge=0, le=MAX_GPUS)
+    cpu_limit: str | None = Field(default=None, description=CPU_HELP)
+    memory_limit: str | None = Field(default=None, description=MEMORY_HELP)
+    gpu_limit: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_GPUS,
+        description="NVIDIA GPUs (0-16); a backend without GPUs (local, podman) refuses"
+        " more than 0 with a 422.",
+    )
     number_of_workers: int = Field(default=1, ge=1, le=MAX_WORKERS)
     auid: str = Field(default="", description="Who submitted the job (ChRIS user id).")
     type: PluginType = Field(
@@ -107,15 +126,19 @@ class JobRequest(BaseModel):
     @field_validator("cpu_limit")
     @classmethod
     def _check_cpu(cls, value: str | None) -> str | None:
-        if value is not None and (not _CPU.fullmatch(value) or _is_zero(value)):
-            raise ValueError("a positive CPU quantity, e.g. '500m' or '2'")
+        if value is not None and not (
+            _CPU.fullmatch(value) and 1 <= _amount(cpu_millis, value) <= MAX_CPU_MILLIS
+        ):
+            raise ValueError(CPU_HELP)
         return value
 
     @field_validator("memory_limit")
     @classmethod
     def _check_memory(cls, value: str | None) -> str | None:
-        if value is not None and (not _MEMORY.fullmatch(value) or _is_zero(value)):
-            raise ValueError("a positive memory quantity, e.g. '512Mi' or '2Gi'")
+        if value is not None and not (
+            _MEMORY.fullmatch(value) and MIN_MEMORY <= _amount(memory_bytes, value) <= MAX_MEMORY
+        ):
+            raise ValueError(MEMORY_HELP)
         return value
 
     @field_validator("entrypoint", "args")
@@ -176,6 +199,9 @@ class JobRequest(BaseModel):
         )
 
 
-def _is_zero(quantity: str) -> bool:
-    digits = re.sub(r"[^0-9.]", "", quantity)
-    return float(digits or 0) == 0
+def _amount(read: Callable[[str], int], quantity: str) -> int:
+    """The quantity's number, -1 for one too long to read (out of bounds either way)."""
+    try:
+        return read(quantity)
+    except ValueError:
+        return -1

@@ -21,31 +21,39 @@ Layout under `root`, one directory per job (mode 0700, removed by `cleanup`):
 
 Honest limits: there is NO isolation. The processor runs as the calling user on the
 host, can read whatever that user can (the credentials file included, if it looks), and
-the spec's image, cpu, memory, gpu and security settings are ignored. The path `/share`
-in the command's arguments (also inside a `sh -c` script: wherever `/share` is a whole
-path component) is rewritten to the job's share directory, the one "mount" there is;
-other absolute paths are the host's. Only
+the spec's image, cpu, memory and security settings are ignored (a GPU job is refused:
+there are none to give). The path `/share` in the command's arguments (also inside a
+`sh -c` script: wherever `/share` is a whole path component) is rewritten to the job's
+share directory, the one "mount" there is; other absolute paths are the host's. Only
 single-worker jobs with the `exitfile` wait strategy run here. The publisher steps get
 this process's environment minus every Swift/OpenStack/radswift variable (so nothing
-but the credentials file can authenticate them); the processor gets the same plus the
-spec's env. When `wait` times out, the job's processes are stopped by process group:
-SIGTERM (publish then still uploads what is there and records `interrupted`), then
-SIGKILL after `grace` seconds.
+but the credentials file can authenticate them). The processor gets an allow-list
+(`processor_env`): PATH, LANG, LC_*, TZ from this process, HOME, TMPDIR and PWD the
+job's own tmp/, and the spec's env; nothing else of the caller's (tokens, credential
+paths, proxy passwords) reaches it, as nothing reaches a container's. When `wait` times
+out, the job's processes are stopped by process group: SIGTERM (publish then still
+uploads what is there and records `interrupted`), then SIGKILL after `grace` seconds.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from radswift.errors import InvalidInput, JobError
+from radswift.errors import InvalidInput, JobError, Unsupported
 from radswift.jobs.backend import STEPS, JobResult
-from radswift.jobs.local_run import StepDef, StepRunner, Wrapper, load_steps, save_steps
+from radswift.jobs.local_run import (
+    StepDef,
+    StepRunner,
+    Wrapper,
+    load_steps,
+    remove_job_directory,
+    save_steps,
+)
 from radswift.jobs.spec import JobSpec, WaitStrategy
 from radswift.podcontract.emissary import build_emissary
 from radswift.podcontract.env import PodEnv
@@ -59,6 +67,10 @@ _POD_SHARE_PATH = re.compile(r"(?<![\w./-])/share(?=/|$|[\s'\";:|&)])")
 DEFAULT_GRACE = 10.0
 # Variables never passed to a step: credentials and any radswift setting of the caller.
 _PRIVATE_PREFIXES = ("ST_", "OS_", "SWIFT_", "RADSWIFT_", "KUBERNETES_", "JOB_COMPLETION_")
+# What the processor gets of the caller's environment (besides HOME, TMPDIR, spec.env).
+PROCESSOR_PASSED = ("PATH", "LANG", "TZ")
+PROCESSOR_PASSED_PREFIXES = ("LC_",)
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(frozen=True)
@@ -167,14 +179,13 @@ class LocalBackend:
             return ""
 
     def cleanup(self, job: LocalJob) -> None:
-        """Stop whatever still runs, then delete the job's directory (credentials included)."""
+        """Kill whatever still runs, then delete the job's directory (credentials included).
+        A driver still busy (an in-process step) is abandoned: it removes what it leaves
+        behind when it ends (radswift.jobs.local_run)."""
         run = self._runs.pop(job.name, None)
         if run is not None and run.thread.is_alive():
-            run.stop(0.0)
-        credentials = job.directory / "credentials"
-        if credentials.is_dir():
-            credentials.chmod(0o700)  # a 0500 directory's files cannot be unlinked
-        shutil.rmtree(job.directory, ignore_errors=True)
+            run.abandon()
+        remove_job_directory(job.directory)
 
     def ensure_emissary(self) -> Path:
         """The emissary binary's path, built first if missing (ConfigError without gcc)."""
@@ -208,9 +219,10 @@ class LocalBackend:
         publisher = {**base, **_publisher_env(spec, job, emissary, secret)}
         publish = [self.python, "-m", "radswift.cli.publish"]
         command = [_in_share(arg, job.share.root) for arg in spec.command]
+        processor = processor_env(self.environ, spec, job.directory / "tmp")
         return {
             GET: StepDef([*publish, "get"], publisher, in_process=self.steps_in_process),
-            PROCESSOR: StepDef([str(job.share.emissary), "--", *command], {**base, **spec.env}),
+            PROCESSOR: StepDef([str(job.share.emissary), "--", *command], processor),
             PUBLISH: StepDef([*publish, "put"], publisher, in_process=self.steps_in_process),
         }
 
@@ -235,6 +247,20 @@ def _publisher_env(
     return contract.to_env()
 
 
+def processor_env(environ: Mapping[str, str], spec: JobSpec, tmp: Path) -> dict[str, str]:
+    """The processor's whole environment: an allow-list of the caller's (PATH, locale,
+    TZ), HOME, TMPDIR and PWD the job's private `tmp` (where it starts), then the job's
+    own declared env."""
+    env = {
+        name: value
+        for name, value in environ.items()
+        if name in PROCESSOR_PASSED or name.startswith(PROCESSOR_PASSED_PREFIXES)
+    }
+    env.setdefault("PATH", DEFAULT_PATH)
+    env.update(HOME=str(tmp), TMPDIR=str(tmp), PWD=str(tmp))  # PWD: bwrap --chdir sets it
+    return {**env, **spec.env}
+
+
 def _in_share(arg: str, share: Path) -> str:
     """Every path `/share[/...]` in `arg` (the pod's mount point) becomes the job's share."""
     return _POD_SHARE_PATH.sub(lambda _: str(share), arg)
@@ -249,3 +275,9 @@ def check_runnable(spec: JobSpec) -> None:
         )
     if spec.workers != 1:
         raise InvalidInput("the local backend runs single-worker jobs only")
+    if spec.gpu:
+        raise Unsupported(
+            "the local backend has no GPUs to give: gpu_limit must be 0 (run GPU jobs on the"
+            " kubernetes or openshift backend)",
+            reason="unsupported_by_backend",
+        )

@@ -19,12 +19,20 @@ polled; its exit code is then read from what it leaves in the share (get: get.do
 get.failed; processor: the emissary's exit-code file; publish: put.done's state). A step
 that died without saying how it ended, or whose process is gone and never recorded an
 end, is `lost` (exit code None).
+
+A job whose directory goes away while its driver runs (removed by its service, which
+`abandon`s the driver, since an in-process step cannot be killed; or deleted under it)
+is over: from then on the driver starts no step, writes nothing (a marker would
+recreate the directory), logs to /dev/null, and removes whatever its last step left
+behind when it ends. Only a driver deleted under (not abandoned) still says it ended,
+so that its service records the job as finished.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -35,6 +43,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from radswift.jobs.backend import STEPS
+from radswift.jobs.local_spawn import spawn_step
 from radswift.podcontract.share import ShareLayout, read_marker, utc_now, write_marker
 
 GET, PROCESSOR, PUBLISH = STEPS
@@ -92,6 +101,14 @@ def done_record(directory: Path) -> dict[str, Any] | None:
         return None
 
 
+def remove_job_directory(directory: Path) -> None:
+    """Delete a job's directory, its 0500 credentials directory included."""
+    credentials = directory / "credentials"
+    if credentials.is_dir():
+        credentials.chmod(0o700)  # a 0500 directory's files cannot be unlinked
+    shutil.rmtree(directory, ignore_errors=True)
+
+
 def process_ticks(pid: int) -> str | None:
     """The process's start time (clock ticks since boot), None if gone or a zombie."""
     try:
@@ -124,6 +141,10 @@ class StepRunner:
         self._pids: dict[str, int] = {}
         self._lock = threading.Lock()
         self._stopping = False
+        self.abandoned = False
+        """Its service removed the job: say nothing more (see `removed`)."""
+        self.removed = False
+        """The directory is gone: start and write nothing, remove leftovers at the end."""
         self.thread = threading.Thread(
             target=self._drive, name=f"job-{directory.name}", daemon=True
         )
@@ -146,11 +167,15 @@ class StepRunner:
                     self._finish(step)
         finally:
             done = {"codes": self.codes, "lost": self.lost, "finished_at": time.time()}
-            write_marker(self.directory / DONE_FILE, done)
-            self._on_change()
+            self._mark(self.directory / DONE_FILE, done)
+            self._changed()
+            if self.removed:
+                remove_job_directory(self.directory)
 
     def _begin(self, step: str) -> bool:
         """Start the step, or attach to it; False when there is nothing to wait for."""
+        if self._gone():
+            return False
         record = step_record(self.directory, step)
         if record is not None and "finished_at" in record:
             self.codes[step] = record.get("exit_code")
@@ -177,9 +202,9 @@ class StepRunner:
             if self._stopping:
                 return False
             self._write(step, {"starting": True})
-            with self.log(step).open("ab") as log:
+            with self._open_log(step) as log:
                 try:
-                    proc = _spawn(argv, spec.env, self.directory / "tmp", log, step == PUBLISH)
+                    proc = spawn_step(argv, spec.env, self.directory / "tmp", log, step == PUBLISH)
                 except OSError as err:  # as a container whose command cannot be executed
                     log.write(f"cannot start {argv[0]}: {err.strerror}\n".encode())
                     proc = None
@@ -191,7 +216,7 @@ class StepRunner:
                     "started_at": time.time(),
                 }
                 self._write(step, record)
-        self._on_change()
+        self._changed()
         if proc is None:
             self._not_started(step)
             return False
@@ -205,8 +230,8 @@ class StepRunner:
                 return
         record = {"in_process": True, "started_at": time.time()}
         self._write(step, record)
-        self._on_change()
-        with self.log(step).open("ab") as log:
+        self._changed()
+        with self._open_log(step) as log:
             code = run_in_process(step, self.steps[step].env, log)
         self._end(step, code, record)
 
@@ -223,7 +248,7 @@ class StepRunner:
         reason = "StartError" if code == 127 else "Killed" if code < 0 else "Error"
         now = utc_now()
         marker = {"exit_code": shell_code, "reason": reason, "started_at": now, "finished_at": now}
-        write_marker(self.share.exitcode_files(None)[0], marker)
+        self._mark(self.share.exitcode_files(None)[0], marker)
 
     def _finish(self, step: str) -> None:
         record = step_record(self.directory, step) or {}
@@ -259,7 +284,7 @@ class StepRunner:
 
     def _past_deadline(self, step: str) -> None:
         """Record it and stop the step: SIGTERM, SIGKILL after DEADLINE_GRACE s."""
-        write_marker(self.directory / DEADLINE_FILE, {"at": time.time()})
+        self._mark(self.directory / DEADLINE_FILE, {"at": time.time()})
         self.signal(signal.SIGTERM, (step,))
 
         def kill() -> None:
@@ -276,7 +301,7 @@ class StepRunner:
             self.lost.append(step)
         ended = {**record, "exit_code": code, "finished_at": time.time(), "lost": code is None}
         self._write(step, ended)
-        self._on_change()
+        self._changed()
 
     def _code_from_share(self, step: str) -> int | None:
         """How a step this process did not start ended, from what it left in the share."""
@@ -296,7 +321,36 @@ class StepRunner:
         return 0 if marker.get("state") == "succeeded" else 1
 
     def _write(self, step: str, record: Mapping[str, Any]) -> None:
-        write_marker(self.directory / "steps" / f"{step}.json", record)
+        self._mark(self.directory / "steps" / f"{step}.json", record)
+
+    def _mark(self, path: Path, record: Mapping[str, Any]) -> None:
+        """write_marker, unless the job was removed (it would recreate its directory)."""
+        if self._gone():
+            return
+        with contextlib.suppress(FileNotFoundError):  # removed meanwhile
+            write_marker(path, record)
+
+    def _open_log(self, step: str) -> IO[bytes]:
+        if not self._gone():
+            with contextlib.suppress(FileNotFoundError):
+                return self.log(step).open("ab")
+        return open(os.devnull, "ab")  # the caller closes it
+
+    def _gone(self) -> bool:
+        """The job's directory is gone (or going): start and write nothing more."""
+        if not self.removed and not self.directory.is_dir():
+            self.removed = True
+        return self.removed
+
+    def _changed(self) -> None:
+        if not self.abandoned:
+            self._on_change()
+
+    def abandon(self) -> None:
+        """The job is being removed under a driver that still runs: SIGKILL its processes;
+        the driver writes and says nothing more and removes the directory when it ends."""
+        self.abandoned = self.removed = True
+        self.signal(signal.SIGKILL)
 
     def stop(self, grace: float) -> None:
         """SIGTERM every running step's process group, SIGKILL what is left after `grace` s."""
@@ -338,26 +392,3 @@ def _read(path: Path) -> dict[str, Any] | None:
         return read_marker(path)
     except (ValueError, OSError):
         return None
-
-
-def _spawn(
-    argv: Sequence[str], env: Mapping[str, str], cwd: Path, log: IO[bytes], hold_sigterm: bool
-) -> subprocess.Popen[bytes]:
-    """Start a step in its own session (stopped as one process group). Publish starts
-    with SIGTERM blocked: one sent before it installed its handler stays pending until it
-    has (radswift.publisher.wait.signals unblocks it), instead of killing it unpublished.
-    The mask is this thread's, inherited by the child; the parent's handling is unchanged."""
-    held = {signal.SIGTERM, signal.SIGINT} if hold_sigterm else set()
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        return subprocess.Popen(
-            list(argv),
-            env=dict(env),
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from radswift.errors import InvalidInput
+from radswift.errors import InvalidInput, Unsupported
 from radswift.jobs.manifests import serialize
 from radswift.jobs.podtemplate import (
     COMPLETION_INDEX_ANNOTATION,
@@ -66,7 +66,11 @@ def check_playable(spec: JobSpec) -> None:
             "the 'kubernetes' wait strategy needs a Kubernetes API; under podman use 'exitfile'"
         )
     if spec.gpu:
-        raise InvalidInput("the podman backend passes no GPUs through; run GPU jobs on a cluster")
+        raise Unsupported(
+            "the podman backend passes no GPUs through: gpu_limit must be 0 (run GPU jobs on"
+            " the kubernetes or openshift backend)",
+            reason="unsupported_by_backend",
+        )
 
 
 def pod_documents(spec: JobSpec, paths: HostPaths, *, run_as_user: int) -> list[dict[str, Any]]:

@@ -62,3 +62,38 @@ def test_bad_fields_are_refused(change: dict[str, Any]) -> None:
 def test_secret_looking_environment_is_refused_by_the_job_spec() -> None:
     with pytest.raises(InvalidInput, match="secret"):
         request(env={"API_TOKEN": "x"}).to_spec()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"memory_limit": "999999999Ti"}, {"memory_limit": "2Ti"}, {"memory_limit": "1100G"},
+     {"memory_limit": "0"}, {"memory_limit": "0Mi"}, {"memory_limit": "1023Ki"},
+     {"memory_limit": "1" + "0" * 40}, {"cpu_limit": "257"}, {"cpu_limit": "256001m"},
+     {"cpu_limit": "99999999999999"}, {"cpu_limit": "0m"}, {"cpu_limit": "0.000"},
+     {"gpu_limit": 17}],
+)  # fmt: skip
+def test_absurd_limits_are_refused(change: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match=r"from 1|less than or equal"):
+        request(**change)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"memory_limit": "1Ti"}, {"memory_limit": "1Mi"}, {"memory_limit": "1000G"},
+     {"memory_limit": "1048576"}, {"cpu_limit": "256"}, {"cpu_limit": "256000m"},
+     {"cpu_limit": "1m"}, {"cpu_limit": "0.001"}, {"gpu_limit": 16}],
+)  # fmt: skip
+def test_limits_a_research_platform_uses_are_accepted_up_to_the_bounds(
+    change: dict[str, Any],
+) -> None:
+    assert request(**change).document()[next(iter(change))] == next(iter(change.values()))
+
+
+def test_the_bounds_are_documented_in_the_openapi_schema_and_pmans_help() -> None:
+    from radswift.cli.man import MAN_HELP
+
+    assert all(bound in MAN_HELP for bound in ("1Ti", "256000m", "422"))
+    fields = JobRequest.model_json_schema()["properties"]
+    assert "1Ti" in fields["memory_limit"]["description"]
+    assert "256000m" in fields["cpu_limit"]["description"]
+    assert "422" in fields["gpu_limit"]["description"]

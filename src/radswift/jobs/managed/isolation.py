@@ -6,6 +6,9 @@
 - the jobs directory is hidden (an empty tmpfs over it: no other job's files, no
   credentials), and only this job's share/ and tmp/ are bound back, writable; the
   processor also sees its share at `/share`, as in a pod;
+- the service's own files (`hidden`: its Swift credentials and token files, the
+  registry) cannot be read (/dev/null bound over them, on a nodev mount): the host
+  being readable, a processor could otherwise copy them into its output;
 - get and publish see the job's credentials directory (read-only), the emissary and a
   local store directory (`--storeBase`): they talk to the store; the processor sees
   none of them and has NO network (`--unshare-net`);
@@ -23,7 +26,6 @@ not used yet: it is recorded as not applied. Recorded per job in `<job>/isolatio
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -33,14 +35,13 @@ from typing import Any
 
 from radswift.errors import ConfigError
 from radswift.jobs.backend import STEPS
+from radswift.jobs.quantity import memory_bytes
 from radswift.jobs.spec import JobSpec
 from radswift.podcontract.share import read_marker, write_marker
 
 MODES = ("auto", "none", "bubblewrap")
 RECORD = "isolation.json"
 PRIVATE_TOP = ("dev", "proc", "tmp")
-_UNITS = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-          "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Isolation:
     kind: str = "none"
     bwrap: str | None = None
     prlimit: str | None = None
+    hidden: tuple[Path, ...] = ()
+    """Files no step may read (each step's view has /dev/null in their place)."""
 
     def prepare(self, spec: JobSpec, directory: Path, *, readable: Sequence[Path] = (),
                 writable: Sequence[Path] = ()) -> None:  # fmt: skip
@@ -100,6 +103,9 @@ class Isolation:
             args.append("--unshare-net")
         args += host_read_only()
         args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        for path in self.hidden:
+            if path.is_file():  # an absent one (a registry's -wal) has nothing to read
+                args += ["--ro-bind", "/dev/null", str(path)]
         args += ["--tmpfs", str(directory.parent)]  # every job's files, credentials too
         for sub in ("share", "tmp"):
             args += ["--bind", str(directory / sub), str(directory / sub)]
@@ -127,8 +133,9 @@ def host_read_only() -> list[str]:
     return args
 
 
-def choose_isolation(mode: str) -> Isolation:
-    """The isolation `mode` asks for (auto: bubblewrap when it works here, else none)."""
+def choose_isolation(mode: str, hidden: Sequence[Path] = ()) -> Isolation:
+    """The isolation `mode` asks for (auto: bubblewrap when it works here, else none);
+    `hidden`: files bubblewrap keeps from every step."""
     if mode not in MODES:
         raise ConfigError(f"isolation must be one of {', '.join(MODES)}, not {mode!r}")
     prlimit = shutil.which("prlimit")
@@ -137,7 +144,7 @@ def choose_isolation(mode: str) -> Isolation:
     bwrap = shutil.which("bwrap")
     problem = _probe(bwrap)
     if problem is None:
-        return Isolation("bubblewrap", bwrap=bwrap, prlimit=prlimit)
+        return Isolation("bubblewrap", bwrap=bwrap, prlimit=prlimit, hidden=tuple(hidden))
     if mode == "bubblewrap":
         raise ConfigError(f"--isolation bubblewrap: {problem}")
     return Isolation("none", prlimit=prlimit)
@@ -157,7 +164,7 @@ def _probe(bwrap: str | None) -> str | None:
 
 
 def _bytes(quantity: str) -> int:
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([A-Za-z]*)", quantity)
-    if match is None or match.group(2) not in _UNITS:
-        raise ConfigError(f"cannot read the memory quantity {quantity!r}")
-    return int(float(match.group(1)) * _UNITS[match.group(2)])
+    try:
+        return memory_bytes(quantity)
+    except ValueError as err:
+        raise ConfigError(f"cannot read the memory quantity {quantity!r}") from err

@@ -14,28 +14,39 @@ lost). Added here:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from radswift.jobs.backend import STEPS
-from radswift.jobs.lifecycle import AdoptedJob, JobState, Listener, Observation, Step
+from radswift.jobs.lifecycle import JobState, Listener, Observation, Step
 from radswift.jobs.local import LocalBackend, check_runnable
 from radswift.jobs.local_run import DEADLINE_FILE, done_record, step_record
 from radswift.jobs.managed import BackendConfig
 from radswift.jobs.managed.isolation import Isolation, choose_isolation
-from radswift.jobs.managed.jobdirs import adopted, has_meta, owned, read_json, write_meta
+from radswift.jobs.managed.jobdirs import (
+    DirectoryBackend,
+    has_meta,
+    owned,
+    publisher_reason,
+    read_json,
+    write_meta,
+)
 from radswift.jobs.managed.logs import read_log, tail_text
 from radswift.jobs.spec import JobSpec, job_name
 from radswift.podcontract.share import ShareLayout, write_marker
 
 DETAIL_CHARS = 2000
 LOST = "processes-died"
+REMOVED = "job-directory-removed"
+REMOVE_WAIT = 30.0
+"""Seconds a remove waits for a cancelled job's steps to end before it deletes under them."""
 
 
 def from_config(config: BackendConfig) -> ManagedLocal:
-    isolation = choose_isolation(str(config.options.get("isolation", "auto")))
+    hidden = [Path(path).expanduser().absolute() for path in config.options.get("hidden") or ()]
+    isolation = choose_isolation(str(config.options.get("isolation", "auto")), hidden)
     emissary = config.options.get("emissary")
     backend = LocalBackend(
         config.root,
@@ -54,18 +65,12 @@ def _in_process(config: BackendConfig, isolation: Isolation) -> bool:
 
 
 @dataclass
-class ManagedLocal:
+class ManagedLocal(DirectoryBackend):
     """The local backend as pman drives it."""
 
     backend: LocalBackend
     isolation: Isolation | None = None
     name: str = "local"
-    _listener: Listener | None = field(default=None, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-
-    @property
-    def root(self) -> Path:
-        return self.backend.root
 
     def start(self, listener: Listener) -> None:
         self._listener = listener
@@ -73,40 +78,20 @@ class ManagedLocal:
             if done_record(directory) is None and self.backend.runner(directory.name) is None:
                 self._resume(directory, str(meta["jid"]))
 
-    def close(self) -> None:
-        self._listener = None
-
     def check(self, spec: JobSpec) -> None:
         """InvalidInput for a spec this backend cannot run (before pman registers it)."""
         check_runnable(spec)
 
-    def submit(
-        self,
-        spec: JobSpec,
-        credentials: bytes | None = None,
-        *,
-        submitted: Mapping[str, Any] | None = None,
-        spec_hash: str | None = None,
-    ) -> None:
-        with self._lock:
-            job = self.backend.job(spec.name)
-            if job.directory.exists():
-                return  # the registry decides about duplicates; never run a job twice
-            self.backend.run(
-                spec,
-                credentials,
-                on_change=self._notifier(spec.jid),
-                before_start=self._preparer(spec, submitted, spec_hash),
-            )
+    def run_job(self, spec: JobSpec, credentials: bytes | None, meta: Mapping[str, Any]) -> None:
+        self.backend.run(
+            spec,
+            credentials,
+            on_change=self._notifier(spec.jid),
+            before_start=self._preparer(spec, meta["submitted"], meta["spec_hash"]),
+        )
 
-    def observe(self, jid: str) -> Observation:
-        directory = self.root / job_name(jid)
-        if not has_meta(directory):
-            return Observation(state=JobState.UNDEFINED, reason="unknown to the local backend")
+    def observe_job(self, directory: Path) -> Observation:
         return observe_directory(directory)
-
-    def adopt(self) -> Iterable[AdoptedJob]:
-        return adopted(self.root, observe_directory)
 
     def logs(
         self, jid: str, step: Step, *, worker: int = 0, tail: int | None = 200, follow: bool = False
@@ -139,15 +124,29 @@ class ManagedLocal:
         ).start()
 
     def remove(self, jid: str) -> None:
-        self.backend.cleanup(self.backend.job(job_name(jid)))
+        """Cancel the job if it runs, wait (at most REMOVE_WAIT s) for its steps to end,
+        then delete its directory. A submit of it in progress finishes first (the lock), so
+        its driver is seen; one still busy after the wait is abandoned (LocalBackend.cleanup)."""
+        name = job_name(jid)
+        with self._lock:
+            runner = self.backend.runner(name)
+        if runner is not None and runner.thread.is_alive():
+            self.cancel(jid)
+            runner.thread.join(REMOVE_WAIT)
+        self.backend.cleanup(self.backend.job(name))
 
     def _notifier(self, jid: str) -> Any:
         directory = self.root / job_name(jid)
 
         def changed() -> None:
             listener = self._listener
-            if listener is not None:
+            if listener is None:
+                return
+            if has_meta(directory):
                 listener(jid, observe_directory(directory))
+            else:  # deleted under its driver (pman's own remove says nothing)
+                listener(jid, Observation(state=JobState.FAILED, reason=REMOVED, detail=(
+                    "the job's directory was deleted while it ran")))  # fmt: skip
 
         return changed
 
@@ -211,15 +210,9 @@ def observe_directory(directory: Path) -> Observation:
 
 
 def _reason(directory: Path, step: str, code: int | None) -> str:
-    share = ShareLayout(directory / "share")
-    if step == "get":
-        failed = read_json(share.get_failed)
-        if failed and failed.get("reason"):
-            return str(failed["reason"])
-    if step == "publish":
-        done = read_json(share.put_done)
-        if done and done.get("state"):
-            return str(done["state"])
+    said = publisher_reason(ShareLayout(directory / "share"), step)
+    if said:
+        return said
     if step == "processor" and code == 137 and read_json(directory / "isolation.json"):
         return "exit code 137 (killed: out of memory or SIGKILL)"
     return f"exit code {code}"

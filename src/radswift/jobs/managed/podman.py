@@ -16,16 +16,16 @@ import dataclasses
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from radswift.errors import JobError
 from radswift.jobs.backend import STEPS
-from radswift.jobs.lifecycle import AdoptedJob, JobState, Listener, Observation, Step
+from radswift.jobs.lifecycle import JobState, Listener, Observation, Step
 from radswift.jobs.managed import BackendConfig
-from radswift.jobs.managed.jobdirs import adopted, has_meta, owned, read_json, write_meta
+from radswift.jobs.managed.jobdirs import DirectoryBackend, owned, publisher_reason, write_meta
 from radswift.jobs.managed.logs import tail_text
 from radswift.jobs.podman import PodmanBackend, PodmanJob
 from radswift.jobs.podplay import check_playable
@@ -43,55 +43,31 @@ def from_config(config: BackendConfig) -> ManagedPodman:
 
 
 @dataclass
-class ManagedPodman:
+class ManagedPodman(DirectoryBackend):
     """The podman backend as pman drives it."""
 
     backend: PodmanBackend
     radswift_image: str | None = None
     name: str = "podman"
-    _listener: Listener | None = field(default=None, init=False, repr=False)
     _watched: set[str] = field(default_factory=set, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-
-    @property
-    def root(self) -> Path:
-        return self.backend.root
 
     def start(self, listener: Listener) -> None:
         self._listener = listener
         for directory, meta in owned(self.root):
             self._watch(str(meta["jid"]), directory.name)
 
-    def close(self) -> None:
-        self._listener = None
-
     def check(self, spec: JobSpec) -> None:
         check_playable(self._spec(spec))
 
-    def submit(
-        self,
-        spec: JobSpec,
-        credentials: bytes | None = None,
-        *,
-        submitted: Mapping[str, Any] | None = None,
-        spec_hash: str | None = None,
-    ) -> None:
-        with self._lock:
-            directory = self.root / spec.name
-            if directory.exists():
-                return
-            job = self.backend.run(self._spec(spec), credentials)
-            write_meta(job.directory, spec.jid, submitted, spec_hash)
+    def run_job(self, spec: JobSpec, credentials: bytes | None, meta: Mapping[str, Any]) -> None:
+        job = self.backend.run(self._spec(spec), credentials)
+        write_meta(job.directory, spec.jid, meta["submitted"], meta["spec_hash"])
+
+    def started_job(self, spec: JobSpec) -> None:
         self._watch(spec.jid, spec.name)
 
-    def observe(self, jid: str) -> Observation:
-        directory = self.root / job_name(jid)
-        if not has_meta(directory):
-            return Observation(state=JobState.UNDEFINED, reason="unknown to the podman backend")
+    def observe_job(self, directory: Path) -> Observation:
         return self._observe(self.backend.attach(directory.name))
-
-    def adopt(self) -> Iterable[AdoptedJob]:
-        return adopted(self.root, lambda d: self._observe(self.backend.attach(d.name)))
 
     def logs(
         self, jid: str, step: Step, *, worker: int = 0, tail: int | None = 200, follow: bool = False
@@ -198,12 +174,9 @@ def _finished(
 
 
 def _reason(share: ShareLayout, step: str | None, code: int | None) -> str:
-    marker = share.get_failed if step == "get" else share.put_done if step == "publish" else None
-    if marker is not None:
-        found = read_json(marker)
-        key = "reason" if step == "get" else "state"
-        if found and found.get(key):
-            return str(found[key])
+    said = publisher_reason(share, step)
+    if said:
+        return said
     if code is None:
         return "never ran"
     return f"exit code {code}"

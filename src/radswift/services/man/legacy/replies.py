@@ -1,10 +1,14 @@
 """The shapes pman 2.2.0.4 answered with, built from radswift's job records.
 
 Every reply is the original's envelope: what the server received (`RESTheader`,
-`RESTverb`, `path`, `receivedByServer` with any Authorization header redacted,
-`client_json_payload`, `payloadsize`), the `action` and `meta`, the verdict `status`,
-and for an answered query `d_ret`. A job's "root" in the original's tree was a
-timestamp-uuid directory; here it is the jid (one job per jid).
+`RESTverb`, `path`, `receivedByServer`, `client_json_payload`, `payloadsize`), the
+`action` and `meta`, the verdict `status`, and for an answered query `d_ret`. The
+original echoed every request header in `receivedByServer`; neither pfurl 2.3 nor
+pfcon 2.2 reads that field (nor any header line of it), so only the headers in
+`ECHOED_HEADERS`, which carry nothing secret, are echoed: no Authorization, Cookie,
+proxy credentials, X-Auth-* or any token header a proxy in front may add. A job's
+"root" in the original's tree was a timestamp-uuid directory; here it is the jid (one
+job per jid).
 
     status / done   d_ret {"0.container": {jobRoot, tree: null},
                            "0.start": {jobRoot, startTrigger: [true] once started},
@@ -28,7 +32,11 @@ from radswift.jobmanager import JobRecord
 from radswift.jobs.lifecycle import JobState
 from radswift.services.man.schemas import command_of
 
-REDACTED_HEADERS = frozenset({"authorization", "cookie"})
+ECHOED_HEADERS = frozenset(
+    {"host", "user-agent", "accept", "accept-encoding", "content-type", "content-length",
+     "mode", "expect", "connection"}
+)  # fmt: skip
+"""What pfurl (Mode, Content-type, Accept, User-Agent, Expect) and HTTP itself send."""
 
 
 def envelope(request: Request, body: bytes, action: str, meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -36,8 +44,9 @@ def envelope(request: Request, body: bytes, action: str, meta: Mapping[str, Any]
     text = body.decode("utf-8", errors="replace")
     line = f"{request.method} {request.url.path} HTTP/{request.scope.get('http_version', '1.1')}"
     headers = [
-        f"{name.title()}: {'<redacted>' if name in REDACTED_HEADERS else value}"
+        f"{name.title()}: {value}"
         for name, value in request.headers.items()
+        if name in ECHOED_HEADERS
     ]
     return {
         "status": False,

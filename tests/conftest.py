@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from radswift.devkeystone import KeystoneSwift, default_keystone_venv_dir
-from radswift.devswift import DEFAULT_CACHE_DIR, LocalSwift, default_venv_dir
+from radswift.dev.keystone import KeystoneSwift, default_keystone_venv_dir
+from radswift.dev.swift import DEFAULT_CACHE_DIR, LocalSwift, default_venv_dir
 
 # --- the real local Swift (tests marked @pytest.mark.swift) ------------------------------
 

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 import typer
 
 from radswift.cli.job import parse_env
-from radswift.client.man import ManClient
 from radswift.errors import InvalidInput
+from radswift.service_clients.pman import ManClient
 
 PMAN_ENV = "RADSWIFT_PMAN"
 TOKEN_ENV = "RADSWIFT_PMAN_TOKEN"  # noqa: S105 (a variable name, not a secret)

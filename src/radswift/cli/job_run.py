@@ -22,11 +22,9 @@ from typing import Annotated, Any
 import typer
 
 from radswift.bundle import Layout
-from radswift.bundle.areas import parse_layout
+from radswift.bundle.area_transfer import parse_layout
 from radswift.cli.progress import transfer_progress
 from radswift.cli.summary import human_size
-from radswift.client.ioh import IohClient
-from radswift.client.man import ManClient
 from radswift.errors import ConfigError, InvalidInput
 from radswift.jobrun import (
     Carrier,
@@ -39,6 +37,8 @@ from radswift.jobrun import (
     RunSummary,
     StoreCarrier,
 )
+from radswift.service_clients.pfioh import IohClient
+from radswift.service_clients.pman import ManClient
 from radswift.transfer.progress import Progress
 
 BACKENDS = ("local", "podman", "kubernetes", "openshift")
@@ -241,7 +241,7 @@ def embedded_config(
     options: dict[str, Any] = {"emissary": emissary_cache()}
     env = dict(environ)
     if backend == "podman":
-        from radswift.demo.backends import ensure_image, podman_environ
+        from radswift.dev.demo.backends import ensure_image, podman_environ
 
         env = podman_environ(environ)
         options = {"radswift_image": radswift_image or ensure_image(env, say)}

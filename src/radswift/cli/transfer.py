@@ -25,7 +25,7 @@ from typing import Annotated
 import typer
 
 from radswift.bundle import Layout
-from radswift.bundle.areas import check_one_layout, fetch_area, parse_layout, upload_bundle
+from radswift.bundle.area_transfer import check_one_layout, fetch_area, parse_layout, upload_bundle
 from radswift.cli.dicom_ls import show_survey
 from radswift.cli.progress import transfer_progress
 from radswift.cli.summary import plural, report, summary_line

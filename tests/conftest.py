@@ -56,6 +56,7 @@ def keystone_swift(
         tmp_path_factory.mktemp("keystone-swift"),
         keystone_venv=default_keystone_venv_dir(cache),
         swift_venv=swift_venv_dir,
+        environ=os.environ,
     )
     try:
         yield stack

@@ -100,6 +100,14 @@ WIRE_EXCEPTIONS = {"swift", "dev.swift", "dev.keystone", "jobs.kube"}
 WIRE_FILES = {"publisher/wait/kubernetes.py"}
 TEST_ONLY = {"swiftclient"}
 """python-swiftclient is a test/benchmark dependency (the test extra), never imported here."""
+ENV_ACCESS = {"environ", "environb", "getenv", "getenvb", "putenv", "unsetenv"}
+"""What reads or writes the process environment (`os.environ`, `os.getenv`, ...)."""
+ENV_PACKAGES = {"cli"}
+"""Only the composition roots touch the environment; everything below is given values, or
+a Mapping the CLI passed (the pod contract's `PodEnv.from_env`, Swift credentials)."""
+ENV_FILES: set[str] = set()
+"""Single modules allowed to touch the environment anyway, each for a reason in
+docs/architecture.md (none today)."""
 
 
 def imports_of(path: Path) -> list[str]:
@@ -110,6 +118,18 @@ def imports_of(path: Path) -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.append(node.module)
     return names
+
+
+def environment_uses(path: Path) -> list[str]:
+    """Every `os.environ`/`os.getenv`-like use and `from os import environ`-like import."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and node.attr in ENV_ACCESS:
+            if isinstance(node.value, ast.Name) and node.value.id == "os":
+                found.append(f"os.{node.attr} (line {node.lineno})")
+        elif isinstance(node, ast.ImportFrom) and node.module == "os":
+            found += [f"from os import {a.name}" for a in node.names if a.name in ENV_ACCESS]
+    return found
 
 
 def package_of(path: Path) -> str:
@@ -150,3 +170,22 @@ def test_a_module_imports_only_what_its_layer_may(path: Path) -> None:
             rel = str(path.relative_to(SRC))
             assert package in WIRE_EXCEPTIONS or rel in WIRE_FILES, f"{rel} imports {name}"
         assert parts[0] not in TEST_ONLY, f"{path.relative_to(SRC)} imports {name}"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(SRC)))
+def test_only_cli_reads_the_environment(path: Path) -> None:
+    rel = path.relative_to(SRC).as_posix()
+    if package_of(path) in ENV_PACKAGES or rel in ENV_FILES:
+        return
+    assert environment_uses(path) == [], f"{rel} touches the environment outside cli/"
+
+
+def test_the_environment_rule_sees_every_spelling(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "import os\nfrom os import getenv\n"
+        "a = os.environ['A']\nb = os.getenv('B')\nos.environ.setdefault('C', '1')\n"
+    )
+    assert len(environment_uses(module)) == 4
+    module.write_text("def f(environ: dict[str, str]) -> str:\n    return environ['A']\n")
+    assert environment_uses(module) == []

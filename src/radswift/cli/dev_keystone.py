@@ -61,6 +61,7 @@ def keystone_start(
         settings=KeystoneSettings(token_expiration=token_expiration),
         keystone_venv=default_keystone_venv_dir(_cache_dir()),
         swift_venv=default_venv_dir(_cache_dir()),
+        environ=os.environ,
     )
     typer.echo(
         f"Keystone at {stack.keystone.auth_url}, Swift at {stack.swift.url}, ready in "

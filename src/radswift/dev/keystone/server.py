@@ -8,6 +8,8 @@ lifetime (e.g. to a few seconds for a test of token renewal).
 
 The bootstrap password goes through the environment, never argv (visible in `ps`); it is
 a random throwaway value kept in `workdir/state.json` (mode 0600) so `attach()` works.
+`keystone-manage` runs in the environment `start()` is given (the CLI and the test
+fixtures pass os.environ) plus that password; nothing here reads the environment.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import secrets
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -100,11 +103,13 @@ class LocalKeystone:
         port: int | None = None,
         settings: KeystoneSettings | None = None,
         venv_dir: Path | None = None,
+        environ: Mapping[str, str],
     ) -> LocalKeystone:
         """Install (first time), configure, bootstrap and serve; return once /v3 answers.
 
         `port` None picks a free one; a busy port is refused (ConfigError). `venv_dir` None
-        means `~/.cache/radswift/keystone-venv-30`.
+        means `~/.cache/radswift/keystone-venv-30`. `environ`: what `keystone-manage`
+        starts from (the caller's os.environ).
         """
         workdir = workdir.expanduser().resolve()
         _refuse_running(workdir)
@@ -123,7 +128,7 @@ class LocalKeystone:
         )
         keystone = cls(state)
         try:
-            keystone._first_start()
+            keystone._first_start(environ)
         except BaseException:
             with contextlib.suppress(RadswiftError):
                 keystone.stop()
@@ -216,13 +221,15 @@ class LocalKeystone:
     def _paths(self) -> KeystonePaths:
         return KeystonePaths(workdir=self._state.workdir)
 
-    def _first_start(self) -> None:
+    def _first_start(self, environ: Mapping[str, str]) -> None:
         paths = self._paths
         paths.log_dir.mkdir(parents=True, exist_ok=True)
         self._write_conf()
         self._state.save()
-        self._manage_all(["db_sync"], _keys_setup("fernet_setup"), _keys_setup("credential_setup"))
-        bootstrap = self._manage_start(self._bootstrap_args(), "bootstrap")
+        env = {**environ, "OS_BOOTSTRAP_PASSWORD": self._state.admin_password}
+        setup = (["db_sync"], _keys_setup("fernet_setup"), _keys_setup("credential_setup"))
+        self._manage_all(env, *setup)
+        bootstrap = self._manage_start(self._bootstrap_args(), "bootstrap", env)
         self._spawn_server()  # boots (~10 s of imports) while bootstrap fills the database
         self._finish(bootstrap, "bootstrap")
         self._wait_ready()
@@ -246,9 +253,10 @@ class LocalKeystone:
             "--bootstrap-public-url", url,
         ]  # fmt: skip
 
-    def _manage_start(self, args: list[str], name: str) -> subprocess.Popen[bytes]:
+    def _manage_start(
+        self, args: list[str], name: str, env: Mapping[str, str]
+    ) -> subprocess.Popen[bytes]:
         argv = [str(venv_bin(self._state.venv_dir, "keystone-manage")), "--config-file"]
-        env = {**os.environ, "OS_BOOTSTRAP_PASSWORD": self._state.admin_password}
         with (self._paths.log_dir / f"manage-{name}.log").open("ab") as log:
             return subprocess.Popen(
                 [*argv, str(self._paths.conf), *args],
@@ -259,8 +267,8 @@ class LocalKeystone:
                 cwd=self._state.workdir,
             )
 
-    def _manage_all(self, *steps: list[str]) -> None:
-        running = [(self._manage_start(step, step[0]), step[0]) for step in steps]
+    def _manage_all(self, env: Mapping[str, str], *steps: list[str]) -> None:
+        running = [(self._manage_start(step, step[0], env), step[0]) for step in steps]
         for proc, name in running:
             self._finish(proc, name)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,10 +112,14 @@ class KeystoneSwift:
         settings: KeystoneSettings | None = None,
         keystone_venv: Path | None = None,
         swift_venv: Path | None = None,
+        environ: Mapping[str, str],
     ) -> KeystoneSwift:
-        """Start both, make the identities, register Swift in the catalog (~30-60 s)."""
+        """Start both, make the identities, register Swift in the catalog (~30-60 s).
+        `environ`: what Keystone's tools start from (LocalKeystone.start)."""
         keystone_dir, swift_dir = cls.workdirs(workdir.expanduser().resolve())
-        keystone = LocalKeystone.start(keystone_dir, settings=settings, venv_dir=keystone_venv)
+        keystone = LocalKeystone.start(
+            keystone_dir, settings=settings, venv_dir=keystone_venv, environ=environ
+        )
         swift: LocalSwift | None = None
         try:
             admin = KeystoneAdmin(keystone.auth_url, keystone.admin_password)

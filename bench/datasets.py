@@ -16,7 +16,7 @@ def make_ct_series(root: Path, slices: int = 1000) -> Path:
     done = root / ".complete-v2"
     if done.exists():
         return study
-    from radswift.samples import write_ct_series
+    from radswift.dev.samples import write_ct_series
 
     write_ct_series(study, slices=slices, rows=512, columns=512)
     done.touch()
@@ -67,7 +67,7 @@ def swift_environment(workdir: Path) -> Iterator[dict[str, str]]:
     if all(k in env for k in ("ST_AUTH", "ST_USER", "ST_KEY")):
         yield env
         return
-    from radswift.devswift import LocalSwift
+    from radswift.dev.swift import LocalSwift
 
     swift = LocalSwift.start(workdir / "swift")
     try:

@@ -56,7 +56,7 @@ sys.path.insert(0, str(HERE))
 
 from datasets import make_ct_series, swift_environment, tree_bytes  # noqa: E402
 from radswift.bundle import LAYOUTS, Layout  # noqa: E402
-from radswift.client.ioh import IohClient  # noqa: E402
+from radswift.service_clients.pfioh import IohClient  # noqa: E402
 
 BIN = Path(sys.executable).parent
 MiB = 1024 * 1024

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from radswift.devkeystone import KeystoneSwift, default_keystone_venv_dir
-from radswift.devswift import DEFAULT_CACHE_DIR, LocalSwift, default_venv_dir
+from radswift.dev.keystone import KeystoneSwift, default_keystone_venv_dir
+from radswift.dev.swift import DEFAULT_CACHE_DIR, LocalSwift, default_venv_dir
 
 # --- the real local Swift (tests marked @pytest.mark.swift) ------------------------------
 
@@ -57,6 +57,7 @@ def keystone_swift(
         tmp_path_factory.mktemp("keystone-swift"),
         keystone_venv=default_keystone_venv_dir(cache),
         swift_venv=swift_venv_dir,
+        environ=os.environ,
     )
     try:
         yield stack

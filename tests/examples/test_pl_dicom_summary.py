@@ -19,7 +19,7 @@ from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 
 from plugin_checks import check_links, check_montages, check_no_identifiers, check_summaries
-from radswift.samples import build_sample_study
+from radswift.dev.samples import build_sample_study
 
 try:
     from pl_dicom_summary.__main__ import main, parser

@@ -10,7 +10,7 @@ import pytest
 from pfioh_helpers import BACKENDS, open_backend
 from swiftclient.client import Connection
 
-from radswift.devswift import LocalSwift
+from radswift.dev.swift import LocalSwift
 from radswift.store.base import ObjectStore
 
 

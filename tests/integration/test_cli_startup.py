@@ -20,7 +20,7 @@ import pytest
 from typer.core import TyperGroup
 
 from radswift.cli.main import COMMANDS, load_command
-from radswift.devswift import LocalSwift
+from radswift.dev.swift import LocalSwift
 
 HEAVY = ("fastapi", "httpx", "kubernetes", "rich", "keystoneauth1", "pydicom", "uvicorn")
 COMMAND_MODULES = {spec.target.partition(":")[0] for spec in COMMANDS.values()}

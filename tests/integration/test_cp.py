@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from swiftclient.client import Connection
 
-from radswift.devswift import LocalSwift
+from radswift.dev.swift import LocalSwift
 
 RADSWIFT = str(Path(sys.executable).with_name("radswift"))
 SEGMENT = "64KiB"

@@ -17,7 +17,7 @@ import psutil
 import pytest
 from swiftclient.client import ClientException, Connection
 
-from radswift.devswift import LocalSwift
+from radswift.dev.swift import LocalSwift
 from radswift.errors import ConfigError
 
 pytestmark = pytest.mark.swift

@@ -27,9 +27,13 @@ from swiftclient.client import Connection
 from swiftclient.exceptions import ClientException
 
 from plugin_checks import check_plugin_outputs
-from radswift.demo.example_plugin import PLUGIN_COMMAND, ensure_plugin_image, local_plugin_command
-from radswift.devswift import LocalSwift
-from radswift.samples import build_sample_study
+from radswift.dev.demo.example_plugin import (
+    PLUGIN_COMMAND,
+    ensure_plugin_image,
+    local_plugin_command,
+)
+from radswift.dev.samples import build_sample_study
+from radswift.dev.swift import LocalSwift
 
 # The podman fixtures (podman_env, radswift_image) are those of the podman job tests.
 from test_podman_jobs import podman_env, radswift_image  # noqa: F401  # isort: skip

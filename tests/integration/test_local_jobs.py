@@ -22,7 +22,7 @@ import pytest
 from job_support import COPY_ALL, STUDY, objects, put_input, status
 from swiftclient.client import Connection
 
-from radswift.devswift import LocalSwift
+from radswift.dev.swift import LocalSwift
 from radswift.errors import InvalidInput, JobError
 from radswift.jobs.backend import JobBackend, JobResult
 from radswift.jobs.local import LocalBackend, LocalJob

@@ -18,11 +18,11 @@ from typing import Any, Self
 import pydicom
 import pytest
 
-from radswift.bundle.areas import upload_bundle
-from radswift.devswift import LocalSwift
+from radswift.bundle.area_transfer import upload_bundle
+from radswift.dev.samples import build_sample_study, write_ct_series
+from radswift.dev.swift import LocalSwift
 from radswift.dicom import survey_dicom
 from radswift.errors import InvalidInput
-from radswift.samples import build_sample_study, write_ct_series
 from radswift.store.base import ObjectInfo, ObjectStore, SegmentRef
 from radswift.store.swift import SwiftStore
 from radswift.swift.credentials import credentials_from_environ

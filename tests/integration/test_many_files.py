@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from radswift.devswift import LocalSwift
+from radswift.dev.swift import LocalSwift
 from radswift.store.factory import open_store
 from radswift.transfer import TransferOptions, download_tree, upload_tree
 

@@ -36,8 +36,8 @@ from pfioh_helpers import (
 from radswift.archive.limits import ArchiveLimits
 from radswift.cli.app import run_app
 from radswift.cli.main import app
-from radswift.client.ioh import IohClient
 from radswift.names import segments_container
+from radswift.service_clients.pfioh import IohClient
 from radswift.services.ioh import IohSettings, Tuning
 from radswift.store.base import ObjectStore
 from trees import make_tree

@@ -12,8 +12,8 @@ from pfioh_helpers import BACKENDS, new_key, open_backend, serve, tree_digest
 
 from radswift.cli.app import run_app
 from radswift.cli.main import app
-from radswift.client.ioh import IohClient
 from radswift.errors import Conflict, NotFound, UnsafeArchive
+from radswift.service_clients.pfioh import IohClient
 from radswift.services.ioh import IohSettings
 from radswift.store.base import ObjectStore
 from trees import make_tree

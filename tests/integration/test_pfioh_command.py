@@ -10,7 +10,7 @@ import httpx
 import pytest
 from pfioh_helpers import free_port, new_key, pfioh_process, tar_bytes, wait_healthy
 
-from radswift.devswift import LocalSwift
+from radswift.dev.swift import LocalSwift
 
 pytestmark = pytest.mark.swift
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from pfioh_helpers import new_key, serve, tar_bytes
 
-from radswift.devswift import LocalSwift
+from radswift.dev.swift import LocalSwift
 from radswift.store.swift import SwiftStore
 from radswift.swift.credentials import credentials_from_environ
 from radswift.swift.retry import RetryPolicy

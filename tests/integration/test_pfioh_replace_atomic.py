@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 from pfioh_helpers import new_key, serve, tar_bytes, tree_digest
 
-from radswift.bundle.areas import fetch_area
+from radswift.bundle.area_transfer import fetch_area
 from radswift.services.ioh import IohSettings
 from radswift.services.ioh.settings import Tuning
 from radswift.store.base import ObjectStore

@@ -1,6 +1,6 @@
 """The example plugin (pl-dicom-summary) as a job: get -> plugin -> publish, real Swift.
 
-The sample study (radswift.samples.build_sample_study) is pushed into the key with
+The sample study (radswift.dev.samples.build_sample_study) is pushed into the key with
 radswift's upload, the job runs on the local backend (host processes, the plugin from
 this venv) and on podman (the plugin's image built here, layered on the radswift image),
 and what the job published under output/ is pulled with python-swiftclient and checked
@@ -19,12 +19,16 @@ from job_support import objects, status
 from swiftclient.client import Connection
 
 from plugin_checks import check_plugin_outputs
-from radswift.demo.example_plugin import PLUGIN_COMMAND, ensure_plugin_image, local_plugin_command
-from radswift.devswift import LocalSwift
+from radswift.dev.demo.example_plugin import (
+    PLUGIN_COMMAND,
+    ensure_plugin_image,
+    local_plugin_command,
+)
+from radswift.dev.samples import build_sample_study
+from radswift.dev.swift import LocalSwift
 from radswift.jobs.backend import JobBackend, JobResult
 from radswift.jobs.local import LocalBackend
 from radswift.jobs.spec import JobSpec
-from radswift.samples import build_sample_study
 from radswift.store.swift import SwiftStore
 from radswift.swift.credentials import credentials_from_environ
 from radswift.transfer import TransferOptions, upload_tree

@@ -16,7 +16,7 @@ from job_support import objects, put_input
 from pman_support import Pman, new_jid, script_job
 from swiftclient.client import Connection
 
-from radswift.devswift import LocalSwift
+from radswift.dev.swift import LocalSwift
 from radswift.jobs.local import LocalBackend
 
 pytestmark = [

@@ -32,7 +32,7 @@ from pfioh_helpers import free_port, pfioh_process, tree_digest
 from pman_support import Pman
 from swiftclient.client import Connection
 
-from radswift.devswift import LocalSwift
+from radswift.dev.swift import LocalSwift
 from radswift.jobs.local import LocalBackend
 from trees import make_tree
 

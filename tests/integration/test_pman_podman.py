@@ -16,7 +16,7 @@ from pman_support import Pman, new_jid
 from swiftclient.client import Connection
 from test_podman_jobs import podman_env, processor_image, radswift_image
 
-from radswift.devswift import LocalSwift
+from radswift.dev.swift import LocalSwift
 
 pytestmark = [pytest.mark.podman, pytest.mark.swift, pytest.mark.slow]
 __all__ = ["podman_env", "processor_image", "radswift_image"]  # fixtures used here

@@ -22,9 +22,9 @@ import pytest
 from job_support import COPY_ALL, STUDY, objects, put_input, status
 from swiftclient.client import Connection
 
-from radswift.demo.backends import source_hash
-from radswift.demo.images import remove_stale_images
-from radswift.devswift import LocalSwift
+from radswift.dev.demo.backends import source_hash
+from radswift.dev.demo.images import remove_stale_images
+from radswift.dev.swift import LocalSwift
 from radswift.errors import JobError
 from radswift.jobs.podman import JobResult, PodmanBackend, PodmanJob
 from radswift.jobs.spec import JobSpec

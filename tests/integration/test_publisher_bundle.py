@@ -27,7 +27,7 @@ from swiftclient.client import Connection
 
 from radswift.bundle import BYTES_META, FILES_META, bundle_object
 from radswift.bundle.write import write_bundle
-from radswift.devswift import LocalSwift
+from radswift.dev.swift import LocalSwift
 from radswift.errors import InvalidInput, TransferError, UnsafeArchive
 from radswift.publisher.config import PublisherConfig
 from radswift.publisher.get import run_get

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from radswift.devswift import LocalSwift
+from radswift.dev.swift import LocalSwift
 from radswift.errors import (
     AuthenticationError,
     IntegrityError,

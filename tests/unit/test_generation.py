@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from radswift.bundle.areas import check_one_layout, fetch_area
+from radswift.bundle.area_transfer import check_one_layout, fetch_area
 from radswift.errors import Conflict, StorageUnavailable
 from radswift.generation import (
     AreaView,

@@ -5,7 +5,7 @@ sample study, starts pfioh and pman in this process on loopback, and runs the ex
 plugin (examples/pl-dicom-summary) on the study as a job through them with `radswift job
 run`'s core: push, the job's steps and the plugin's lines as they come, pull, verify.
 Then it says where index.html is and stops everything it started. The steps live in
-radswift.demo.runner; this module reads the options and the environment and prints.
+radswift.dev.demo.runner; this module reads the options and the environment and prints.
 """
 
 from __future__ import annotations
@@ -23,10 +23,14 @@ from typing import Annotated, Any
 import typer
 
 from radswift.cli.job_run import CliEvents, describe
-from radswift.demo.backends import CHOICES, choose, ensure_image, podman_environ
-from radswift.demo.example_plugin import PLUGIN_COMMAND, ensure_plugin_image, local_plugin_command
-from radswift.demo.runner import DemoPlan, run_demo
-from radswift.devswift import DEFAULT_CACHE_DIR, default_venv_dir
+from radswift.dev.demo.backends import CHOICES, choose, ensure_image, podman_environ
+from radswift.dev.demo.example_plugin import (
+    PLUGIN_COMMAND,
+    ensure_plugin_image,
+    local_plugin_command,
+)
+from radswift.dev.demo.runner import DemoPlan, run_demo
+from radswift.dev.swift import DEFAULT_CACHE_DIR, default_venv_dir
 from radswift.errors import ConfigError
 from radswift.jobs.local import LocalBackend
 from radswift.podcontract.emissary import source_path

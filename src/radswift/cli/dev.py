@@ -20,7 +20,7 @@ from typing import Annotated
 import typer
 
 from radswift.cli import dev_keystone
-from radswift.devswift import DEFAULT_CACHE_DIR, LocalSwift, default_venv_dir
+from radswift.dev.swift import DEFAULT_CACHE_DIR, LocalSwift, default_venv_dir
 from radswift.errors import StorageUnavailable
 
 app = typer.Typer(

@@ -20,8 +20,8 @@ from typing import Annotated
 import typer
 
 from radswift.cli.summary import human_size
-from radswift.demo.images import list_images, remove_images
-from radswift.devswift import DEFAULT_CACHE_DIR
+from radswift.dev.demo.images import list_images, remove_images
+from radswift.dev.swift import DEFAULT_CACHE_DIR
 
 
 def clean(

@@ -17,13 +17,13 @@ from typing import Annotated
 
 import typer
 
-from radswift.devkeystone import (
+from radswift.dev.keystone import (
     KeystoneSettings,
     KeystoneSwift,
     default_keystone_venv_dir,
     stop_keystone_swift,
 )
-from radswift.devswift import DEFAULT_CACHE_DIR, default_venv_dir
+from radswift.dev.swift import DEFAULT_CACHE_DIR, default_venv_dir
 from radswift.errors import InvalidInput
 
 AUTH_KINDS = ("password", "application-credential")
@@ -61,6 +61,7 @@ def keystone_start(
         settings=KeystoneSettings(token_expiration=token_expiration),
         keystone_venv=default_keystone_venv_dir(_cache_dir()),
         swift_venv=default_venv_dir(_cache_dir()),
+        environ=os.environ,
     )
     typer.echo(
         f"Keystone at {stack.keystone.auth_url}, Swift at {stack.swift.url}, ready in "

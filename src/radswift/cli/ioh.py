@@ -15,7 +15,7 @@ import typer
 from radswift.bundle import LAYOUTS, Layout
 from radswift.cli.progress import transfer_progress
 from radswift.cli.summary import report, summary_line
-from radswift.client.ioh import IohClient
+from radswift.service_clients.pfioh import IohClient
 
 TOKEN_ENV = "RADSWIFT_IOH_TOKEN"  # noqa: S105 (a variable name, not a secret)
 IohOption = Annotated[str, typer.Option("--ioh", help="pfioh's URL, e.g. http://127.0.0.1:5055")]

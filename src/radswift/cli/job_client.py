@@ -16,8 +16,8 @@ import typer
 
 from radswift.cli.job import parse_env
 from radswift.cli.options import Cpu, Env, Gpu, Memory, ProcessorImage, Workers
-from radswift.client.man import ManClient
 from radswift.errors import InvalidInput
+from radswift.service_clients.pman import ManClient
 
 PMAN_ENV = "RADSWIFT_PMAN"
 TOKEN_ENV = "RADSWIFT_PMAN_TOKEN"  # noqa: S105 (a variable name, not a secret)

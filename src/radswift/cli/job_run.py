@@ -22,11 +22,9 @@ from typing import Annotated, Any
 import typer
 
 from radswift.bundle import Layout
-from radswift.bundle.areas import parse_layout
+from radswift.bundle.area_transfer import parse_layout
 from radswift.cli.progress import transfer_progress
 from radswift.cli.summary import human_size
-from radswift.client.ioh import IohClient
-from radswift.client.man import ManClient
 from radswift.errors import ConfigError, InvalidInput
 from radswift.jobrun import (
     Carrier,
@@ -39,6 +37,8 @@ from radswift.jobrun import (
     RunSummary,
     StoreCarrier,
 )
+from radswift.service_clients.pfioh import IohClient
+from radswift.service_clients.pman import ManClient
 from radswift.transfer.progress import Progress
 
 BACKENDS = ("local", "podman", "kubernetes", "openshift")
@@ -193,12 +193,13 @@ def _carrier(ioh: str | None) -> Iterator[Carrier]:
         with IohClient(ioh) as client:
             yield IohCarrier(client)
         return
+    from radswift.podcontract.env import retries_from
     from radswift.store.factory import open_store
     from radswift.store.local import LocalStore
     from radswift.swift.credentials import credentials_from_environ
 
     if credentials_from_environ(os.environ) is not None:
-        store = open_store(None, environ=os.environ, workers=16)
+        store = open_store(None, environ=os.environ, workers=16, retries=retries_from(os.environ))
         description = "Swift (ST_*/OS_* credentials)"
     else:
         from radswift.cli.man import DEFAULT_STORE_BASE
@@ -235,13 +236,14 @@ def embedded_config(
     image (built here when not given)."""
     from radswift.cli.demo import cache_dir, emissary_cache
     from radswift.cli.man import _job_credentials
+    from radswift.podcontract.env import retries_from
     from radswift.swift.credentials import credentials_from_environ
 
     swift = credentials_from_environ(environ) is not None
     options: dict[str, Any] = {"emissary": emissary_cache()}
     env = dict(environ)
     if backend == "podman":
-        from radswift.demo.backends import ensure_image, podman_environ
+        from radswift.dev.demo.backends import ensure_image, podman_environ
 
         env = podman_environ(environ)
         options = {"radswift_image": radswift_image or ensure_image(env, say)}
@@ -255,6 +257,7 @@ def embedded_config(
         store_base=cache_dir() / "jobrun" / "store",
         swift_environ=dict(environ) if swift else None,
         job_credentials=_job_credentials(None) if swift else None,
+        swift_retries=retries_from(environ) if swift else None,
         backend=backend,
         backend_options=options,
         environ=env,

@@ -53,7 +53,10 @@ KeyArg = Annotated[
 def _store_opener(config: PublisherConfig) -> Callable[[], ObjectStore]:
     def opener() -> ObjectStore:
         return open_store(
-            config.store_url, environ=os.environ, credentials_file=config.credentials_file
+            config.store_url,
+            environ=os.environ,
+            credentials_file=config.credentials_file,
+            retries=config.retries,
         )
 
     return opener

@@ -203,12 +203,17 @@ def _tokens(enabled: bool, path: Path | None) -> frozenset[str] | None:
 
 def _store(swift: bool, credentials: Path | None, base: Path, *, connections: int) -> ObjectStore:
     """Swift with a connection per put/get worker (so none waits for, or churns, one)."""
+    from radswift.podcontract.env import retries_from
     from radswift.store.factory import open_store
     from radswift.store.local import LocalStore
 
     if swift:
         return open_store(
-            None, environ=os.environ, credentials_file=credentials, workers=connections
+            None,
+            environ=os.environ,
+            credentials_file=credentials,
+            workers=connections,
+            retries=retries_from(os.environ),
         )
     return LocalStore(base)
 

@@ -25,7 +25,7 @@ from typing import Annotated
 import typer
 
 from radswift.bundle import Layout
-from radswift.bundle.areas import check_one_layout, fetch_area, parse_layout, upload_bundle
+from radswift.bundle.area_transfer import check_one_layout, fetch_area, parse_layout, upload_bundle
 from radswift.cli.dicom_ls import show_survey
 from radswift.cli.progress import transfer_progress
 from radswift.cli.summary import plural, report, summary_line
@@ -33,8 +33,10 @@ from radswift.dicom import survey_dicom
 from radswift.dicom.survey import DEFAULT_WORKERS as DICOM_WORKERS
 from radswift.errors import InvalidInput, NotFound, RadswiftError
 from radswift.names import empty_area_error, validate_key, validate_prefix
+from radswift.podcontract.env import retries_from
 from radswift.store import ObjectStore, open_store
 from radswift.store.base import ObjectInfo
+from radswift.store.factory import is_swift_url
 from radswift.transfer import (
     Progress,
     TransferOptions,
@@ -110,7 +112,10 @@ def register(app: typer.Typer) -> None:
 def _opened(
     store: str | None, credentials: Path | None, workers: int, key: str, retries: int | None
 ) -> Iterator[ObjectStore]:
-    """The store for one command, closed afterwards; a missing key is said plainly."""
+    """The store for one command, closed afterwards; a missing key is said plainly.
+    RADSWIFT_RETRIES counts when --retries is not given, for Swift only."""
+    if retries is None and is_swift_url(store):
+        retries = retries_from(os.environ)
     opened = open_store(
         store, environ=os.environ, credentials_file=credentials, workers=workers, retries=retries
     )

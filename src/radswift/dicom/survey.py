@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO, cast
 
-from radswift.bundle.areas import bundles_under, top_area
+from radswift.bundle.area_transfer import bundles_under, top_area
 from radswift.dicom.headers import SliceHeader, read_header
 from radswift.errors import InvalidInput
 from radswift.store.base import ObjectInfo, ObjectStore

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 from radswift.bundle import Layout
-from radswift.client.ioh import IohClient
 from radswift.names import INPUT_PREFIX, OUTPUT_PREFIX
+from radswift.service_clients.pfioh import IohClient
 from radswift.store.base import ObjectStore
 from radswift.transfer import TransferOptions
 from radswift.transfer.progress import Progress
@@ -77,7 +77,7 @@ class StoreCarrier:
         return self.description
 
     def push(self, key: str, source: Path, layout: Layout, progress: Progress) -> Moved:
-        from radswift.bundle.areas import check_one_layout, upload_bundle
+        from radswift.bundle.area_transfer import check_one_layout, upload_bundle
         from radswift.transfer import upload_tree
 
         self.store.ensure_container(key)
@@ -92,7 +92,7 @@ class StoreCarrier:
         return Moved(files=result.files, bytes=result.bytes, seconds=result.seconds)
 
     def pull(self, key: str, dest: Path, progress: Progress) -> Moved:
-        from radswift.bundle.areas import fetch_area
+        from radswift.bundle.area_transfer import fetch_area
 
         dest.mkdir(parents=True, exist_ok=True)
         result, _ = fetch_area(

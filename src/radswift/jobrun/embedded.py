@@ -40,6 +40,8 @@ class EmbeddedConfig:
     store_base: the local store's directory, used unless `swift_environ` is given.
     swift_environ: an environment with Swift credentials (ST_* or OS_*): keys in Swift,
         and `job_credentials` (the credentials file every job gets) is then required.
+    swift_retries: attempts per Swift request (the caller's RADSWIFT_RETRIES); None: the
+        retry policy's default.
     backend: pman's backend (local | podman) and its options (BackendConfig.options).
     """
 
@@ -47,6 +49,7 @@ class EmbeddedConfig:
     store_base: Path
     swift_environ: Mapping[str, str] | None = None
     job_credentials: bytes | None = field(default=None, repr=False)
+    swift_retries: int | None = None
     backend: str = "local"
     backend_options: Mapping[str, Any] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -154,7 +157,12 @@ class EmbeddedServices:
         if self.config.swift_environ is None:
             self.config.store_base.mkdir(parents=True, exist_ok=True)
             return LocalStore(self.config.store_base)
-        return open_store(None, environ=self.config.swift_environ, workers=workers)
+        return open_store(
+            None,
+            environ=self.config.swift_environ,
+            workers=workers,
+            retries=self.config.swift_retries,
+        )
 
     def _ioh_app(self) -> Any:
         from radswift.services.ioh import IohSettings, create_app

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from radswift.bundle import Layout
-from radswift.client.man import ManClient
 from radswift.errors import InvalidInput, RadswiftError
 from radswift.jobrun.carriers import Carrier
 from radswift.jobrun.summary import SUCCEEDED, RunSummary, StepTime
+from radswift.service_clients.pman import ManClient
 from radswift.transfer.progress import Progress
 
 FINISHED = (SUCCEEDED, "finishedWithError")

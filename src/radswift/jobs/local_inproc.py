@@ -53,6 +53,11 @@ def run_in_process(step: str, env: Mapping[str, str], log: IO[bytes]) -> int:
 
 def _opener(config: PublisherConfig, env: Mapping[str, str]) -> Callable[[], ObjectStore]:
     def opener() -> ObjectStore:
-        return open_store(config.store_url, environ=env, credentials_file=config.credentials_file)
+        return open_store(
+            config.store_url,
+            environ=env,
+            credentials_file=config.credentials_file,
+            retries=config.retries,
+        )
 
     return opener

@@ -21,8 +21,12 @@ publisher (`radswift publish get|put`, publisher/config.py) reads it back with
     RADSWIFT_EMISSARY               the emissary binary get copies into /share (exitfile)
     RADSWIFT_ALLOW_EMPTY_INPUT      "1": a key without input/ objects is not an error
     RADSWIFT_OUTPUT_LAYOUT          objects (default) | bundle: how put publishes output/
+    RADSWIFT_RETRIES                attempts per Swift request (default: the retry policy's)
 
-Malformed values are ConfigError (exit 78), naming the variable.
+Malformed values are ConfigError (exit 78), naming the variable; RADSWIFT_RETRIES is
+InvalidInput (exit 65) as it always was. RADSWIFT_RETRIES is not only the publisher's:
+every radswift command that opens Swift honours it, so `retries_from` is its one parser,
+which cli/ calls on `os.environ` for `cp`, `ls`, `job run` and the services.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from radswift.bundle import Layout
-from radswift.errors import ConfigError
+from radswift.errors import ConfigError, InvalidInput
 from radswift.podcontract.share import DEFAULT_SHARE
 
 KEY = "RADSWIFT_KEY"
@@ -52,6 +56,7 @@ DEADLINE_SECONDS = "RADSWIFT_DEADLINE_SECONDS"
 EMISSARY = "RADSWIFT_EMISSARY"
 ALLOW_EMPTY_INPUT = "RADSWIFT_ALLOW_EMPTY_INPUT"
 OUTPUT_LAYOUT = "RADSWIFT_OUTPUT_LAYOUT"
+RETRIES = "RADSWIFT_RETRIES"
 
 DEFAULT_PROCESSOR_CONTAINER = "processor"
 DEFAULT_EMISSARY = Path("/usr/local/libexec/radswift/radswift-emissary")
@@ -97,6 +102,8 @@ class PodEnv:
     """None: DEFAULT_EMISSARY (the path in the radswift image)."""
     allow_empty_input: bool = False
     output_layout: Layout = Layout.OBJECTS
+    retries: int | None = None
+    """Attempts per Swift request; None: the retry policy's default."""
 
     def to_env(self) -> dict[str, str]:
         """The variables to set (unset values are left out; the pod name, namespace and
@@ -117,6 +124,7 @@ class PodEnv:
             POD_NAME: self.pod_name,
             NAMESPACE: self.namespace,
             COMPLETION_INDEX: _text(self.index),
+            RETRIES: _text(self.retries),
         }
         return {name: value for name, value in values.items() if value is not None}
 
@@ -129,11 +137,13 @@ class PodEnv:
             raise ConfigError(f"{COMPLETION_INDEX}={index} but {WORKERS}={workers or 1}")
         wait = env.get(WAIT)
         layout = env.get(OUTPUT_LAYOUT) or Layout.OBJECTS
+        store = env.get(STORE) or None
+        local = store is not None and store.startswith("file:")  # no Swift requests to retry
         return cls(
             key=env.get(KEY) or env.get(LEGACY_KEY) or None,
             share=Path(env.get(SHARE) or DEFAULT_SHARE),
             credentials_file=_path(env, CREDENTIALS_FILE),
-            store=env.get(STORE) or None,
+            store=store,
             wait=WaitStrategy.parse(wait) if wait else None,
             pod_name=env.get(POD_NAME) or None,
             namespace=env.get(NAMESPACE) or None,
@@ -145,7 +155,24 @@ class PodEnv:
             emissary=_path(env, EMISSARY),
             allow_empty_input=env.get(ALLOW_EMPTY_INPUT, "") in TRUE_WORDS,
             output_layout=Layout.parse(layout, what="output layout", error=ConfigError),
+            retries=None if local else retries_from(env),
         )
+
+
+def retries_from(env: Mapping[str, str]) -> int | None:
+    """RADSWIFT_RETRIES as a number of attempts; None if unset or empty."""
+    text = env.get(RETRIES, "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InvalidInput(
+            f"{RETRIES} must be a whole number of attempts, at least 1 (got {text!r})"
+        )
+    return value
 
 
 def _text(value: object) -> str | None:

@@ -67,6 +67,8 @@ class PublisherConfig:
     emissary_source: Path = DEFAULT_EMISSARY
     allow_empty_input: bool = False
     output_layout: Layout = Layout.OBJECTS
+    retries: int | None = None
+    """Attempts per Swift request (RADSWIFT_RETRIES); None: the retry policy's default."""
     kube: KubeConnection | None = field(default=None)
 
     @property
@@ -123,6 +125,7 @@ class PublisherConfig:
             emissary_source=values.emissary or DEFAULT_EMISSARY,
             allow_empty_input=values.allow_empty_input,
             output_layout=values.output_layout,
+            retries=values.retries,
             kube=_kube(env, kube_host, kube_token_file, kube_ca_file, kubeconfig),
         )
         if config.deadline_seconds is not None and config.deadline_seconds <= 0:

@@ -1,7 +1,7 @@
 """`radswift publish get`: the init container. Fetch the key's input/ and prepare /share.
 
 Worker 0 (or the only worker): check the key has input, download `input/` into
-incoming/ (per-file objects, and the area's bundle unpacked if there is one: areas.py),
+incoming/ (per-file objects, and the area's bundle unpacked if there is one: job_areas.py),
 create outgoing/ and the control directory for any processor UID, install
 the emissary (exitfile strategy), record `running` in the status object, and write
 `get.done` LAST. On failure it writes `get.failed` instead, so that the other
@@ -25,8 +25,8 @@ from radswift.names import INPUT_PREFIX
 from radswift.podcontract.emissary import install_emissary
 from radswift.podcontract.env import WaitStrategy
 from radswift.podcontract.share import make_shared_dir, read_marker, utc_now, write_marker
-from radswift.publisher.areas import fetch_input
 from radswift.publisher.config import PublisherConfig
+from radswift.publisher.job_areas import fetch_input
 from radswift.publisher.status import status_document, write_status
 from radswift.publisher.wait.base import Deadline
 from radswift.publisher.wait.exitfile import DEFAULT_INTERVAL

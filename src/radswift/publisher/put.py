@@ -2,7 +2,7 @@
 
 Worker 0 (the uploader) waits for every worker's processor, then ALWAYS uploads
 outgoing/ to the key's `output/` (a failed processor's logs and partial results are
-worth keeping) in the job's layout (objects or one bundle: areas.py), deletes what
+worth keeping) in the job's layout (objects or one bundle: job_areas.py), deletes what
 output/ still held from earlier runs (only once the upload succeeded), writes the final
 status object LAST (`status.py`: anything but
 `succeeded` says output/ is not a complete result), then the `put.done` marker.
@@ -29,8 +29,8 @@ from radswift.errors import (
     TransferError,
 )
 from radswift.podcontract.share import utc_now, write_marker
-from radswift.publisher.areas import publish_output, remove_stale
 from radswift.publisher.config import PublisherConfig
+from radswift.publisher.job_areas import publish_output, remove_stale
 from radswift.publisher.status import status_document, write_status
 from radswift.publisher.wait.base import Deadline, ProcessorOutcome, Waiter, WaitInterrupted
 from radswift.publisher.wait.exitfile import DEFAULT_INTERVAL, wait_for_marker

@@ -6,9 +6,10 @@
 
 The Swift layer is imported only when used, so the local store works without it.
 
-How many attempts each Swift request gets comes from `retries` (a CLI's --retries), else
-`RADSWIFT_RETRIES` in `environ`, else the retry policy's default (7 attempts, ~25 s of
-backoff): a script that prefers failing fast over riding out a proxy restart sets 1.
+How many attempts each Swift request gets comes from `retries`, which the caller decides
+(cli/: --retries, else RADSWIFT_RETRIES; the publisher: its pod's RADSWIFT_RETRIES), else
+the retry policy's default (7 attempts, ~25 s of backoff): a script that prefers failing
+fast over riding out a proxy restart sets 1. `environ` is read for Swift credentials only.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from radswift.store.base import ObjectStore
 from radswift.store.local import LocalStore
 
 DEFAULT_STORE_WORKERS = 16
-RETRIES_VARIABLE = "RADSWIFT_RETRIES"
 
 
 def open_store(
@@ -35,17 +35,20 @@ def open_store(
 ) -> ObjectStore:
     """The ObjectStore `url` names (None or "swift": Swift from `environ`/`credentials_file`).
 
-    `retries` (attempts per Swift request, >= 1) overrides RADSWIFT_RETRIES; a bad
-    value of either is InvalidInput."""
-    if url is None or url in ("swift", "swift:", "swift://"):
-        attempts = retries if retries is not None else retries_from_environ(environ)
-        return _swift_store(environ, credentials_file, workers, attempts)
+    `retries`: attempts per Swift request (>= 1, else InvalidInput); None: the default."""
+    if is_swift_url(url):
+        return _swift_store(environ, credentials_file, workers, retries)
     parts = urlsplit(url)
     if parts.scheme == "file":
         if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
             raise InvalidInput(f"{url!r}: a local store URL is file:///absolute/path")
         return LocalStore(Path(unquote(parts.path)))
     raise InvalidInput(f"unknown store {url!r}: use 'swift' or file:///absolute/path")
+
+
+def is_swift_url(url: str | None) -> bool:
+    """Whether `url` names Swift (None, "swift", "swift:" or "swift://")."""
+    return url is None or url in ("swift", "swift:", "swift://")
 
 
 STARTUP_PROBE = "radswift-startup-check"
@@ -61,22 +64,6 @@ def check_store(store: ObjectStore) -> None:
     the settings to check, StorageUnavailable (69) after the usual retries. It costs one
     authentication and one HEAD of STARTUP_PROBE; nothing is created."""
     store.container_exists(STARTUP_PROBE)
-
-
-def retries_from_environ(environ: Mapping[str, str]) -> int | None:
-    """RADSWIFT_RETRIES as a number of attempts; None if unset or empty."""
-    text = environ.get(RETRIES_VARIABLE, "").strip()
-    if not text:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise InvalidInput(
-            f"{RETRIES_VARIABLE} must be a whole number of attempts, at least 1 (got {text!r})"
-        )
-    return value
 
 
 def _swift_store(

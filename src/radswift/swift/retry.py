@@ -43,7 +43,7 @@ class RetryPolicy:
 
     With the defaults, the attempts span 13-25 s of backoff (jitter decides): long enough
     for a proxy restart, short enough to give up on a dead store within a minute. Users
-    set `max_attempts` with --retries or RADSWIFT_RETRIES (store/factory.py)."""
+    set `max_attempts` with --retries or RADSWIFT_RETRIES (read in cli/, given to open_store)."""
 
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     base_delay: float = DEFAULT_BASE_DELAY

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from ks_util import FORMS, RADSWIFT, CredentialForm, Run, clean_env, make_form
 
-from radswift.devkeystone import KeystoneSwift
+from radswift.dev.keystone import KeystoneSwift
 
 SHORT_TOKEN_LIFE_S = 10
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from radswift.devkeystone import KeystoneSwift
+from radswift.dev.keystone import KeystoneSwift
 
 RADSWIFT = str(Path(sys.executable).with_name("radswift"))
 

@@ -16,7 +16,7 @@ from keystoneauth1 import exceptions as ks
 from keystoneauth1 import session
 from keystoneauth1.identity import v3
 
-from radswift.devkeystone import KeystoneSwift
+from radswift.dev.keystone import KeystoneSwift
 
 pytestmark = [pytest.mark.keystone, pytest.mark.slow]
 

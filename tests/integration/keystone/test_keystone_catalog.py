@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from ks_util import Run, make_form
 
-from radswift.devkeystone import KeystoneSwift
+from radswift.dev.keystone import KeystoneSwift
 
 pytestmark = [pytest.mark.keystone, pytest.mark.slow]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from ks_util import CredentialForm, Run, make_form, make_tree, same_tree
 
-from radswift.devkeystone import KeystoneSwift
+from radswift.dev.keystone import KeystoneSwift
 
 pytestmark = [pytest.mark.keystone, pytest.mark.slow]
 

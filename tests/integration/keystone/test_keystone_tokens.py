@@ -17,7 +17,7 @@ import pytest
 from ks_relay import ThrottledRelay
 from ks_util import Run, make_form, make_tree, same_tree
 
-from radswift.devkeystone import KeystoneSwift
+from radswift.dev.keystone import KeystoneSwift
 
 pytestmark = [pytest.mark.keystone, pytest.mark.slow]
 

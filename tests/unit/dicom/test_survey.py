@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from radswift.bundle.areas import upload_bundle
+from radswift.bundle.area_transfer import upload_bundle
+from radswift.dev.samples import write_ct_series
 from radswift.dicom import survey_dicom
 from radswift.errors import InvalidInput
-from radswift.samples import write_ct_series
 from radswift.store.local import LocalStore
 from radswift.transfer import TransferOptions, upload_tree
 

@@ -10,10 +10,10 @@ from typing import Any, cast
 
 import pytest
 
-from radswift.client.man import ManClient
 from radswift.errors import InvalidInput
 from radswift.jobrun import JobRun, Moved, RunRequest
 from radswift.jobrun.run import _lines, _when
+from radswift.service_clients.pman import ManClient
 from radswift.transfer.progress import NullProgress, Progress
 
 

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from radswift.bundle import Layout
-from radswift.errors import ConfigError
+from radswift.errors import ConfigError, InvalidInput
 from radswift.jobs.podtemplate import _publisher_env
 from radswift.jobs.spec import JobSpec, OutputLayout
 from radswift.jobs.spec import WaitStrategy as JobWait
 from radswift.podcontract import PodEnv, WaitStrategy
+from radswift.podcontract.env import retries_from
 from radswift.publisher.config import PublisherConfig
 
 
@@ -81,3 +82,35 @@ def test_a_malformed_variable_is_a_config_error_naming_it(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         PodEnv.from_env({name: value})
+
+
+def test_radswift_retries_is_the_attempts_per_swift_request() -> None:
+    assert retries_from({"RADSWIFT_RETRIES": " 2 "}) == 2
+    assert PodEnv.from_env({"RADSWIFT_RETRIES": "3"}).retries == 3
+    assert PodEnv(retries=4).to_env()["RADSWIFT_RETRIES"] == "4"
+    assert (
+        PublisherConfig.from_env(
+            {"RADSWIFT_KEY": "k", "RADSWIFT_RETRIES": "5"}, wait="none"
+        ).retries
+        == 5
+    )
+
+
+def test_an_empty_radswift_retries_means_unset() -> None:
+    assert retries_from({"RADSWIFT_RETRIES": ""}) is None
+    assert retries_from({}) is None
+    assert "RADSWIFT_RETRIES" not in PodEnv().to_env()
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "abc", "1.5"])
+def test_a_bad_radswift_retries_is_invalid_input(value: str) -> None:
+    with pytest.raises(InvalidInput, match=rf"RADSWIFT_RETRIES must be .* at least 1 .*'{value}'"):
+        retries_from({"RADSWIFT_RETRIES": value})
+    with pytest.raises(InvalidInput, match="RADSWIFT_RETRIES"):
+        PodEnv.from_env({"RADSWIFT_RETRIES": value})
+
+
+def test_a_local_store_ignores_radswift_retries() -> None:
+    assert (
+        PodEnv.from_env({"RADSWIFT_STORE": "file:///data", "RADSWIFT_RETRIES": "0"}).retries is None
+    )

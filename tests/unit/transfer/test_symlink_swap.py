@@ -1,6 +1,6 @@
 """A processor cannot make `publish put` upload what lies outside /share/outgoing.
 
-`publish put` uploads per file as publisher/areas.publish_output does: one walk that
+`publish put` uploads per file as publisher/job_areas.publish_output does: one walk that
 skips links (plan_upload: lstat, links reported and recorded in the status object's
 `ignored`), then the upload of that plan (upload_plan). Links present at the walk were
 never followed (ruled out below); the confirmed hole was a file swapped for a link (or

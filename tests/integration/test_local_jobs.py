@@ -84,10 +84,14 @@ def test_a_job_fetches_processes_and_publishes_byte_for_byte_without_leaking_cre
     key = new_key()
     put_input(swift, key, STUDY)
     # The argv of every process of this job (all steps run in its tmp directory), not the
-    # whole machine's: a CI runner's own command lines may contain any word.
+    # whole machine's: a CI runner's own command lines may contain any word. The publisher
+    # starts beside the processor, so look again (for at most 30 s) until it has exec'd.
     argvs = (
-        'here=$(pwd -P); for p in /proc/[0-9]*; do [ "$(readlink "$p/cwd" 2>/dev/null)" = "$here" ]'
-        ' && tr "\\0" " " < "$p/cmdline" && echo; done > /share/ps.txt'
+        "here=$(pwd -P); snap() { for p in /proc/[0-9]*; do"
+        ' [ "$(readlink "$p/cwd" 2>/dev/null)" = "$here" ]'
+        ' && tr "\\0" " " < "$p/cmdline" 2>/dev/null && echo; done; };'
+        " for i in $(seq 300); do snap > /share/ps.txt;"
+        ' grep -q "publish put" /share/ps.txt && break; sleep 0.1; done'
     )
     script = f"{COPY_ALL} && env > /share/outgoing/env.txt; {argvs}; true"
     job = backend.run(spec(key, script, env={"STUDY_KIND": "ct"}), credentials)

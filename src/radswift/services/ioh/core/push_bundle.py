@@ -221,7 +221,7 @@ def _store_stream(
     segment; either way the object itself is written last."""
     reader = ChunkReader(stream)
     first = spool(
-        reader.take(resources.tuning.segment_size),
+        reader.take(resources.tuning.transfer.segment_size),
         size_hint=None,
         small=0,
         budget=resources.budget,

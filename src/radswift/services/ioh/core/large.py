@@ -55,6 +55,21 @@ def put_large(
     wrote(name)
 
 
+def next_segment(
+    reader: ChunkReader, resources: Resources, account: Callable[[int], None]
+) -> Spooled:
+    """The reader's next segment-size piece (fewer bytes at its end), spooled to disk:
+    the first piece of an entry of unknown size (whole if the reader is then at its end,
+    else the first segment) and every segment after it."""
+    return spool(
+        reader.take(resources.tuning.transfer.segment_size),
+        size_hint=None,
+        small=0,
+        budget=resources.budget,
+        account=account,
+    )
+
+
 def _spooled_segments(
     first: Spooled, rest: ChunkReader, resources: Resources, account: Callable[[int], None]
 ) -> Generator[SegmentSource]:
@@ -68,13 +83,7 @@ def _spooled_segments(
             handed, segment = segment, None
             yield SegmentSource(handed.size, _owned(handed), handed.close)
             if not rest.at_eof():
-                segment = spool(
-                    rest.take(resources.tuning.transfer.segment_size),
-                    size_hint=None,
-                    small=0,
-                    budget=resources.budget,
-                    account=account,
-                )
+                segment = next_segment(rest, resources, account)
     finally:
         if segment is not None:
             segment.close()

@@ -51,7 +51,7 @@ from radswift.names import (
 )
 from radswift.services.ioh.core.claims import PushTicket
 from radswift.services.ioh.core.keys import delete_objects
-from radswift.services.ioh.core.large import put_large
+from radswift.services.ioh.core.large import next_segment, put_large
 from radswift.services.ioh.core.replace import before_writing, switch_generation
 from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
@@ -273,9 +273,8 @@ def _submit(
     """Buffer one file entry and hand its put to the pool (or push it as segments, in
     this thread: put_large hands each segment to the pool itself)."""
     tuning = resources.tuning
-    segment_size = tuning.transfer.segment_size
     state.files += 1
-    if entry.size is not None and entry.size <= segment_size:
+    if entry.size is not None and entry.size <= tuning.transfer.segment_size:
         body = spool(
             chunks,
             size_hint=entry.size,
@@ -286,13 +285,7 @@ def _submit(
         slot.run(partial(_put_spooled, state, name, body), then=body.close)
         return
     reader = ChunkReader(chunks)
-    first = spool(
-        reader.take(segment_size),
-        size_hint=None,
-        small=0,
-        budget=resources.budget,
-        account=state.account,
-    )
+    first = next_segment(reader, resources, state.account)
     if reader.at_eof():
         slot.run(partial(_put_spooled, state, name, first), then=first.close)
         return

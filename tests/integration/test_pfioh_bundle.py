@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -39,6 +40,7 @@ from radswift.cli.main import app
 from radswift.names import segments_container
 from radswift.service_clients.pfioh import IohClient
 from radswift.services.ioh import IohSettings, Tuning
+from radswift.services.ioh.settings import DEFAULT_TRANSFER
 from radswift.store.base import ObjectStore
 from trees import make_tree
 
@@ -183,7 +185,9 @@ def test_a_refused_bundle_push_leaves_the_existing_bundle_untouched(
 def test_a_breached_limit_stores_nothing(store: ObjectStore) -> None:
     files = {f"s/{i:02d}.dcm": os.urandom(30_000) for i in range(10)}  # 300 kB
     limits = ArchiveLimits(max_total_bytes=200_000)
-    settings = IohSettings(limits=limits, tuning=Tuning(segment_size=SMALL_SEGMENT))
+    settings = IohSettings(
+        limits=limits, tuning=Tuning(transfer=replace(DEFAULT_TRANSFER, segment_size=SMALL_SEGMENT))
+    )
     with serve(store, settings) as url:
         key = new_key()
         assert push(url, key, tar_bytes({"a.dcm": b"a" * 1000})).status_code == 201

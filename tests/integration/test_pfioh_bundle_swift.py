@@ -10,6 +10,7 @@ import os
 import tarfile
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from swiftclient.exceptions import ClientException
 from radswift.generation import generations_prefix
 from radswift.names import segments_container
 from radswift.services.ioh import IohSettings, Tuning
+from radswift.services.ioh.settings import DEFAULT_TRANSFER
 from radswift.store.base import ObjectStore
 from trees import make_tree
 
@@ -89,7 +91,10 @@ def test_in_swift_the_bundle_is_one_plain_tar_object_with_its_counts(
 def test_in_swift_a_bundle_beyond_one_segment_is_a_large_object(
     swift_store: ObjectStore, swift: Connection, source: Path, tmp_path: Path
 ) -> None:
-    with serve(swift_store, IohSettings(tuning=Tuning(segment_size=SMALL_SEGMENT))) as url:
+    with serve(
+        swift_store,
+        IohSettings(tuning=Tuning(transfer=replace(DEFAULT_TRANSFER, segment_size=SMALL_SEGMENT))),
+    ) as url:
         key = new_key()
         assert push(url, key, archive_of(source, "tar")).status_code == 201
         headers = swift.head_object(key, BUNDLE)
@@ -136,7 +141,10 @@ def test_in_swift_an_interrupted_bundle_push_leaves_nothing(
 ) -> None:
     files = {f"s/{i:03d}.dcm": os.urandom(200_000) for i in range(20)}
     body = tar_bytes(files)  # half of it is well beyond the tar writer's 1 MiB buffer
-    with serve(swift_store, IohSettings(tuning=Tuning(segment_size=SMALL_SEGMENT))) as url:
+    with serve(
+        swift_store,
+        IohSettings(tuning=Tuning(transfer=replace(DEFAULT_TRANSFER, segment_size=SMALL_SEGMENT))),
+    ) as url:
         key = new_key()
         sock = raw_upload(url, key, body[: len(body) // 2], len(body))
         try:

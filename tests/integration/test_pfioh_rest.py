@@ -7,6 +7,7 @@ import io
 import tarfile
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from pfioh_helpers import listing, new_key, serve, tar_bytes, zip_bytes
 
 from radswift.names import segments_container
 from radswift.services.ioh import IohSettings, Tuning
+from radswift.services.ioh.settings import DEFAULT_TRANSFER
 from radswift.store.base import ObjectStore
 
 FILES = {
@@ -26,7 +28,10 @@ FILES = {
 @pytest.fixture
 def url(store: ObjectStore) -> Iterator[str]:
     # a tiny segment size so that the large-object path is exercised by small files
-    with serve(store, IohSettings(tuning=Tuning(segment_size=64 * 1024))) as base:
+    with serve(
+        store,
+        IohSettings(tuning=Tuning(transfer=replace(DEFAULT_TRANSFER, segment_size=64 * 1024))),
+    ) as base:
         yield base
 
 

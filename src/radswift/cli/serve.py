@@ -7,6 +7,7 @@ environment (Swift credentials), builds the store and the settings, and runs uvi
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import logging
 import os
 import socket
@@ -34,6 +35,8 @@ from radswift.services.ioh.settings import (
     DEFAULT_MAX_PUSHES_PER_CLIENT,
     DEFAULT_MAX_PUSHES_PER_KEY,
     DEFAULT_PORT,
+    DEFAULT_TRANSFER,
+    DEFAULT_WORKERS,
     IohSettings,
     Tuning,
 )
@@ -100,7 +103,7 @@ def ioh(
     ] = DEFAULT_MAX_HEADER_BYTES,
     workers: Annotated[
         int, typer.Option(help="Objects of one push stored, or of one pull fetched, at once.")
-    ] = 12,
+    ] = DEFAULT_WORKERS,
     layout: Annotated[
         str,
         typer.Option(
@@ -152,8 +155,7 @@ def ioh(
             max_header_bytes=max_header_bytes,
         ),
         tuning=Tuning(
-            put_workers=workers,
-            get_workers=workers,
+            transfer=dataclasses.replace(DEFAULT_TRANSFER, workers=workers),
             pool_workers=max(2 * workers, 8),
             body_idle_timeout=body_idle_timeout,
             max_pushes=max_pushes,

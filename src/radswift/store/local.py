@@ -307,11 +307,13 @@ class LocalStore:
         return tuple(row)
 
     def _require_container(self, db: sqlite3.Connection, container: str) -> None:
-        if self._stored_container(db, container):
-            return
+        # Pending first: a first put stores the container, then leaves _pending; read
+        # the other way round, a put between the two reads made it vanish (a 404).
         with self._lock:
             if container in self._pending:
                 return
+        if self._stored_container(db, container):
+            return
         raise NotFound(f"container {container!r} does not exist", status=404)
 
     @staticmethod

@@ -158,13 +158,7 @@ class _Uploader:
             if self.options.sync and old is not None and old.size == 0:
                 self.collector.skip()
             else:
-                self.store.put_object(
-                    self.container,
-                    name,
-                    io.BytesIO(b""),
-                    0,
-                    content_type=DIRECTORY_CONTENT_TYPE,
-                )
+                put_marker(self.store, self.container, name)
                 self.collector.done_directory()
             self.progress.file_done(rel, True)
         except (RadswiftError, OSError) as exc:
@@ -248,6 +242,14 @@ class _Uploader:
         with open_planned(file, self.root) as handle:
             handle.seek(offset)
             yield ProgressReader(handle, self.progress) if self.track else handle  # type: ignore[misc]
+
+
+def put_marker(store: ObjectStore, container: str, name: str) -> ObjectInfo:
+    """Store the zero-byte `dir/` marker of an empty directory (`radswift cp` and pfioh
+    pushes write them alike, so either's downloads recreate the directory)."""
+    return store.put_object(
+        container, name, io.BytesIO(b""), 0, content_type=DIRECTORY_CONTENT_TYPE
+    )
 
 
 def _size_of(handle: BinaryIO) -> int:

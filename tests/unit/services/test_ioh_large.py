@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from dataclasses import replace
 from typing import Any, cast
 
 import pytest
@@ -15,7 +16,7 @@ from radswift.errors import StorageError
 from radswift.services.ioh.core.large import put_large
 from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.core.spool import ChunkReader, spool
-from radswift.services.ioh.settings import Tuning
+from radswift.services.ioh.settings import DEFAULT_TRANSFER, Tuning
 from radswift.store.base import ObjectInfo, ObjectStore
 
 SEGMENT = 1024
@@ -57,7 +58,9 @@ class FakeSegmentStore:
 
 def test_a_failed_segment_leaves_the_next_one_to_its_running_put() -> None:
     fake = FakeSegmentStore()
-    resources = Resources.create(Tuning(segment_size=SEGMENT, pool_workers=4))
+    resources = Resources.create(
+        Tuning(transfer=replace(DEFAULT_TRANSFER, segment_size=SEGMENT), pool_workers=4)
+    )
     try:
         first = spool(
             [b"a" * SEGMENT],

@@ -29,10 +29,11 @@ from radswift.services.ioh.core.keys import resolve_here
 from radswift.services.ioh.core.pull_bundle import BundleMember, find_member
 from radswift.services.ioh.core.replace import before_writing
 from radswift.services.ioh.core.spool import spool
-from radswift.services.ioh.core.verify import VerifiedChunks, held_back
+from radswift.services.ioh.core.verify import held_back
 from radswift.services.ioh.http_errors import error_body
 from radswift.services.ioh.ranges import RangeNotSatisfiable, parse_range
 from radswift.store.base import ObjectInfo, ObjectReader
+from radswift.transfer.hashing import VerifiedChunks
 
 READ_CHUNK = 256 * 1024
 

@@ -11,16 +11,23 @@ from radswift import __version__
 from radswift.archive.limits import ArchiveLimits
 from radswift.bundle import Layout
 from radswift.errors import InvalidInput
+from radswift.transfer.options import TransferOptions
 
 MiB = 1024 * 1024
-GiB = 1024 * MiB
 
 DEFAULT_PORT = 5055
 DEFAULT_IP = "127.0.0.1"
-DEFAULT_PUT_WORKERS = 12
-"""Objects of one push uploaded at once (per push; a shared pool caps the total)."""
-DEFAULT_GET_WORKERS = 12
-"""Objects of one pull fetched ahead at once (per pull; a shared pool caps the total)."""
+DEFAULT_WORKERS = 12
+"""Objects of one push uploaded, or of one pull fetched ahead, at once (per transfer; a
+shared pool caps the total): pfioh's `TransferOptions.workers`."""
+DEFAULT_SEGMENTS_IN_FLIGHT = 2
+"""Segments of one large pushed entry uploaded at once, each spooled to disk first:
+pfioh's `TransferOptions.upload_segment_workers` (the CLI's is 1: it reads segments
+from the file in place, pfioh spools the next one while the previous one goes up)."""
+DEFAULT_TRANSFER = TransferOptions(
+    workers=DEFAULT_WORKERS, upload_segment_workers=DEFAULT_SEGMENTS_IN_FLIGHT
+)
+"""The transfer engine's knobs as pfioh sets them (segment size: the engine's, 1 GiB)."""
 DEFAULT_POOL_WORKERS = 24
 """Threads that talk to the store for all pushes and pulls together."""
 DEFAULT_MEMORY_BUDGET = 48 * MiB
@@ -28,8 +35,6 @@ DEFAULT_MEMORY_BUDGET = 48 * MiB
 beyond it pushes spool to disk and pulls fetch one object at a time."""
 DEFAULT_SMALL_ENTRY = 4 * MiB
 """Entries up to this size may be buffered in memory (if the budget allows)."""
-DEFAULT_SEGMENT_SIZE = 1 * GiB
-"""Pushed files larger than this are stored as segments plus a manifest (Swift SLO)."""
 DEFAULT_PREFETCH_BYTES = 24 * MiB
 """Bytes of small objects a pull fetches ahead of the archive it is writing."""
 DEFAULT_BODY_IDLE_TIMEOUT = 30.0
@@ -44,14 +49,20 @@ DEFAULT_MAX_PUSHES_PER_KEY = 8
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tuning:
-    """Concurrency and memory knobs; the defaults keep RSS well under 150 MiB."""
+    """pfioh's concurrency, memory and admission knobs; the defaults keep RSS well under
+    150 MiB.
 
-    put_workers: int = DEFAULT_PUT_WORKERS
-    get_workers: int = DEFAULT_GET_WORKERS
+    `transfer`: what pfioh shares with `radswift cp`, in the transfer engine's own type
+    (workers: objects of one push or pull at once; segment_size: pushed entries larger
+    than this are stored as segments plus a manifest, Swift SLO; upload_segment_workers:
+    segments of one such entry at once). The rest is pfioh's alone: the thread pools
+    shared by every transfer of the process, the memory budget, what a push may hold in
+    memory, how far a pull prefetches, and the HTTP admission limits."""
+
+    transfer: TransferOptions = DEFAULT_TRANSFER
     pool_workers: int = DEFAULT_POOL_WORKERS
     memory_budget: int = DEFAULT_MEMORY_BUDGET
     small_entry: int = DEFAULT_SMALL_ENTRY
-    segment_size: int = DEFAULT_SEGMENT_SIZE
     prefetch_bytes: int = DEFAULT_PREFETCH_BYTES
     body_idle_timeout: float = DEFAULT_BODY_IDLE_TIMEOUT
     max_pushes: int = DEFAULT_MAX_PUSHES
@@ -59,14 +70,12 @@ class Tuning:
     max_pushes_per_key: int = DEFAULT_MAX_PUSHES_PER_KEY
 
     def __post_init__(self) -> None:
-        if min(self.put_workers, self.get_workers, self.pool_workers) < 1:
+        if self.pool_workers < 1:
             raise InvalidInput("worker counts must be at least 1")
         if min(self.max_pushes, self.max_pushes_per_client, self.max_pushes_per_key) < 1:
             raise InvalidInput("the push caps must be at least 1")
         if not self.body_idle_timeout > 0:
             raise InvalidInput("the body idle timeout must be positive")
-        if self.segment_size < 1024:
-            raise InvalidInput("the segment size must be at least 1024 bytes")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,8 +3,8 @@
 The transfer engine's one segment writer (radswift.transfer.segments.put_segmented)
 stores them in the key's `<key>_segments` container, named for the push id, the
 manifest last, so the object appears whole or not at all. What is pfioh's here:
-segments are buffered on disk one at a time per in-flight put (two at once), never
-in memory, within the service's spool budget.
+segments are buffered on disk one at a time per in-flight put (the transfer options'
+upload_segment_workers at once, two by default), never in memory.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
 from radswift.store.base import ObjectStore
 from radswift.transfer.segments import SegmentSource, put_segmented
-
-SEGMENTS_IN_FLIGHT = 2
 
 
 def put_large(
@@ -45,7 +43,8 @@ def put_large(
     try:
         put_segmented(
             store, key, name, segments, pool=resources.put_pool, upload_id=push_id,
-            in_flight=SEGMENTS_IN_FLIGHT, content_type=content_type, metadata=metadata,
+            in_flight=resources.tuning.transfer.upload_segment_workers,
+            content_type=content_type, metadata=metadata,
         )  # fmt: skip
     except BaseException:
         if inspect.getgeneratorstate(segments) == inspect.GEN_CREATED:
@@ -54,6 +53,21 @@ def put_large(
     finally:
         segments.close()  # a segment spooled but never handed over is closed here
     wrote(name)
+
+
+def next_segment(
+    reader: ChunkReader, resources: Resources, account: Callable[[int], None]
+) -> Spooled:
+    """The reader's next segment-size piece (fewer bytes at its end), spooled to disk:
+    the first piece of an entry of unknown size (whole if the reader is then at its end,
+    else the first segment) and every segment after it."""
+    return spool(
+        reader.take(resources.tuning.transfer.segment_size),
+        size_hint=None,
+        small=0,
+        budget=resources.budget,
+        account=account,
+    )
 
 
 def _spooled_segments(
@@ -69,13 +83,7 @@ def _spooled_segments(
             handed, segment = segment, None
             yield SegmentSource(handed.size, _owned(handed), handed.close)
             if not rest.at_eof():
-                segment = spool(
-                    rest.take(resources.tuning.segment_size),
-                    size_hint=None,
-                    small=0,
-                    budget=resources.budget,
-                    account=account,
-                )
+                segment = next_segment(rest, resources, account)
     finally:
         if segment is not None:
             segment.close()

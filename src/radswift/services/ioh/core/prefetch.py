@@ -6,9 +6,15 @@ files). The prefetcher keeps up to `window` bytes of the next small objects down
 in the get pool (at most `ahead` objects, about the parallelism Swift rewards on a small
 machine), within the process-wide memory budget shared with pushes; large objects, and
 small ones when memory is short, are streamed when their turn comes.
-Every object is checked against the MD5s the store vouches for (core/verify.py): a
+Every object is checked against the MD5s the store vouches for (the transfer engine's
+VerifiedChunks, radswift.transfer.hashing; core/verify.py says why it matters here): a
 prefetched one before any of its bytes is served, a streamed one at its end; either way
 a mismatch aborts the archive before its end is written.
+
+Why this is not the transfer engine's download (transfer/download.py, fetch.py): that
+writes each object into a file of its own, in any order, on threads of its own; an
+archive needs the objects one after another, in memory, on a pool shared with every
+other request. What both need alike, the check against the MD5s, is the engine's.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from radswift.services.ioh.core.resources import MemoryBudget
-from radswift.services.ioh.core.verify import VerifiedChunks
 from radswift.store.base import ObjectInfo, ObjectStore
+from radswift.transfer.hashing import VerifiedChunks
 
 
 class Prefetcher:

@@ -113,7 +113,7 @@ def _open(
         infos,
         pool=resources.get_pool,
         window=resources.tuning.prefetch_bytes,
-        ahead=resources.tuning.get_workers,
+        ahead=resources.tuning.transfer.workers,
         small=resources.tuning.small_entry,
         budget=resources.budget,
         on_bytes=on_bytes or (lambda n: None),

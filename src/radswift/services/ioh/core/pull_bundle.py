@@ -34,8 +34,9 @@ from radswift.archive import (
 from radswift.archive.source import ChunkStream
 from radswift.bundle import BYTES_META, FILES_META, AreaState, area_state, bundle_object
 from radswift.errors import Conflict, NotFound
-from radswift.services.ioh.core.verify import VerifiedChunks, held_back
+from radswift.services.ioh.core.verify import held_back
 from radswift.store.base import ObjectInfo, ObjectReader, ObjectStore
+from radswift.transfer.hashing import VerifiedChunks
 
 BUNDLE_LIMITS = ArchiveLimits()
 """The least a bundle read allows: the defaults of an upload (a bundle is an upload stored)."""

@@ -1,8 +1,10 @@
 """Pushing a stream of entries (from an archive or a multipart form) into a key's area.
 
 Each file becomes its own object `<area>/<path>`; an empty directory a `<area>/<path>/`
-marker. Up to `put_workers` objects of a push are in flight while the next entries are
-read, each entry buffered first (see spool.py), so a push runs as fast as the store takes
+marker (written as `radswift cp` writes them). The puts go through the transfer
+engine's put pipeline (radswift.transfer.pipeline): up to the transfer options' `workers`
+objects of a push are in flight in the shared put pool while the next entries are read,
+each entry buffered first (see spool.py), so a push runs as fast as the store takes
 objects in parallel and its memory stays bounded.
 
 All or nothing: names are claimed before they are written (see claims.py); a name that
@@ -27,12 +29,11 @@ add per-file objects beside a bundle (see _refuse_beside_bundle).
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 from radswift.archive.gate import EntryGate
@@ -50,11 +51,13 @@ from radswift.names import (
 )
 from radswift.services.ioh.core.claims import PushTicket
 from radswift.services.ioh.core.keys import delete_objects
-from radswift.services.ioh.core.large import put_large
+from radswift.services.ioh.core.large import next_segment, put_large
 from radswift.services.ioh.core.replace import before_writing, switch_generation
 from radswift.services.ioh.core.resources import Resources
 from radswift.services.ioh.core.spool import ChunkReader, Spooled, spool
-from radswift.store.base import DIRECTORY_CONTENT_TYPE, ObjectStore
+from radswift.store.base import ObjectStore
+from radswift.transfer.pipeline import PutPipeline, Slot
+from radswift.transfer.upload import put_marker
 
 log = logging.getLogger("radswift.services.ioh")
 AREAS = (INPUT_PREFIX, OUTPUT_PREFIX)
@@ -103,9 +106,7 @@ class PushState:
     total: int = 0
     written: set[str] = field(default_factory=set)
     dir_names: set[str] = field(default_factory=set)
-    aborted: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
-    futures: list[Future[None]] = field(default_factory=list)
 
     def account(self, nbytes: int) -> None:
         """Bytes taken in (the limits are the gate's: its `counted` wraps every entry)."""
@@ -139,10 +140,11 @@ def push_entries(
         store.ensure_container(key)
         state = _start(store, key, area, ticket, limits, replace)
         state.on_bytes = on_bytes or state.on_bytes
+        pipeline = PutPipeline(resources.put_pool, resources.tuning.transfer.workers)
         try:
-            _run(state, area, entries, resources)
+            _run(state, pipeline, area, entries, resources)
         except BaseException:
-            _roll_back(state, resources.put_pool)
+            _roll_back(state, pipeline, resources)
             raise
         return PushResult(
             key=key, area=area, files=state.files, directories=state.dirs, bytes=state.total
@@ -203,14 +205,14 @@ def _refuse_beside_bundle(key: str, area: str, existing: frozenset[str], replace
 
 def _run(
     state: PushState,
+    pipeline: PutPipeline,
     area: str,
     entries: Iterable[tuple[PushEntry, Iterable[bytes] | None]],
     resources: Resources,
 ) -> None:
-    slots = threading.BoundedSemaphore(resources.tuning.put_workers)
     try:
         for entry, chunks in entries:
-            _raise_first_failure(state)
+            pipeline.check()
             if entry.is_dir and not entry.path.strip("/"):
                 continue  # the archive's root ("./")
             is_dir = entry.is_dir or chunks is None
@@ -228,31 +230,27 @@ def _run(
                     reason="exists",
                 )
             resources.claims.claim(state.ticket, name)
-            slots.acquire()
-            try:
-                _submit(state, name, entry, chunks, resources, slots)
-            except BaseException:
-                slots.release()
-                raise
+            with pipeline.slot() as slot:
+                _submit(state, slot, name, entry, chunks, resources)
         for name in _empty_dirs(state):
             if name in state.existing:
                 continue
             resources.claims.claim(state.ticket, name)
-            slots.acquire()
-            state.dirs += 1
-            _submit_put(
-                state,
-                name,
-                Spooled(body=io.BytesIO(), size=0, held=0, budget=resources.budget),
-                DIRECTORY_CONTENT_TYPE,
-                resources,
-                slots,
-            )
+            with pipeline.slot() as slot:
+                state.dirs += 1
+                slot.run(partial(_put_marker, state, name))
     finally:
-        wait(state.futures)
-    _raise_first_failure(state)
+        pipeline.settle()
+    pipeline.check()
     if state.old:
-        switch_generation(state, resources)
+        switch_generation(
+            state.store,
+            state.ticket,
+            state.view,
+            old=state.old,
+            written=len(state.written),
+            resources=resources,
+        )
 
 
 def _empty_dirs(state: PushState) -> list[str]:
@@ -266,16 +264,17 @@ def _empty_dirs(state: PushState) -> list[str]:
 
 def _submit(
     state: PushState,
+    slot: Slot,
     name: str,
     entry: PushEntry,
     chunks: Iterable[bytes],
     resources: Resources,
-    slots: threading.BoundedSemaphore,
 ) -> None:
-    """Buffer one file entry and hand its put to the pool (or push it as segments)."""
+    """Buffer one file entry and hand its put to the pool (or push it as segments, in
+    this thread: put_large hands each segment to the pool itself)."""
     tuning = resources.tuning
     state.files += 1
-    if entry.size is not None and entry.size <= tuning.segment_size:
+    if entry.size is not None and entry.size <= tuning.transfer.segment_size:
         body = spool(
             chunks,
             size_hint=entry.size,
@@ -283,18 +282,12 @@ def _submit(
             budget=resources.budget,
             account=state.account,
         )
-        _submit_put(state, name, body, None, resources, slots)
+        slot.run(partial(_put_spooled, state, name, body), then=body.close)
         return
     reader = ChunkReader(chunks)
-    first = spool(
-        reader.take(tuning.segment_size),
-        size_hint=None,
-        small=0,
-        budget=resources.budget,
-        account=state.account,
-    )
+    first = next_segment(reader, resources, state.account)
     if reader.at_eof():
-        _submit_put(state, name, first, None, resources, slots)
+        slot.run(partial(_put_spooled, state, name, first), then=first.close)
         return
     put_large(
         state.store,
@@ -307,29 +300,17 @@ def _submit(
         wrote=state.wrote,
         push_id=state.ticket.push_id,
     )
-    slots.release()  # on failure the caller releases the slot
 
 
-def _submit_put(
-    state: PushState,
-    name: str,
-    body: Spooled,
-    content_type: str | None,
-    resources: Resources,
-    slots: threading.BoundedSemaphore,
-) -> None:
-    def put() -> None:
-        try:
-            if state.aborted:  # the push failed meanwhile: store nothing more
-                return
-            state.store.put_object(state.key, name, body.body, body.size, content_type=content_type)
-            state.wrote(name)
-            state.on_bytes(body.size)
-        finally:
-            body.close()
-            slots.release()
+def _put_spooled(state: PushState, name: str, body: Spooled) -> None:
+    state.store.put_object(state.key, name, body.body, body.size)
+    state.wrote(name)
+    state.on_bytes(body.size)
 
-    state.futures.append(resources.put_pool.submit(put))
+
+def _put_marker(state: PushState, name: str) -> None:
+    put_marker(state.store, state.key, name)
+    state.wrote(name)
 
 
 def _stored_tree(area: str, existing: Iterable[str]) -> PathRegistry:
@@ -372,21 +353,11 @@ def _object_name(view: AreaView, path: str, *, is_dir: bool) -> str:
     return validate_object_name(view.prefix + path)
 
 
-def _raise_first_failure(state: PushState) -> None:
-    for fut in state.futures:
-        if fut.done() and fut.exception() is not None:
-            exc = fut.exception()
-            assert exc is not None
-            raise exc
-    state.futures = [f for f in state.futures if not f.done()]
-
-
-def _roll_back(state: PushState, pool: Executor) -> None:
+def _roll_back(state: PushState, pipeline: PutPipeline, resources: Resources) -> None:
     """Delete exactly what this push wrote (after its in-flight puts have settled)."""
-    state.aborted = True
-    wait(state.futures)
+    pipeline.abort()
     try:
-        delete_objects(state.store, state.key, sorted(state.written), pool)
+        delete_objects(state.store, state.key, sorted(state.written), resources.put_pool)
     except RadswiftError as err:  # the push's own error is the one to report
         log.error("rolling back a push to %r failed: %s", state.key, err.message)
         return

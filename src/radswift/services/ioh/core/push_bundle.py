@@ -39,7 +39,7 @@ from radswift.generation import pointer_object
 from radswift.names import validate_key, validate_object_name
 from radswift.services.ioh.core.claims import PushTicket
 from radswift.services.ioh.core.keys import delete_leftovers
-from radswift.services.ioh.core.large import put_large
+from radswift.services.ioh.core.large import next_segment, put_large
 from radswift.services.ioh.core.push import AREAS, PushEntry, PushResult, drop_if_empty
 from radswift.services.ioh.core.replace import before_writing, retire
 from radswift.services.ioh.core.resources import Resources
@@ -220,13 +220,7 @@ def _store_stream(
     """The tar bytes as one object, or as segments and a manifest when longer than one
     segment; either way the object itself is written last."""
     reader = ChunkReader(stream)
-    first = spool(
-        reader.take(resources.tuning.segment_size),
-        size_hint=None,
-        small=0,
-        budget=resources.budget,
-        account=_ignore,
-    )
+    first = next_segment(reader, resources, _ignore)
     if reader.at_eof():
         try:
             store.put_object(

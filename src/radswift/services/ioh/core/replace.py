@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from radswift.errors import RadswiftError
-from radswift.generation import pointer_object, switch_to
+from radswift.generation import AreaView, pointer_object, switch_to
+from radswift.services.ioh.core.claims import PushTicket
 from radswift.services.ioh.core.keys import delete_leftovers
 from radswift.services.ioh.core.resources import Resources
-
-if TYPE_CHECKING:
-    from radswift.services.ioh.core.push import PushState
+from radswift.store.base import ObjectStore
 
 log = logging.getLogger("radswift.services.ioh")
 QUICK_WAIT_SECONDS = 2.0
@@ -30,33 +28,41 @@ QUICK_WAIT_SECONDS = 2.0
 the old tree to the cleanup pool (see retire)."""
 
 
-def switch_generation(state: PushState, resources: Resources) -> None:
-    """Point the area at the push's generation, then remove what it replaced."""
-    view = state.view
+def switch_generation(
+    store: ObjectStore,
+    ticket: PushTicket,
+    view: AreaView,
+    *,
+    old: frozenset[str],
+    written: int,
+    resources: Resources,
+) -> None:
+    """Point the area at the push's generation `view` (it stored `written` objects
+    there), then remove `old`, what it replaced."""
     claims = resources.claims
-    claims.hide(state.ticket, (), show=set(state.ticket.names))  # shown once switched
-    switch_to(state.store, state.key, view.area, view.prefix, len(state.written))
-    claims.switching(state.key, view.area, view.prefix)  # before any deletion
-    gone = sorted(state.old - {pointer_object(view.area)})
+    key, area, prefix = ticket.key, view.area, view.prefix
+    claims.hide(ticket, (), show=set(ticket.names))  # shown once switched
+    switch_to(store, key, area, prefix, written)
+    claims.switching(key, area, prefix)  # before any deletion
+    gone = sorted(old - {pointer_object(area)})
     try:
-        claims.hide(state.ticket, gone)
+        claims.hide(ticket, gone)
     except RadswiftError as err:  # the push has succeeded: the new tree is live
-        log.error("after replacing %r of %r: %s", view.area, state.key, err.message)
-    key, area, prefix = state.key, view.area, view.prefix
+        log.error("after replacing %r of %r: %s", area, key, err.message)
 
     def delete_old() -> None:
         try:
-            delete_leftovers(state.store, key, gone, resources.put_pool)
+            delete_leftovers(store, key, gone, resources.put_pool)
         finally:
             claims.switched(key, area, prefix)
 
     retire(resources, key, area, delete_old)
     log.info(
         "push to %r switched %s to %s (%d objects) and removed %d old ones",
-        state.key,
-        view.area,
-        view.prefix,
-        len(state.written),
+        key,
+        area,
+        prefix,
+        written,
         len(gone),
     )
 

@@ -1,28 +1,18 @@
 """Checking what pfioh serves against the MD5s the store vouches for.
 
-A plain object's ETag is the MD5 of its bytes; a large object is checked segment by
-segment (radswift.transfer.hashing.StreamVerifier). A mismatch is an IntegrityError
-raised inside the response's body iterator: the server then aborts the response, so the
-client sees a broken stream (short of its Content-Length, or an archive without its
-end), never a silently wrong file. That only works if the mismatch is known before the
-last bytes go out: `held_back` keeps the last chunk of a response until the check ran.
+The checking itself is the transfer engine's (radswift.transfer.hashing.VerifiedChunks:
+a plain object's ETag is the MD5 of its bytes, a large object is checked segment by
+segment). What is pfioh's is making a failed check reach the client: a mismatch is an
+IntegrityError raised inside the response's body iterator; the server then aborts the
+response, so the client sees a broken stream (short of its Content-Length, or an
+archive without its end), never a silently wrong file. That only works if the mismatch
+is known before the last bytes go out: `held_back` keeps the last chunk of a response
+until the check ran.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-
-from radswift.store.base import ObjectReader
-from radswift.transfer.hashing import VerifiedChunks
-
-__all__ = ["VerifiedChunks", "held_back", "verified"]
-
-
-def verified(reader: ObjectReader) -> Iterator[bytes]:
-    """All chunks of the reader; IntegrityError after the last one if they do not match."""
-    chunks = VerifiedChunks(reader)
-    yield from chunks
-    chunks.finish()
 
 
 def held_back(chunks: Iterable[bytes], check: Callable[[], None]) -> Iterator[bytes]:

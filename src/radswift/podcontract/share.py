@@ -190,8 +190,13 @@ def make_shared_dir(path: Path) -> None:
     path.chmod(SHARED_DIR_MODE)
 
 
-def write_marker(path: Path, data: Mapping[str, Any]) -> None:
-    """Write JSON to `path` atomically: a temporary file in its directory, fsync, rename."""
+def write_marker(path: Path, data: Mapping[str, Any], *, durable: bool = True) -> None:
+    """Write JSON to `path` atomically: a temporary file in its directory, fsync, rename.
+
+    Without `durable`, no fsync: still atomic for every reader and after any process is
+    killed (the page cache holds it), only a power loss may take it back. For bookkeeping
+    that is read again at a restart (the local job driver's step records), where an fsync
+    apiece was most of a short job's latency."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -199,7 +204,8 @@ def write_marker(path: Path, data: Mapping[str, Any]) -> None:
             json.dump(dict(data), fh, sort_keys=True)
             fh.write("\n")
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         Path(tmp).chmod(0o644)
         Path(tmp).replace(path)
     except BaseException:

@@ -42,6 +42,7 @@ from typing import IO, Any
 
 from radswift.jobs.backend import STEPS
 from radswift.jobs.procwait import wait_for_exit
+from radswift.podcontract.emissary import SPAWN_LOCK
 from radswift.podcontract.share import ShareLayout, read_marker, utc_now, write_marker
 
 GET, PROCESSOR, PUBLISH = STEPS
@@ -350,6 +351,7 @@ def _spawn(
     has (radswift.publisher.wait.signals unblocks it), instead of killing it unpublished.
     The mask is this thread's, inherited by the child; the parent's handling is unchanged."""
     held = {signal.SIGTERM, signal.SIGINT} if hold_sigterm else set()
+    SPAWN_LOCK.acquire()  # no emissary copy open for writing while a child forks
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
         return subprocess.Popen(
@@ -363,3 +365,4 @@ def _spawn(
         )
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        SPAWN_LOCK.release()

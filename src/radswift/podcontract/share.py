@@ -43,10 +43,10 @@ Files, in the order they appear:
                                                         workers' publish containers wait for it
 
 All markers are written atomically (temporary name in the same directory, rename), so
-a reader never sees half a file. The publisher's markers are not fsynced: their readers
-are the job's own containers and driver, which a machine crash ends as well (an fsync
-apiece was a tenth of a short local job's latency on a busy disk); the emissary's exit
-file is. What must outlive a crash is in the store (the status object). The volume
+a reader never sees half a file. They are not fsynced (neither the publisher's nor the
+emissary's): their readers are the job's own containers and driver, which a machine
+crash ends as well (an fsync apiece was a tenth of a short local job's latency on a
+busy disk). What must outlive a crash is in the store (the status object). The volume
 must be fresh per job (an emptyDir, or a per-job hostPath): stale markers from an
 earlier run would be believed.
 

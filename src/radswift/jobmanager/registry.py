@@ -245,11 +245,17 @@ class Registry:
         return [_record(row) for row in rows], int(total)
 
     def apply(
-        self, jid: str, observation: Observation, status_object: Mapping[str, Any] | None = None
+        self,
+        jid: str,
+        observation: Observation,
+        status_object: Mapping[str, Any] | None = None,
+        *,
+        durable: bool = False,
     ) -> JobRecord | None:
         """Record what a backend observed, if it is an allowed move (or news about the same
-        state); the new record, or None when ignored (no such job, or not allowed)."""
-        with self._transaction(durable=False) as db:
+        state); the new record, or None when ignored (no such job, or not allowed).
+        `durable`: fsynced (a cancel that ends a queued job: nothing else would end it)."""
+        with self._transaction(durable=durable) as db:
             record = self._row(db, jid)
             if record is None or record.state.finished:
                 return None
@@ -321,6 +327,7 @@ class Registry:
             Observation(
                 state=JobState.FAILED, reason=CANCELLED, detail="cancelled before it started"
             ),
+            durable=True,
         )
         return (ended or self.get(jid)), False
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
 DEFAULT_STORE_BASE = Path("/tmp/radswift-pfioh")  # the same default as pfioh: one data store
 DEFAULT_CREDENTIALS_FILE = Path("/etc/swift/swift-credentials.cfg")
 CLUSTER_BACKENDS = ("kubernetes", "openshift")
+SWITCH_INTERVAL = 0.001
+"""Seconds a thread may hold the GIL while another waits for it (Python's default: 5 ms).
+A status call needs the GIL three times (event loop, worker, event loop); beside busy job
+threads (the local backend's in-process get and publish) each wait could take the whole
+default interval. Shorter slices keep status calls quick while jobs run."""
 """Backends behind a cluster API, which must answer before pman listens."""
 
 MAN_HELP = "\n\n".join(
@@ -301,6 +307,7 @@ def _serve(manager: JobManager, settings: ManSettings, ip: str, port: int, verbo
         f" {settings.storage} storage)",
         err=True,
     )
+    sys.setswitchinterval(SWITCH_INTERVAL)
     server.run(sockets=[sock])
     if not server.started:
         raise typer.Exit(1)

@@ -15,8 +15,9 @@ kills them with their parent), and a new StepRunner attaches to them by PID.
 
 A step started by this process is waited for as a child. A step found running by PID
 (`ticks` is its start time from /proc, so a reused PID is not mistaken for it) is
-polled; its exit code is then read from what it leaves in the share (get: get.done or
-get.failed; processor: the emissary's exit-code file; publish: put.done's state). A step
+waited for as well (radswift.jobs.procwait: a pidfd, no polling); its exit code is then
+read from what it leaves in the share (get: get.done or get.failed; processor: the
+emissary's exit-code file; publish: put.done's state). A step
 that died without saying how it ended, or whose process is gone and never recorded an
 end, is `lost` (exit code None).
 
@@ -26,6 +27,11 @@ is over: from then on the driver starts no step, writes nothing (a marker would
 recreate the directory), logs to /dev/null, and removes whatever its last step left
 behind when it ends. Only a driver deleted under (not abandoned) still says it ended,
 so that its service records the job as finished.
+
+These files are written atomically but not fsynced (write_marker's `durable=False`):
+they outlive a killed pman, which is what they are for; a power loss kills the steps
+too, and whatever it takes back of the records is read as a step not begun (run
+again) or lost. pman's registry marks a job dispatched durably before it starts here.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from typing import IO, Any
 
 from radswift.jobs.backend import STEPS
 from radswift.jobs.local_spawn import spawn_step
+from radswift.jobs.procwait import wait_for_exit
 from radswift.podcontract.share import ShareLayout, read_marker, utc_now, write_marker
 
 GET, PROCESSOR, PUBLISH = STEPS
@@ -51,8 +58,6 @@ STEPS_FILE = "steps.json"
 DONE_FILE = "done.json"
 DEADLINE_FILE = "deadline"
 DEADLINE_GRACE = 10.0
-ORPHAN_POLL = 0.1
-"""Seconds between looks at a step this process did not start (no child to wait for)."""
 
 Wrapper = Callable[[Path, str, Sequence[str]], list[str]]
 """(job directory, step, argv) -> the argv actually run (e.g. inside bubblewrap)."""
@@ -74,7 +79,7 @@ def save_steps(directory: Path, steps: Mapping[str, StepDef]) -> None:
         name: {"argv": list(s.argv), "env": dict(s.env), "in_process": s.in_process}
         for name, s in steps.items()
     }
-    write_marker(directory / STEPS_FILE, data)
+    write_marker(directory / STEPS_FILE, data, durable=False)
     (directory / STEPS_FILE).chmod(0o600)
 
 
@@ -253,23 +258,20 @@ class StepRunner:
     def _finish(self, step: str) -> None:
         record = step_record(self.directory, step) or {}
         deadline = self._deadline(step, record)
+        left = None if deadline is None else max(0.0, deadline - time.time())
+        if not wait_for_exit(self._pids[step], lambda: self._ended(step), left):
+            self._past_deadline(step)
+            wait_for_exit(self._pids[step], lambda: self._ended(step), None)
         proc = self._procs.get(step)
-        while True:
-            if proc is not None:
-                try:
-                    code: int | None = proc.wait(timeout=ORPHAN_POLL if deadline else None)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-            elif process_ticks(self._pids[step]) is None:
-                code = self._code_from_share(step)
-                break
-            else:
-                time.sleep(ORPHAN_POLL)
-            if deadline and time.time() > deadline:
-                self._past_deadline(step)
-                deadline = None
+        code = proc.returncode if proc is not None else self._code_from_share(step)
         self._end(step, code, record)
+
+    def _ended(self, step: str) -> bool:
+        """Whether the step's process is over (a child of ours is reaped by the look)."""
+        proc = self._procs.get(step)
+        if proc is not None:
+            return proc.poll() is not None
+        return process_ticks(self._pids[step]) is None
 
     def _deadline(self, step: str, record: Mapping[str, Any]) -> float | None:
         """When an in-process publish cannot enforce the job's deadline (it starts after the
@@ -328,7 +330,7 @@ class StepRunner:
         if self._gone():
             return
         with contextlib.suppress(FileNotFoundError):  # removed meanwhile
-            write_marker(path, record)
+            write_marker(path, record, durable=False)
 
     def _open_log(self, step: str) -> IO[bytes]:
         if not self._gone():

@@ -4,8 +4,10 @@ A step's program can be a file written a moment ago in this very process: get, r
 pman's own process (radswift.jobs.local_inproc), copies the emissary into the job's
 share. While it writes it, another thread may fork a step of another job; that child
 holds the write descriptor until it execs (close_fds), and an exec of the emissary in
-that window fails with ETXTBSY ("Text file busy"). The window is the fork-to-exec time
-of a sibling, so the start is tried again a few times, briefly, as Go's os/exec does.
+that window fails with ETXTBSY ("Text file busy"). The copy and every fork-to-exec
+here hold one lock (podcontract.emissary.SPAWN_LOCK), which closes that window; should
+another writer open one, the start is tried again a few times, briefly, as Go's os/exec
+does.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
+
+from radswift.podcontract.emissary import SPAWN_LOCK
 
 BUSY_RETRIES = 6
 BUSY_FIRST_WAIT = 0.01
@@ -47,6 +51,7 @@ def _popen(
     argv: Sequence[str], env: Mapping[str, str], cwd: Path, log: IO[bytes], hold_sigterm: bool
 ) -> subprocess.Popen[bytes]:
     held = {signal.SIGTERM, signal.SIGINT} if hold_sigterm else set()
+    SPAWN_LOCK.acquire()  # no emissary copy open for writing while a child forks
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
         return subprocess.Popen(
@@ -60,3 +65,4 @@ def _popen(
         )
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        SPAWN_LOCK.release()

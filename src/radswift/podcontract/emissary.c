@@ -7,7 +7,8 @@
  * SIGUSR1 and SIGUSR2 to it, reaps it (and any orphan, since it is usually PID 1 of
  * the processor container), then writes a JSON record
  *   {"exit_code": N, "reason": "...", "started_at": "...", "finished_at": "..."}
- * to the exit file atomically (a temporary name in the same directory, fsync, rename)
+ * to the exit file atomically (a temporary name in the same directory, rename; no fsync:
+ * its readers are the job's own containers, see share.py)
  * and exits with the child's code: 128+SIG if a signal killed it, 127 if CMD was not
  * found, 126 if it could not be executed.
  *
@@ -106,7 +107,7 @@ static void keep(const char *buf, size_t n) {
     }
 }
 
-/* Write `len` bytes to `path` atomically (temporary name, fsync, rename), mode 0644. */
+/* Write `len` bytes to `path` atomically (temporary name, rename), mode 0644. */
 static int write_atomically(const char *path, const char *body, size_t len) {
     char tmp[PATH_MAX + 32];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
@@ -114,7 +115,7 @@ static int write_atomically(const char *path, const char *body, size_t len) {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return -1;
     fchmod(fd, 0644); /* whatever the umask: the publisher may be another user */
-    if (write_all(fd, body, len) != 0 || fsync(fd) != 0) {
+    if (write_all(fd, body, len) != 0) {
         close(fd);
         unlink(tmp);
         return -1;

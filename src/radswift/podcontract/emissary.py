@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from importlib import resources
 from pathlib import Path
 
@@ -22,6 +23,12 @@ from radswift.podcontract.share import ShareLayout, make_shared_dir
 
 SOURCE_NAME = "emissary.c"
 CFLAGS = ("-static", "-O2", "-Wall", "-Wextra", "-s")
+SPAWN_LOCK = threading.Lock()
+"""Held while the emissary is copied and while a step is started (fork to exec), where
+both happen in one process (the local backend's in-process get beside other jobs'
+steps). A child forked while a copy is open for writing holds that descriptor until
+its exec, and an exec of that emissary meanwhile fails: ETXTBSY, "Text file busy"
+(seen once in 600 jobs run four at a time)."""
 
 
 def source_path() -> Path:
@@ -62,7 +69,8 @@ def install_emissary(source: Path, share: ShareLayout) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.parent.chmod(0o755)
     tmp = target.with_name(f".{target.name}.copying")
-    shutil.copyfile(source, tmp)
+    with SPAWN_LOCK:
+        shutil.copyfile(source, tmp)
     tmp.chmod(0o755)
     tmp.replace(target)
     return target

@@ -42,9 +42,13 @@ Files, in the order they appear:
                                                         status object is in the store; the other
                                                         workers' publish containers wait for it
 
-All markers are written atomically (temporary name in the same directory, fsync,
-rename), so a reader never sees half a file. The volume must be fresh per job (an
-emptyDir, or a per-job hostPath): stale markers from an earlier run would be believed.
+All markers are written atomically (temporary name in the same directory, rename), so
+a reader never sees half a file. They are not fsynced (neither the publisher's nor the
+emissary's): their readers are the job's own containers and driver, which a machine
+crash ends as well (an fsync apiece was a tenth of a short local job's latency on a
+busy disk). What must outlive a crash is in the store (the status object). The volume
+must be fresh per job (an emptyDir, or a per-job hostPath): stale markers from an
+earlier run would be believed.
 
 Why 0o2777 for outgoing/ and .radswift/: the processor runs as whatever user its
 image or the platform chooses (OpenShift: an arbitrary UID with GID 0), usually not
@@ -190,8 +194,13 @@ def make_shared_dir(path: Path) -> None:
     path.chmod(SHARED_DIR_MODE)
 
 
-def write_marker(path: Path, data: Mapping[str, Any]) -> None:
-    """Write JSON to `path` atomically: a temporary file in its directory, fsync, rename."""
+def write_marker(path: Path, data: Mapping[str, Any], *, durable: bool = True) -> None:
+    """Write JSON to `path` atomically: a temporary file in its directory, fsync, rename.
+
+    Without `durable`, no fsync: still atomic for every reader and after any process is
+    killed (the page cache holds it), only a power loss may take it back. For bookkeeping
+    that is read again at a restart (the local job driver's step records), where an fsync
+    apiece was most of a short job's latency."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -199,7 +208,8 @@ def write_marker(path: Path, data: Mapping[str, Any]) -> None:
             json.dump(dict(data), fh, sort_keys=True)
             fh.write("\n")
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         Path(tmp).chmod(0o644)
         Path(tmp).replace(path)
     except BaseException:

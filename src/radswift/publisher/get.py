@@ -61,9 +61,8 @@ def run_get(
         finally:
             store.close()
     except RadswiftError as err:
-        write_marker(
-            config.share.get_failed, {"reason": err.reason, "message": err.message, "at": utc_now()}
-        )
+        failed = {"reason": err.reason, "message": err.message, "at": utc_now()}
+        write_marker(config.share.get_failed, failed, durable=False)  # see share.py
         raise
 
 
@@ -74,10 +73,8 @@ def _fetch(config: PublisherConfig, store: ObjectStore, options: TransferOptions
     if config.wait == WaitStrategy.EXITFILE:
         install_emissary(config.emissary_source, config.share)
     write_status(store, config.key, status_document(config.key, "running"))
-    write_marker(
-        config.share.get_done,
-        {"key": config.key, "files": result.files, "bytes": result.bytes, "at": utc_now()},
-    )
+    done = {"key": config.key, "files": result.files, "bytes": result.bytes, "at": utc_now()}
+    write_marker(config.share.get_done, done, durable=False)  # see share.py
     return GetResult(
         role="downloaded", files=result.files, bytes=result.bytes, seconds=result.seconds
     )

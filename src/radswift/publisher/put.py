@@ -97,7 +97,8 @@ def run_put(
     try:
         state = _publish(config, open_store, pub, options or TransferOptions())
     finally:
-        write_marker(config.share.put_done, {"state": state, "at": utc_now()})
+        done = {"state": state, "at": utc_now()}
+        write_marker(config.share.put_done, done, durable=False)  # see share.py
     _raise_for(state, pub)
     return PutResult(
         state=state,

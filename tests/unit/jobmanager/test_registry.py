@@ -121,6 +121,31 @@ def test_what_was_written_is_there_after_reopening(tmp_path: Path) -> None:
     assert job.state is JobState.STARTED and job.steps == {"get": {"state": "running"}}
 
 
+def test_a_submit_is_fsynced_before_it_returns_and_the_bookkeeping_of_running_jobs_is_not(
+    tmp_path: Path,
+) -> None:
+    """What a client was answered about survives a power loss (synchronous=FULL: the WAL
+    is fsynced at commit); claims and observations, which pman reads again from the
+    backend at its start, commit with WAL's normal sync."""
+    reg = registry(tmp_path)
+    modes: list[str] = []
+
+    def seen(statement: str) -> None:
+        if statement.startswith("PRAGMA synchronous="):
+            modes.append(statement.removeprefix("PRAGMA synchronous="))
+
+    reg._db.set_trace_callback(seen)  # the writer's connection
+    add(reg, "j")
+    assert modes == ["FULL"]
+    reg.claim_next(None)
+    move(reg, "j", JobState.STARTED, JobState.SUCCEEDED)
+    assert modes[1:] == ["NORMAL"] * 3
+    add(reg, "k")
+    reg.request_cancel("k")
+    reg.delete("j")
+    assert modes[4:] == ["FULL"] * 4  # k registered, its cancel asked and ended, j deleted
+
+
 def test_many_threads_at_once_lose_no_update(tmp_path: Path) -> None:
     reg = registry(tmp_path)
     jids = [f"j{i}" for i in range(200)]

@@ -67,7 +67,7 @@ class Isolation:
             "paths": {"readable": [str(p) for p in readable],
                       "writable": [str(p) for p in writable]},
         }  # fmt: skip
-        write_marker(directory / RECORD, record)
+        write_marker(directory / RECORD, record, durable=False)  # as local_run's records
 
     def wrap(self, directory: Path, step: str, argv: Sequence[str]) -> list[str]:
         """The argv that runs `argv` as this job's `step`, isolated and limited."""

@@ -28,7 +28,7 @@ def write_meta(
     directory: Path, jid: str, submitted: Mapping[str, Any] | None, spec_hash: str | None
 ) -> None:
     meta = {"jid": jid, "submitted": dict(submitted or {}), "spec_hash": spec_hash}
-    write_marker(directory / META, meta)
+    write_marker(directory / META, meta, durable=False)  # as local_run's records
 
 
 def has_meta(directory: Path) -> bool:

@@ -20,6 +20,9 @@ MAX_FOLLOWERS = 16
 so they get their own small limiter: stalled followers can never take the threads every
 other route needs (the default pool has 40); past the cap a follow is a 429."""
 _END = object()
+FIRST_POLL = 0.02
+MAX_POLL = 0.5
+"""Seconds between a waiting client's looks at its job: doubled from FIRST_POLL."""
 
 
 @dataclass
@@ -34,6 +37,16 @@ class ManContext:
     async def blocking(self, func: Callable[..., T], *args: object) -> T:
         """Run a manager call in a worker thread: it may touch the disk or the backend."""
         return await anyio.to_thread.run_sync(func, *args)
+
+    async def until_finished(self, jid: str, timeout: float) -> None:
+        """Until the job has finished, or `timeout` seconds: on the event loop, looking at
+        the registry now and then (a thread each time, for a moment), so that waiting
+        clients hold no worker thread. NotFound if the job is deleted meanwhile."""
+        pause = FIRST_POLL
+        with anyio.move_on_after(timeout):
+            while not (await self.blocking(self.manager.registry.get, jid)).state.finished:
+                await anyio.sleep(pause)
+                pause = min(pause * 2, MAX_POLL)
 
     def follow(self, chunks: Iterator[str]) -> AsyncIterator[str]:
         """Stream a followed log on the followers' own threads (see MAX_FOLLOWERS)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -33,6 +35,8 @@ class ManContext:
     followers: anyio.CapacityLimiter = field(
         default_factory=lambda: anyio.CapacityLimiter(MAX_FOLLOWERS)
     )
+    open_follows: int = field(default=0, init=False)
+    _follows_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     async def blocking(self, func: Callable[..., T], *args: object) -> T:
         """Run a manager call in a worker thread: it may touch the disk or the backend."""
@@ -49,21 +53,41 @@ class ManContext:
                 pause = min(pause * 2, MAX_POLL)
 
     def follow(self, chunks: Iterator[str]) -> AsyncIterator[str]:
-        """Stream a followed log on the followers' own threads (see MAX_FOLLOWERS)."""
-        if self.followers.borrowed_tokens >= self.followers.total_tokens:
-            raise Overloaded(
-                f"{MAX_FOLLOWERS} log streams are followed already: try again later",
-                reason="too_many_followers",
-            )
-        return self._follow(chunks)
+        """Stream a followed log on the followers' own threads (see MAX_FOLLOWERS). Every
+        open stream counts, not only those busy in a thread at this moment; a stream is
+        closed when it ends, its client goes, or it is dropped unstarted."""
+        with self._follows_lock:
+            busy = self.followers.borrowed_tokens >= self.followers.total_tokens
+            if busy or self.open_follows >= MAX_FOLLOWERS:
+                raise Overloaded(
+                    f"{MAX_FOLLOWERS} log streams are followed already: try again later",
+                    reason="too_many_followers",
+                )
+            self.open_follows += 1
+        released = threading.Event()
 
-    async def _follow(self, chunks: Iterator[str]) -> AsyncIterator[str]:
-        while True:
-            chunk = await anyio.to_thread.run_sync(next, chunks, _END, limiter=self.followers)
-            if chunk is _END:
-                return
-            if chunk:  # "" is read_log's keep-alive: a disconnect is noticed between chunks
-                yield str(chunk)
+        def release() -> None:
+            with self._follows_lock:
+                if not released.is_set():
+                    released.set()
+                    self.open_follows -= 1
+
+        stream = self._follow(chunks, release)
+        weakref.finalize(stream, release)  # never started: no `finally` will run
+        return stream
+
+    async def _follow(
+        self, chunks: Iterator[str], release: Callable[[], None]
+    ) -> AsyncIterator[str]:
+        try:
+            while True:
+                chunk = await anyio.to_thread.run_sync(next, chunks, _END, limiter=self.followers)
+                if chunk is _END:
+                    return
+                if chunk:  # "" is read_log's keep-alive: a disconnect is noticed between chunks
+                    yield str(chunk)
+        finally:
+            release()
 
 
 def context_of(request: Request) -> ManContext:

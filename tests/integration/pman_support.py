@@ -27,7 +27,7 @@ FINISHED = ("finishedSuccessfully", "finishedWithError")
 
 
 def new_jid(kind: str = "job") -> str:
-    return f"{kind}-{uuid.uuid4().hex[:12]}"
+    return f"{kind}-{uuid.uuid4().hex[:12]}"  # not slug-<10 hex>: job_name keeps it
 
 
 @dataclass

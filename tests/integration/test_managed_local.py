@@ -98,3 +98,30 @@ def test_a_job_directory_of_another_jid_is_refused_not_shared(tmp_path: Path) ->
     with pytest.raises(Conflict):
         backend.remove(intruder)
     assert read_json(taken / "job.json") == {"jid": "Victim", "submitted": {}, "spec_hash": None}
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bwrap (Debian bubblewrap) is needed")
+def test_a_job_in_bubblewrap_past_its_deadline_is_stopped_whole(tmp_path: Path) -> None:
+    backend = open_backend("local", BackendConfig(root=tmp_path / "jobs", environ={},
+                                                  options={"isolation": "bubblewrap"}))  # fmt: skip
+    ended = threading.Event()
+    backend.start(lambda jid, observation: observation.state.finished and ended.set())
+    marker = f"59.{time.time_ns() % 10**9:09d}"  # sleep's argument, unique to this test
+    script = f"setsid sh -c 'sleep {marker}' & exec sleep {marker}"
+    spec = JobSpec(jid="boxed-job", image="host", command=["sh", "-c", script], wait="exitfile",
+                   store=f"file://{tmp_path / 'store'}", allow_empty_input=True,
+                   active_deadline_seconds=2)  # fmt: skip
+    backend.submit(spec)
+
+    assert ended.wait(45)
+    final = backend.observe("boxed-job")
+    assert (final.state, final.reason) == (JobState.FAILED, "deadline")
+    leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline") if marker in _read_text(p)]
+    assert leftovers == []
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode(errors="replace")
+    except OSError:
+        return ""

@@ -23,7 +23,7 @@ STUDY = {
 
 
 def new_key(kind: str) -> str:
-    return f"{kind}-{uuid.uuid4().hex[:10]}"
+    return f"{kind}-{uuid.uuid4().hex[:12]}"  # not slug-<10 hex>: job_name keeps it
 
 
 def put_input(swift: Connection, key: str, files: dict[str, bytes]) -> None:

@@ -27,7 +27,7 @@ FINISHED = ("finishedSuccessfully", "finishedWithError")
 
 
 def new_jid(kind: str = "job") -> str:
-    return f"{kind}-{uuid.uuid4().hex[:10]}"
+    return f"{kind}-{uuid.uuid4().hex[:12]}"  # not slug-<10 hex>: job_name keeps it
 
 
 @dataclass
@@ -40,6 +40,8 @@ class Pman:
     proc: subprocess.Popen[bytes] | None = None
     url: str = ""
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+    runner: list[str] = field(default_factory=list)
+    """What pman's argv is prefixed with (e.g. setpriv, to run it as another user)."""
 
     @classmethod
     def start(cls, directory: Path, *args: str, env: Mapping[str, str] | None = None) -> Pman:
@@ -65,7 +67,7 @@ class Pman:
                          "--isolation", isolation, "--emissary", str(emissary), *args)  # fmt: skip
 
     def launch(self) -> None:
-        argv = [PMAN, "--port", "0", "--db", str(self.directory / "registry.db"),
+        argv = [*self.runner, PMAN, "--port", "0", "--db", str(self.directory / "registry.db"),
                 "--jobs-dir", str(self.directory / "jobs"), *self.args]  # fmt: skip
         log = (self.directory / "pman.log").open("ab")
         self.proc = subprocess.Popen(argv, stdout=log, stderr=log, env=dict(self.env))

@@ -212,6 +212,41 @@ def test_the_chris_pman_shape_submits_reads_and_deletes_a_job(pman: Pman) -> Non
     assert pman.client.get(f"{pman.url}/api/v1/{jid}/").status_code == 404
 
 
+def chris_body(**fields: Any) -> dict[str, Any]:
+    body = {
+        "jid": new_jid("chris"), "args": [], "auid": "cube", "number_of_workers": 1,
+        "cpu_limit": 1000, "memory_limit": 300, "gpu_limit": 0, "image": "fnndsc/pl-x",
+        "entrypoint": ["true"], "type": "fs",
+    }  # fmt: skip
+    return {**body, **fields}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"memory_limit": 2097152},  # MiB: over 1Ti
+        {"cpu_limit": 10**30},
+        {"cpu_limit": True},
+        {"env": ["A=\u0000"]},
+        {"env": ["NOEQUALS"]},
+        {"jid": "a/b"},
+        {"jid": "/../../etc"},
+        {"jid": "//abc"},  # not quietly "abc"
+    ],
+)
+def test_bad_values_in_the_chris_shape_are_4xx_with_a_reason_and_register_nothing(
+    pman: Pman, fields: dict[str, Any]
+) -> None:
+    before = total(pman)
+
+    reply = pman.client.post(f"{pman.url}/api/v1/", json=chris_body(**fields))
+
+    assert 400 <= reply.status_code < 500, reply.text
+    assert reply.json()["detail"]
+    assert total(pman) == before
+    assert pman.client.get(f"{pman.url}/api/v1/abc/").status_code == 404
+
+
 def test_metrics_count_jobs_by_state_and_time_their_steps(pman: Pman) -> None:
     jid = new_jid()
     pman.submit(**script_job(jid, "true", type="fs"))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,3 +113,61 @@ def test_pmans_token_file_and_registry_cannot_be_read_in_bubblewrap(
     assert job["status"] == "finishedSuccessfully", job
     assert registry.read_bytes().startswith(b"SQLite format")  # what it would have seen
     assert read(LocalStore(tmp_path / "store"), jid, "seen.txt") == ""
+
+
+SIGHTS = """
+ls /proc | grep '^[0-9]' > /share/outgoing/pids.txt
+cat /proc/PMAN/environ > /share/outgoing/environ.txt 2> /dev/null
+ls /proc/PMAN/root/ > /share/outgoing/root.txt 2> /dev/null
+grep CapEff /proc/self/status > /share/outgoing/caps.txt
+true
+"""
+
+
+def test_the_processor_sees_only_its_own_processes_and_holds_no_capability(pman: Pman) -> None:
+    assert pman.proc is not None
+    jid = new_jid("pidns")
+    pman.submit(**script_job(jid, SIGHTS.replace("PMAN", str(pman.proc.pid)), type="fs"))
+
+    job = pman.wait(jid)
+
+    assert job["status"] == "finishedSuccessfully", job
+    store = LocalStore(pman.directory.parent / "store")
+    pids = [int(pid) for pid in read(store, jid, "pids.txt").split()]
+    assert 1 in pids and len(pids) < 10 and max(pids) < 50, pids  # a fresh PID namespace
+    assert read(store, jid, "environ.txt") == ""  # pman is not in it
+    assert read(store, jid, "root.txt") == ""
+    assert read(store, jid, "caps.txt").split() == ["CapEff:", "0000000000000000"]
+
+
+def sandboxed(marker: str) -> list[int]:
+    """The PIDs of every process whose command line holds `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and marker in (entry / "cmdline").read_bytes().decode():
+                found.append(int(entry.name))
+        except (OSError, UnicodeDecodeError):
+            continue
+    return found
+
+
+def test_deleting_a_job_ends_every_process_in_its_sandbox_even_a_new_session(
+    pman: Pman,
+) -> None:
+    jid = new_jid("escape")
+    marker = f"299.{uuid.uuid4().int % 10**9:09d}"  # sleep's argument, unique to this test
+    script = f"setsid sh -c 'sleep {marker}' & echo started; trap '' TERM; sleep {marker}"
+    pman.submit(**script_job(jid, script, type="fs"))
+    pman.wait(jid, until=lambda job: "started" in pman.logs(jid, "processor"))
+    deadline = time.monotonic() + 30
+    while len(sandboxed(marker)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(sandboxed(marker)) >= 2
+
+    assert pman.client.delete(f"{pman.url}/api/v1/jobs/{jid}").status_code == 204
+
+    deadline = time.monotonic() + 30
+    while sandboxed(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sandboxed(marker) == []

@@ -8,14 +8,18 @@ pman runs the local backend over a local-directory store here.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pman_support import Pman, new_jid
 
@@ -228,3 +232,36 @@ def test_the_reply_never_echoes_a_credential_header(pman: Pman) -> None:
     assert reply.status_code == 200
     assert "s3cret" not in reply.text and "Authorization" not in reply.text
     assert "Mode: control" in reply.json()["receivedByServer"]
+
+
+def test_clients_waiting_on_unthreaded_runs_hold_no_thread_the_other_routes_need(
+    tmp_path: Path,
+) -> None:
+    """More clients than the server has worker threads (40) wait for runs that do not end
+    (one runs, the others queue): the listing still answers, every run registered."""
+    server = Pman.local(tmp_path / "pman", "--max-running", "1")
+    jids = [new_jid("wait") for _ in range(48)]
+
+    def run_and_wait(jid: str) -> None:
+        message = json.dumps(
+            {"payload": run_msg(jid, "sh -c 'sleep 120' /share/outgoing", threaded=False)}
+        )
+        with httpx.Client(timeout=90) as client, contextlib.suppress(httpx.HTTPError):
+            client.post(f"{server.url}/api/v1/cmd", content=message, headers={"Mode": "control"})
+
+    pool = ThreadPoolExecutor(max_workers=len(jids))
+    try:
+        for jid in jids:
+            pool.submit(run_and_wait, jid)
+        deadline, total = time.monotonic() + 60, 0
+        while total < len(jids) and time.monotonic() < deadline:
+            listed = server.client.get(f"{server.url}/api/v1/jobs", timeout=20)
+            total = listed.json()["total"]
+            time.sleep(0.1)
+        assert total == len(jids)
+        assert server.client.get(f"{server.url}/api/v1/jobs", timeout=20).status_code == 200
+    finally:
+        for jid in jids:  # the waiting clients are answered (404): their jobs are gone
+            server.client.delete(f"{server.url}/api/v1/jobs/{jid}", timeout=60)
+        pool.shutdown(wait=True)
+        server.close()

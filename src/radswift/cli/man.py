@@ -164,6 +164,9 @@ def man(
 
     _configure_logging(verbosity)
     name = _backend_name(container_env or backend)
+    from radswift.jobs.managed.selfguard import guard_service
+
+    guard_service(name)
     state = _state_dir()
     registry_path = (db or state / "registry.db").expanduser().absolute()
     settings_tokens = _tokens(token_auth, token_path)

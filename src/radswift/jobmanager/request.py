@@ -36,6 +36,8 @@ MAX_WORKERS = 64
 MAX_GPUS = 16
 MAX_ARGS = 1000
 MAX_TEXT = 4096
+MAX_ENV = 256
+MAX_ENV_NAME = 256
 MIN_MEMORY = 2**20  # 1 MiB: no processor starts in less
 MAX_MEMORY = 2**40  # 1 TiB
 MAX_CPU_MILLIS = 256_000  # 256 cores
@@ -149,10 +151,12 @@ class JobRequest(BaseModel):
     @field_validator("env")
     @classmethod
     def _check_env(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > MAX_ENV:
+            raise ValueError(f"at most {MAX_ENV} variables")
         for name, text in value.items():
+            if len(name) > MAX_ENV_NAME or _CONTROL.search(name):
+                raise ValueError(f"variable names are printable, at most {MAX_ENV_NAME} long")
             _text(text, f"env {name}")
-            if _CONTROL.search(name):
-                raise ValueError("variable names are printable")
         return value
 
     @property

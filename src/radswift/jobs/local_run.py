@@ -10,8 +10,7 @@ kills them with their parent), and a new StepRunner attaches to them by PID.
     <job>/steps/<step>.json   {"starting": true}, then {"pid", "ticks", "started_at"} once
                               started, then also {"exit_code", "finished_at", "lost"}
     <job>/done.json           {"codes", "lost", "finished_at"}: the driver ended
-    <job>/deadline            the driver stopped the processor at the job's deadline (only
-                              when publish runs in process, so cannot enforce it itself)
+    <job>/deadline            the driver stopped the processor at the job's deadline
 
 A step started by this process is waited for as a child. A step found running by PID
 (`ticks` is its start time from /proc, so a reused PID is not mistaken for it) is
@@ -274,9 +273,10 @@ class StepRunner:
         return process_ticks(self._pids[step]) is None
 
     def _deadline(self, step: str, record: Mapping[str, Any]) -> float | None:
-        """When an in-process publish cannot enforce the job's deadline (it starts after the
-        processor), the driver does: epoch seconds, or None."""
-        if step != PROCESSOR or not self.steps[PUBLISH].in_process:
+        """The processor's deadline, epoch seconds (None: none). The driver enforces it: an
+        in-process publish starts after the processor, and one beside it (in bubblewrap)
+        only stops waiting for it, as a pod's does where the cluster kills the pod."""
+        if step != PROCESSOR:
             return None
         seconds = self.steps[PUBLISH].env.get("RADSWIFT_DEADLINE_SECONDS")
         started = record.get("started_at")

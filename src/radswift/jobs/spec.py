@@ -38,6 +38,8 @@ DEFAULT_RUN_AS_USER = 1001
 MAX_JOB_NAME = 52
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_HASHED = re.compile(r"-[0-9a-f]{10}$")
+"""How a hashed job name ends (see job_name)."""
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Secrets reach a job only through the credentials Secret volume, never through env.
@@ -132,8 +134,12 @@ class JobSpec:
 
 
 def job_name(jid: str) -> str:
-    """A DNS-1123 label for the jid: the jid itself if it is one, else slug + hash."""
-    if len(jid) <= MAX_JOB_NAME and _LABEL.fullmatch(jid):
+    """A DNS-1123 label for the jid: the jid itself if it is one, else slug + hash.
+
+    One name per jid (a job's directory, Job and pods are found by it): a jid that already
+    ends like a hashed name (`-` and 10 hex digits) is hashed too, so that no jid can stand
+    as itself for another jid's slug + hash ("victim-d72cee2eb1" for "Victim")."""
+    if len(jid) <= MAX_JOB_NAME and _LABEL.fullmatch(jid) and not _HASHED.search(jid):
         return jid
     digest = hashlib.sha256(jid.encode("utf-8")).hexdigest()[:10]
     slug = re.sub(r"[^a-z0-9]+", "-", jid.lower()).strip("-")[: MAX_JOB_NAME - 11].strip("-")

@@ -97,3 +97,12 @@ def test_jids_that_slug_alike_still_get_different_names() -> None:
 def test_label_value_keeps_the_jid_where_a_label_can_hold_it() -> None:
     assert label_value("Study_42.v1") == "Study_42.v1"
     assert label_value("Study 42") == job_name("Study 42")
+
+
+def test_a_jid_shaped_like_another_jids_hashed_name_does_not_get_that_name() -> None:
+    victim = job_name("Victim")
+    assert victim != "Victim" and DNS_LABEL.match(victim)
+
+    assert job_name(victim) != victim  # hashed in turn: the mapping is one to one
+    assert DNS_LABEL.match(job_name(victim)) and len(job_name(victim)) <= MAX_JOB_NAME
+    assert job_name("chris-jid-12") == "chris-jid-12"  # ordinary jids keep their name

@@ -7,6 +7,7 @@ followers could take every worker thread the other routes need."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from radswift.errors import InvalidInput, Overloaded
-from radswift.jobmanager.request import JobRequest
+from radswift.jobmanager.request import MAX_ENV, MAX_ENV_NAME, MAX_TEXT, JobRequest
 from radswift.jobs.managed.logs import MAX_TAIL_BYTES, read_log
 from radswift.jobs.spec import JobSpec
 from radswift.services.man.context import MAX_FOLLOWERS, ManContext
@@ -65,3 +66,32 @@ def test_followers_beyond_their_cap_are_refused_at_once() -> None:
             ctx.follow(iter(()))
 
     asyncio.run(saturate())
+
+
+def test_every_open_follow_counts_against_the_cap_busy_or_not() -> None:
+    ctx = ManContext(manager=None, settings=None, metrics=None)  # type: ignore[arg-type]
+
+    async def open_streams() -> None:
+        streams = [ctx.follow(iter(())) for _ in range(MAX_FOLLOWERS)]  # none reading yet
+        with pytest.raises(Overloaded):
+            ctx.follow(iter(()))
+        assert [chunk async for chunk in streams[0]] == []  # one ends: its place is free
+        streams.append(ctx.follow(iter(())))
+        with pytest.raises(Overloaded):
+            ctx.follow(iter(()))
+        del streams[1]  # dropped unstarted (a client gone before the body began)
+        gc.collect()
+        ctx.follow(iter(()))
+
+    asyncio.run(open_streams())
+
+
+def test_env_names_and_values_are_capped() -> None:
+    with pytest.raises(ValidationError):
+        JobRequest.model_validate({**BASE, "env": {"A" * (MAX_ENV_NAME + 1): "1"}})
+    with pytest.raises(ValidationError):
+        JobRequest.model_validate({**BASE, "env": {"A": "x" * (MAX_TEXT + 1)}})
+    with pytest.raises(ValidationError):
+        JobRequest.model_validate({**BASE, "env": {f"V{i}": "1" for i in range(MAX_ENV + 1)}})
+    accepted = {"A" * MAX_ENV_NAME: "x" * MAX_TEXT}
+    assert JobRequest.model_validate({**BASE, "env": accepted}).env == accepted

@@ -31,7 +31,7 @@ import urllib3
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from radswift.errors import NotFound, RadswiftError
+from radswift.errors import Conflict, NotFound, RadswiftError
 from radswift.jobs.kube import objects as obj
 from radswift.jobs.kube.api import REQUEST_TIMEOUT, api_error
 from radswift.jobs.kube.cache import JobCache
@@ -167,6 +167,11 @@ class KubernetesBackend:
             if exc.status != 409:
                 raise api_error(exc, "create", "jobs.batch", self.namespace) from None
             created = self._read_job(spec.name)
+            if obj.jid_of(created) != spec.jid:  # job_name is one to one: never adopt it
+                raise Conflict(
+                    f"job {spec.jid!r}: the Job {spec.name!r} belongs to another job",
+                    reason="job-name-taken",
+                ) from None
         except _NetErrors as exc:
             raise api_error(exc, "create", "jobs.batch", self.namespace) from None
         self._cache.put(created)

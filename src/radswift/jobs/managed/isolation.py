@@ -12,7 +12,15 @@
 - get and publish see the job's credentials directory (read-only), the emissary and a
   local store directory (`--storeBase`): they talk to the store; the processor sees
   none of them and has NO network (`--unshare-net`);
-- every step in its own IPC and UTS namespaces (and, as always, its own session).
+- every step in its own PID, IPC and UTS namespaces (and, as always, its own session),
+  with no capability left (`--cap-drop ALL`: as root bwrap would keep them): the step
+  sees only its own processes, never pman's /proc/<pid>/{environ,root,fd};
+- the whole sandbox ends with its bwrap (`--die-with-parent`, and the end of a PID
+  namespace's first process ends all of it), so a process that left the step's process
+  group (`setsid`) dies too when pman signals the group. bwrap is started by a small
+  shell (SHIM) that outlives a SIGTERM and pman itself: a pman killed with SIGKILL leaves
+  its jobs running, as without bubblewrap; a SIGTERM or SIGKILL to the step's group ends
+  bwrap and so everything inside (a processor gets no grace period under bubblewrap).
 `none`: plain host processes (radswift.jobs.local says what that does not protect).
 
 Limits (processor only): memory as RLIMIT_AS through prlimit(1) (the address space, a
@@ -42,6 +50,11 @@ from radswift.podcontract.share import read_marker, write_marker
 MODES = ("auto", "none", "bubblewrap")
 RECORD = "isolation.json"
 PRIVATE_TOP = ("dev", "proc", "tmp")
+SHIM = ("/bin/sh", "-c", 'trap : TERM INT HUP; "$@"; exit $?', "radswift-sandbox")
+"""bwrap's parent: a signal to the step's group ends bwrap (its sandbox with it, through
+--die-with-parent) but not this shell, whose parent (pman) may die without ending it."""
+SANDBOX = ("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
+           "--cap-drop", "ALL")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,7 @@ class Isolation:
             command = [self.prlimit, f"--as={_bytes(memory['value'])}", "--", *command]
         if self.kind != "bubblewrap" or self.bwrap is None:
             return command
-        return [*self._bwrap(directory, step, record.get("paths", {})), "--", *command]
+        return [*SHIM, *self._bwrap(directory, step, record.get("paths", {})), "--", *command]
 
     def _limits(self, spec: JobSpec) -> dict[str, Any]:
         limits: dict[str, Any] = {}
@@ -98,7 +111,7 @@ class Isolation:
         assert self.bwrap is not None
         # No --new-session: the step must stay in the process group pman signals (each step
         # is started in a session of its own already, so no terminal is shared).
-        args = [self.bwrap, "--unshare-ipc", "--unshare-uts"]
+        args = [self.bwrap, *SANDBOX]
         if step == "processor":
             args.append("--unshare-net")
         args += host_read_only()
@@ -155,8 +168,8 @@ def _probe(bwrap: str | None) -> str | None:
     if bwrap is None:
         return "bwrap is not installed (Debian package bubblewrap)"
     try:
-        done = subprocess.run([bwrap, *host_read_only(), "--dev", "/dev", "--proc", "/proc",
-                               "--unshare-net", "true"], capture_output=True, text=True,
+        done = subprocess.run([bwrap, *SANDBOX, *host_read_only(), "--dev", "/dev", "--proc",
+                               "/proc", "--unshare-net", "true"], capture_output=True, text=True,
                               timeout=30, check=False)  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as err:
         return f"bwrap does not run: {err}"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from radswift.errors import Conflict
 from radswift.jobs.lifecycle import AdoptedJob, JobState, Listener, Observation
 from radswift.jobs.spec import JobSpec, job_name
 from radswift.podcontract.share import ShareLayout, read_marker, write_marker
@@ -109,9 +110,10 @@ class DirectoryBackend:
         spec_hash: str | None = None,
     ) -> None:
         """Start the job unless its directory exists: the registry decides about
-        duplicates, and a job never runs twice. Under the lock that `remove` takes too."""
+        duplicates, and a job never runs twice. Under the lock that `remove` takes too.
+        Conflict if the directory is another jid's (see `directory_of`)."""
         with self._lock:
-            if (self.root / spec.name).exists():
+            if self.directory_of(spec.jid).exists():
                 return
             self.run_job(spec, credentials, {"submitted": submitted, "spec_hash": spec_hash})
         self.started_job(spec)
@@ -123,8 +125,24 @@ class DirectoryBackend:
     def started_job(self, spec: JobSpec) -> None:
         """Called once a job is started, outside the lock."""
 
-    def observe(self, jid: str) -> Observation:
+    def directory_of(self, jid: str) -> Path:
+        """The job's directory. Conflict if it belongs to another jid: job_name is one to
+        one, but a job must never be started, read, cancelled or removed through another
+        job's directory, whatever put it there."""
         directory = self.root / job_name(jid)
+        meta = read_json(directory / META)
+        if meta is not None and meta.get("jid") != jid:
+            raise Conflict(
+                f"job {jid!r}: its directory {directory.name!r} belongs to another job",
+                reason="job-directory-taken",
+            )
+        return directory
+
+    def observe(self, jid: str) -> Observation:
+        try:
+            directory = self.directory_of(jid)
+        except Conflict as err:
+            return Observation(state=JobState.UNDEFINED, reason=err.message)
         if not has_meta(directory):
             return Observation(
                 state=JobState.UNDEFINED, reason=f"unknown to the {self.name} backend"

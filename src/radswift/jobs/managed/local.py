@@ -96,7 +96,7 @@ class ManagedLocal(DirectoryBackend):
     def logs(
         self, jid: str, step: Step, *, worker: int = 0, tail: int | None = 200, follow: bool = False
     ) -> Iterator[str]:
-        directory = self.root / job_name(jid)
+        directory = self.directory_of(jid)
         if worker != 0:
             return iter(())
 
@@ -111,8 +111,8 @@ class ManagedLocal(DirectoryBackend):
         )
 
     def cancel(self, jid: str) -> None:
-        name = job_name(jid)
-        directory = self.root / name
+        directory = self.directory_of(jid)
+        name = directory.name
         if not directory.exists() or done_record(directory) is not None:
             return
         write_marker(directory / "cancelled", {"cancelled": True})
@@ -127,7 +127,7 @@ class ManagedLocal(DirectoryBackend):
         """Cancel the job if it runs, wait (at most REMOVE_WAIT s) for its steps to end,
         then delete its directory. A submit of it in progress finishes first (the lock), so
         its driver is seen; one still busy after the wait is abandoned (LocalBackend.cleanup)."""
-        name = job_name(jid)
+        name = self.directory_of(jid).name
         with self._lock:
             runner = self.backend.runner(name)
         if runner is not None and runner.thread.is_alive():

@@ -29,7 +29,7 @@ from radswift.jobs.managed.jobdirs import DirectoryBackend, owned, publisher_rea
 from radswift.jobs.managed.logs import tail_text
 from radswift.jobs.podman import PodmanBackend, PodmanJob
 from radswift.jobs.podplay import check_playable
-from radswift.jobs.spec import JobSpec, job_name
+from radswift.jobs.spec import JobSpec
 from radswift.podcontract.share import ShareLayout, write_marker
 
 POLL = 0.5
@@ -72,7 +72,7 @@ class ManagedPodman(DirectoryBackend):
     def logs(
         self, jid: str, step: Step, *, worker: int = 0, tail: int | None = 200, follow: bool = False
     ) -> Iterator[str]:
-        job = self.backend.attach(job_name(jid))
+        job = self.backend.attach(self.directory_of(jid).name)
         if worker >= len(job.pods):
             return iter(())
         container = f"{job.pods[worker]}-{step.value}"
@@ -83,7 +83,7 @@ class ManagedPodman(DirectoryBackend):
         return iter([tail_text(self.backend.logs(job, step.value, worker), tail)])
 
     def cancel(self, jid: str) -> None:
-        job = self.backend.attach(job_name(jid))
+        job = self.backend.attach(self.directory_of(jid).name)
         write_marker(job.directory / "cancelled", {"cancelled": True})
         names = [f"{pod}-{c}" for pod in job.pods for c in ("get", "processor")]
         threading.Thread(
@@ -95,7 +95,7 @@ class ManagedPodman(DirectoryBackend):
 
     def remove(self, jid: str) -> None:
         try:
-            job = self.backend.attach(job_name(jid))
+            job = self.backend.attach(self.directory_of(jid).name)
         except JobError:
             return
         self.backend.cleanup(job)

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from radswift.errors import InvalidInput
 from radswift.jobmanager import JobRecord, JobRequest
@@ -50,7 +50,27 @@ class ChrisJob(BaseModel):
     input_dir: str = ""
     output_dir: str = ""
 
+    @field_validator("cpu_limit", "memory_limit", "gpu_limit", "number_of_workers", mode="before")
+    @classmethod
+    def _no_bool(cls, value: object) -> object:
+        """pman reads these with int(): 1000 or "1000", but never `true` as 1."""
+        if isinstance(value, bool):
+            raise ValueError("must be an integer, not a boolean")
+        return value
+
     def to_request(self) -> JobRequest:
+        """The JobRequest (InvalidInput, a 400 with the reasons, if it is not a valid one:
+        the jid exactly as sent, the limits within JobRequest's bounds)."""
+        try:
+            return self._request()
+        except ValidationError as err:
+            reasons = "; ".join(
+                f"{'.'.join(str(part) for part in e['loc']) or 'body'}: {e['msg']}"
+                for e in err.errors(include_url=False, include_input=False)
+            )
+            raise InvalidInput(reasons, reason="invalid_request") from None
+
+    def _request(self) -> JobRequest:
         env: dict[str, str] = {}
         for pair in self.env:
             name, sep, value = pair.partition("=")
@@ -58,7 +78,7 @@ class ChrisJob(BaseModel):
                 raise InvalidInput('"env" must be a list of "key=value" strings')
             env[name] = value
         return JobRequest(
-            jid=self.jid.lstrip("/"),
+            jid=self.jid,
             image=self.image,
             entrypoint=self.entrypoint,
             args=localize_path_args(self.args, frozenset(self.args_path_flags)),

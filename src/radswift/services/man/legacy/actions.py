@@ -2,9 +2,10 @@
 
 Each returns `(d_ret or None, status)`, what the envelope carries. `run` registers the
 job before it answers (as the REST submit does): with `threaded` it answers at once, as
-the original did; without, it answers once the job has finished, or with its state as
-it is after RUN_WAIT seconds (the original held the client until the end, forever if
-need be).
+the original did; without, the route (not a worker thread: many such clients must not
+take the threads every other route needs) waits on the event loop until the job has
+finished, or RUN_WAIT seconds, and answers `run_status` (the original held the client
+until the end, forever if need be).
 """
 
 from __future__ import annotations
@@ -35,11 +36,14 @@ def hello(ctx: ManContext, meta: Mapping[str, Any]) -> Answer:
 
 
 def run(ctx: ManContext, meta: Mapping[str, Any]) -> Answer:
-    request = run_request(meta)
-    ctx.manager.submit(request)
-    if meta.get("threaded"):
-        return None, True
-    record = ctx.manager.wait(request.jid, RUN_WAIT)
+    """Register the job; the threaded reply (the route waits for a non-threaded one)."""
+    ctx.manager.submit(run_request(meta))
+    return None, True
+
+
+def run_status(ctx: ManContext, meta: Mapping[str, Any]) -> Answer:
+    """The reply to a non-threaded run, once its job finished or RUN_WAIT passed."""
+    record = ctx.manager.registry.get(run_request(meta).jid)
     return replies.status(record, _logs(ctx, record)), True
 
 

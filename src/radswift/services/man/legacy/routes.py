@@ -19,7 +19,7 @@ from radswift.services.ioh.legacy.routes import read_control_body
 from radswift.services.ioh.legacy.transfer import failure
 from radswift.services.man.context import context_of
 from radswift.services.man.legacy import actions, replies
-from radswift.services.man.legacy.messages import action_of
+from radswift.services.man.legacy.messages import action_of, run_request
 
 MAX_MESSAGE_BYTES = 256 * 1024
 commands = APIRouter(prefix="/api/v1", tags=["legacy pman protocol"])
@@ -35,6 +35,9 @@ async def legacy_post(request: Request) -> JSONResponse:
         action, meta = action_of(parse_control(body))
         reply = replies.envelope(request, body, action, meta)
         d_ret, status = await ctx.blocking(actions.ACTIONS[action], ctx, meta)
+        if action == "run" and not meta.get("threaded"):
+            await ctx.until_finished(run_request(meta).jid, actions.RUN_WAIT)
+            d_ret, status = await ctx.blocking(actions.run_status, ctx, meta)
     except RadswiftError as err:
         return JSONResponse(failure(err.reason, err.message), status_code=err.http_status)
     if d_ret is not None:
